@@ -1,0 +1,70 @@
+#pragma once
+/// \file
+/// `map(fn)`: yields `fn(record)` for each record.
+
+#include <concepts>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "../core/closure.hpp"
+#include "../core/stage.hpp"
+
+namespace sluice {
+
+/// A callable that maps records of type `R` to something (not void).
+template <class Fn, class R>
+concept map_function = std::invocable<Fn&, R> && !std::is_void_v<std::invoke_result_t<Fn&, R>>;
+
+namespace detail {
+
+template <class Up, class Fn>
+class map_stage : public stage_base<map_stage<Up, Fn>, Up> {
+    using base = stage_base<map_stage<Up, Fn>, Up>;
+
+public:
+    using reference = std::invoke_result_t<Fn&, reference_t<Up>>;
+
+    map_stage(Up up, Fn fn) : base(std::move(up)), fn_(std::in_place, std::move(fn)) {}
+
+    maybe<reference> next() {
+        if (auto r = this->up_.next()) return std::invoke(*fn_, detail::unwrap(r));
+        return {};
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        return this->up_.for_each_while(
+            [&](auto&& x) -> bool { return f(std::invoke(*fn_, SLUICE_FWD(x))); });
+    }
+
+private:
+    box_t<Fn> fn_;
+};
+
+}  // namespace detail
+
+/// `map(fn)` transforms each record. `fn` may return a reference (into the record or its
+/// own state); the result is handed on without a copy.
+struct map_fn {
+    template <class S, class Fn>
+    auto operator()(S&& s, Fn fn) const {
+        auto up = as_source(std::forward<S>(s));
+        using Up = decltype(up);
+        static_assert(map_function<Fn, reference_t<Up>>,
+                      "sluice::map: the function must be callable with the upstream record "
+                      "and return a value");
+        return detail::map_stage<Up, Fn>(std::move(up), std::move(fn));
+    }
+    template <class Fn>
+        requires(!pipeable_input<Fn>)
+    auto operator()(Fn fn) const {
+        static_assert(std::is_class_v<Fn> || std::is_pointer_v<Fn> ||
+                          std::is_member_pointer_v<Fn>,
+                      "sluice::map: the function must be a callable object");
+        return make_closure<map_fn>(std::move(fn));
+    }
+};
+inline constexpr map_fn map{};
+
+}  // namespace sluice

@@ -1,0 +1,63 @@
+#pragma once
+/// \file
+/// `take(n)`: the first n records, then stop - without pulling record n+1 upstream.
+
+#include <cstdint>
+#include <utility>
+
+#include "../core/closure.hpp"
+#include "../core/stage.hpp"
+
+namespace sluice {
+
+namespace detail {
+
+template <class Up>
+class take_stage : public stage_base<take_stage<Up>, Up> {
+    using base = stage_base<take_stage<Up>, Up>;
+
+public:
+    using reference = reference_t<Up>;
+
+    take_stage(Up up, std::uint64_t n) : base(std::move(up)), left_(n) {}
+
+    maybe<reference> next() {
+        if (left_ == 0) return {};
+        --left_;
+        return this->up_.next();
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        if (left_ == 0) return true;
+        bool stopped = false;
+        this->up_.for_each_while([&](auto&& x) -> bool {
+            --left_;
+            if (!f(SLUICE_FWD(x))) {
+                stopped = true;
+                return false;
+            }
+            return left_ != 0;
+        });
+        return !stopped;
+    }
+
+private:
+    std::uint64_t left_;
+};
+
+}  // namespace detail
+
+/// `take(n)` passes on at most `n` records.
+struct take_fn {
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s, std::uint64_t n) const {
+        auto up = as_source(std::forward<S>(s));
+        return detail::take_stage<decltype(up)>(std::move(up), n);
+    }
+    auto operator()(std::uint64_t n) const { return make_closure<take_fn>(n); }
+};
+inline constexpr take_fn take{};
+
+}  // namespace sluice

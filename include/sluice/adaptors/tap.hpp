@@ -1,0 +1,63 @@
+#pragma once
+/// \file
+/// `tap(fn)`: calls `fn(record)` for its side effect and passes the record on unchanged.
+
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "../core/closure.hpp"
+#include "../core/stage.hpp"
+
+namespace sluice {
+
+namespace detail {
+
+template <class Up, class Fn>
+class tap_stage : public stage_base<tap_stage<Up, Fn>, Up> {
+    using base = stage_base<tap_stage<Up, Fn>, Up>;
+
+public:
+    using reference = reference_t<Up>;
+
+    tap_stage(Up up, Fn fn) : base(std::move(up)), fn_(std::in_place, std::move(fn)) {}
+
+    maybe<reference> next() {
+        auto r = this->up_.next();
+        if (r) std::invoke(*fn_, std::as_const(*r));
+        return r;
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        return this->up_.for_each_while([&](auto&& x) -> bool {
+            std::invoke(*fn_, std::as_const(x));
+            return f(SLUICE_FWD(x));
+        });
+    }
+
+private:
+    box_t<Fn> fn_;
+};
+
+}  // namespace detail
+
+/// `tap(fn)` observes each record (as a const lvalue) without changing the stream.
+struct tap_fn {
+    template <class S, class Fn>
+    auto operator()(S&& s, Fn fn) const {
+        auto up = as_source(std::forward<S>(s));
+        using Up = decltype(up);
+        static_assert(std::is_invocable_v<Fn&, const value_t<Up>&>,
+                      "sluice::tap: the function must be callable with a const record");
+        return detail::tap_stage<Up, Fn>(std::move(up), std::move(fn));
+    }
+    template <class Fn>
+        requires(!pipeable_input<Fn>)
+    auto operator()(Fn fn) const {
+        return make_closure<tap_fn>(std::move(fn));
+    }
+};
+inline constexpr tap_fn tap{};
+
+}  // namespace sluice

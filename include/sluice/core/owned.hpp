@@ -1,0 +1,36 @@
+#pragma once
+/// \file
+/// `to_owned(x)`: an owning copy of a record that may be a view into a reused buffer.
+/// Collecting sinks (`to_vector`, `batch`) store owned copies, so nothing they keep dangles
+/// when the source refills its buffer.
+
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+namespace sluice {
+
+namespace detail {
+template <class T>
+concept has_member_to_owned = requires(const T& t) { t.to_owned(); };
+}  // namespace detail
+
+/// The owning form of a record: `x.to_owned()` when the type offers it, `std::string` for
+/// a string_view, otherwise a plain copy (or move) of the value.
+template <class T>
+auto to_owned(T&& x) {
+    using V = std::remove_cvref_t<T>;
+    if constexpr (detail::has_member_to_owned<V>)
+        return x.to_owned();
+    else if constexpr (std::is_same_v<V, std::string_view>)
+        return std::string(x);
+    else
+        return V(std::forward<T>(x));
+}
+
+/// The type `to_owned` produces for a record of type `T`.
+template <class T>
+using owned_t = decltype(sluice::to_owned(std::declval<T>()));
+
+}  // namespace sluice

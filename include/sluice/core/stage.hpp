@@ -1,0 +1,218 @@
+#pragma once
+/// \file
+/// The source model. A *source* yields records one pull at a time (`next()`) and can also
+/// push them into a callback (`for_each_while`), which is the path sinks drive so that a
+/// whole pipeline compiles into one loop. A *stage* is a source that owns its upstream.
+///
+/// Every source and stage derives from `source_base`, which makes it a std::ranges input
+/// view (begin()/end() over `next()`), so std::views and range-v3 can consume pipelines.
+
+#include <concepts>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <stop_token>
+#include <type_traits>
+#include <utility>
+
+#include "config.hpp"
+#include "context.hpp"
+#include "maybe.hpp"
+
+namespace sluice {
+
+namespace detail {
+/// Marks sluice sources; interop headers (range-v3) key their specialisations on it.
+struct source_tag {};
+}  // namespace detail
+
+/// A source: names the type of one pull (`reference`), returns `maybe<reference>` from
+/// `next()` (empty once exhausted) and accepts the run's context through `bind`.
+template <class S>
+concept source = std::move_constructible<S> && requires(S& s, run_context& ctx) {
+    typename S::reference;
+    { s.next() } -> std::same_as<maybe<typename S::reference>>;
+    s.bind(ctx);
+};
+
+/// What one pull of `S` yields (often a reference or a view valid until the next pull).
+template <class S>
+using reference_t = typename std::remove_cvref_t<S>::reference;
+
+/// The plain value type of `S`'s records.
+template <class S>
+using value_t = std::remove_cvref_t<reference_t<S>>;
+
+namespace detail {
+
+/// Hands a pulled record on with the category the source declared (a value is moved).
+template <class R>
+SLUICE_ALWAYS_INLINE decltype(auto) unwrap(maybe<R>& m) {
+    if constexpr (std::is_lvalue_reference_v<R>)
+        return *m;
+    else if constexpr (std::is_rvalue_reference_v<R>)
+        return static_cast<R>(*m);
+    else
+        return static_cast<R&&>(*m);
+}
+
+/// Lambdas are not assignable, so a stage that stores one directly would not be
+/// `std::movable` and not a std::ranges::view. This box restores assignment by
+/// re-constructing, as libstdc++'s own views do.
+template <class F>
+class movable_box {
+public:
+    template <class... A>
+    explicit movable_box(std::in_place_t, A&&... a) : f_(std::in_place, std::forward<A>(a)...) {}
+    movable_box(const movable_box&) = default;
+    movable_box(movable_box&&) = default;
+    movable_box& operator=(const movable_box& o) {
+        if (this != &o) {
+            f_.reset();
+            if (o.f_) f_.emplace(*o.f_);
+        }
+        return *this;
+    }
+    movable_box& operator=(movable_box&& o) noexcept(std::is_nothrow_move_constructible_v<F>) {
+        if (this != &o) {
+            f_.reset();
+            if (o.f_) f_.emplace(std::move(*o.f_));
+        }
+        return *this;
+    }
+    F& operator*() noexcept { return *f_; }
+    const F& operator*() const noexcept { return *f_; }
+
+private:
+    std::optional<F> f_;
+};
+
+/// Assignable callables are stored as they are; the rest in a `movable_box`.
+template <class F>
+class callable_box {
+public:
+    template <class... A>
+    explicit callable_box(std::in_place_t, A&&... a) : f_(std::forward<A>(a)...) {}
+    F& operator*() noexcept { return f_; }
+    const F& operator*() const noexcept { return f_; }
+
+private:
+    [[no_unique_address]] F f_;
+};
+
+template <class F>
+using box_t = std::conditional_t<std::movable<F>, callable_box<F>, movable_box<F>>;
+
+}  // namespace detail
+
+/// Input iterator over a source's pulls; the sentinel is std::default_sentinel.
+/// Dereferencing twice gives the same record; advancing pulls the next one.
+template <class S>
+class pull_iterator {
+    using ref = reference_t<S>;
+
+public:
+    using value_type = value_t<S>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::input_iterator_tag;
+    using reference_type =
+        std::conditional_t<std::is_reference_v<ref>, ref, std::add_lvalue_reference_t<ref>>;
+
+    pull_iterator() = default;
+    explicit pull_iterator(S* s) : s_(s) { pull(); }
+
+    reference_type operator*() const noexcept {
+        if constexpr (std::is_rvalue_reference_v<ref>)
+            return static_cast<ref>(*cur_);
+        else
+            return *cur_;
+    }
+    pull_iterator& operator++() {
+        pull();
+        return *this;
+    }
+    void operator++(int) { pull(); }
+    friend bool operator==(const pull_iterator& it, std::default_sentinel_t) noexcept {
+        return !it.cur_.has_value();
+    }
+
+private:
+    void pull() {
+        cur_.reset();
+        if (auto r = s_->next()) {
+            if constexpr (std::is_reference_v<ref>)
+                cur_.emplace(*r);
+            else
+                cur_.emplace(std::move(*r));
+        }
+    }
+
+    S* s_ = nullptr;
+    mutable maybe<ref> cur_;
+};
+
+/// Base of every source (CRTP). Provides the range interface over `next()` and, for
+/// sources that do not write their own, a push loop over `next()`.
+template <class Derived>
+class source_base : public std::ranges::view_base, public detail::source_tag {
+public:
+    /// Pushes records into `f` until `f` returns false (then returns false) or the source
+    /// is exhausted (then returns true). Stages override this with a fused loop.
+    template <class F>
+    bool for_each_while(F&& f) {
+        auto& self = static_cast<Derived&>(*this);
+        while (auto r = self.next())
+            if (!f(detail::unwrap(r))) return false;
+        return true;
+    }
+
+    /// Starts pulling: the first record is read here. A source is single-pass.
+    auto begin() { return pull_iterator<Derived>(static_cast<Derived*>(this)); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+};
+
+/// Base of sources that have no upstream: keeps the run's stop token for them to check.
+template <class Derived>
+class root_source : public source_base<Derived> {
+public:
+    void bind(run_context& ctx) { stop_ = ctx.stop; }
+
+protected:
+    /// Throws `cancelled` if the run was stopped (call between records or blocks).
+    void check_stop(const char* stage) const { throw_if_stopped(stop_, stage); }
+    std::stop_token stop_;
+};
+
+/// Base of stages: owns the upstream by value and forwards `bind` to it.
+template <class Derived, class Up>
+class stage_base : public source_base<Derived> {
+public:
+    explicit stage_base(Up up) : up_(std::move(up)) {}
+    void bind(run_context& ctx) { up_.bind(ctx); }
+    /// The stage this one pulls from.
+    Up& upstream() noexcept { return up_; }
+
+protected:
+    Up up_;
+};
+
+/// A non-owning handle on a pipeline that lives elsewhere (an lvalue piped into a stage).
+template <source S>
+class source_ref : public source_base<source_ref<S>> {
+public:
+    using reference = reference_t<S>;
+    explicit source_ref(S& s) noexcept : s_(std::addressof(s)) {}
+    maybe<reference> next() { return s_->next(); }
+    template <class F>
+    bool for_each_while(F&& f) {
+        return s_->for_each_while(SLUICE_FWD(f));
+    }
+    void bind(run_context& ctx) { s_->bind(ctx); }
+
+private:
+    S* s_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,42 @@
+#pragma once
+/// \file
+/// `fold(init, op)`: combines every record into one value, left to right.
+
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "../core/sink.hpp"
+
+namespace sluice {
+
+namespace detail {
+template <class T, class Op>
+class fold_sink : public sink_base {
+public:
+    fold_sink(T init, Op op) : acc_(std::move(init)), op_(std::move(op)) {}
+    template <class R>
+    bool push(R&& r) {
+        static_assert(std::is_assignable_v<T&, std::invoke_result_t<Op&, T&&, R&&>>,
+                      "sluice::fold: op(acc, record) must return a value assignable to acc");
+        acc_ = std::invoke(op_, std::move(acc_), std::forward<R>(r));
+        return true;
+    }
+    T finish() { return std::move(acc_); }
+
+private:
+    T acc_;
+    [[no_unique_address]] Op op_;
+};
+}  // namespace detail
+
+/// `pipeline | fold(init, op)` returns `op(...op(op(init, r0), r1)..., rn)`.
+struct fold_fn {
+    template <class T, class Op>
+    auto operator()(T init, Op op) const {
+        return detail::fold_sink<T, Op>(std::move(init), std::move(op));
+    }
+};
+inline constexpr fold_fn fold{};
+
+}  // namespace sluice

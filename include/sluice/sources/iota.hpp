@@ -1,0 +1,75 @@
+#pragma once
+/// \file
+/// `iota(first, last)`: the integers in [first, last); `iota(first)` counts without end.
+
+#include <concepts>
+#include <cstddef>
+#include <limits>
+#include <type_traits>
+
+#include "../core/config.hpp"
+#include "../core/stage.hpp"
+
+namespace sluice {
+
+namespace detail {
+
+template <std::integral T>
+class iota_source : public root_source<iota_source<T>> {
+public:
+    using reference = T;
+
+    iota_source(T first, T last) noexcept : cur_(first), last_(last) {}
+
+    maybe<T> next() {
+        if (cur_ >= last_) return {};
+        if (++pulled_ % stop_check_interval == 0) this->check_stop("iota");
+        return cur_++;
+    }
+
+    /// Counts in blocks of `stop_check_interval` with no check inside a block, so that
+    /// the compiler sees a plain counted loop it can unroll and vectorise.
+    template <class F>
+    bool for_each_while(F&& f) {
+        using U = std::make_unsigned_t<T>;
+        T i = cur_;
+        while (i < last_) {
+            this->check_stop("iota");
+            U left = static_cast<U>(static_cast<U>(last_) - static_cast<U>(i));
+            T block_end = left > stop_check_interval ? static_cast<T>(i + T(stop_check_interval))
+                                                     : last_;
+            for (; i < block_end; ++i) {
+                if (!f(T(i))) {
+                    cur_ = static_cast<T>(i + 1);
+                    return false;
+                }
+            }
+        }
+        cur_ = i;
+        return true;
+    }
+
+private:
+    T cur_;
+    T last_;
+    std::size_t pulled_ = 0;
+};
+
+}  // namespace detail
+
+/// `iota(first, last)` yields first, first+1, ..., last-1; `iota(first)` goes on to the
+/// largest value of the type (use `take(n)` to bound it).
+struct iota_fn {
+    template <std::integral T, std::integral U>
+    auto operator()(T first, U last) const {
+        using C = std::common_type_t<T, U>;
+        return detail::iota_source<C>(static_cast<C>(first), static_cast<C>(last));
+    }
+    template <std::integral T>
+    auto operator()(T first) const {
+        return detail::iota_source<T>(first, std::numeric_limits<T>::max());
+    }
+};
+inline constexpr iota_fn iota{};
+
+}  // namespace sluice
