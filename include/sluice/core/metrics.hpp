@@ -37,6 +37,12 @@ public:
     }
     void add_bytes(std::uint64_t n) noexcept { bytes_.fetch_add(n, std::memory_order_relaxed); }
 
+    /// Single-writer increments: a relaxed load and store (no locked instruction), for the
+    /// hot path of a stage that is the only writer of these counters.
+    void bump_in(std::uint64_t n = 1) noexcept { bump(in_, n); }
+    void bump_out(std::uint64_t n = 1) noexcept { bump(out_, n); }
+    void bump_bytes(std::uint64_t n) noexcept { bump(bytes_, n); }
+
     std::uint64_t in() const noexcept { return in_.load(std::memory_order_relaxed); }
     std::uint64_t out() const noexcept { return out_.load(std::memory_order_relaxed); }
     std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_relaxed); }
@@ -47,11 +53,14 @@ public:
     }
 
 private:
+    static void bump(std::atomic<std::uint64_t>& a, std::uint64_t n) noexcept {
+        a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
     std::string name_;
     std::atomic<std::uint64_t> in_{0}, out_{0}, errors_{0}, bytes_{0};
 };
 
-/// The counters of every metered stage of a run, in pipeline order of registration.
+/// The counters of every metered stage of a run, in pipeline order (upstream first).
 /// Pass one in `run_options::metrics`; `meter(name)` stages register themselves there.
 class metrics {
 public:

@@ -1,0 +1,128 @@
+#pragma once
+/// \file
+/// `encode(encoder)`: turns records into byte chunks. The encoder appends each record's
+/// bytes to a reused chunk; a full chunk (64 KiB by default) is yielded as `chunk&`, so
+/// steady-state encoding allocates nothing per record.
+
+#include <concepts>
+#include <cstddef>
+#include <utility>
+
+#include "../core/chunk.hpp"
+#include "../core/closure.hpp"
+#include "../core/stage.hpp"
+
+namespace sluice {
+
+/// An encoder for records of type `R`: `e.encode(record, out)` appends the record's bytes.
+/// Optionally `e.begin(out)` (a header, once, before the first record) and `e.end(out)`
+/// (a footer, once, after the last; e.g. the `]` of a JSON array).
+template <class E, class R>
+concept encoder_for = std::move_constructible<E> && requires(E& e, R&& r, chunk& out) {
+    e.encode(std::forward<R>(r), out);
+};
+
+/// Options of `encode`.
+struct encode_options {
+    /// A chunk is handed on once it holds at least this many bytes.
+    std::size_t chunk_size = default_chunk_size;
+};
+
+namespace detail {
+
+template <class Up, class E>
+class encode_stage : public stage_base<encode_stage<Up, E>, Up> {
+    using base = stage_base<encode_stage<Up, E>, Up>;
+
+public:
+    using reference = chunk&;
+
+    encode_stage(Up up, E e, encode_options o)
+        : base(std::move(up)), enc_(std::move(e)), opt_(o) {}
+
+    maybe<chunk&> next() {
+        if (done_) return {};
+        prepare();
+        while (buf_.size() < opt_.chunk_size) {
+            auto r = this->up_.next();
+            if (!r) {
+                end();
+                if (buf_.empty()) return {};
+                return buf_;
+            }
+            enc_.encode(detail::unwrap(r), buf_);
+        }
+        return buf_;
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        if (done_) return true;
+        prepare();
+        bool stopped = false;
+        this->up_.for_each_while([&](auto&& rec) -> bool {
+            enc_.encode(SLUICE_FWD(rec), buf_);
+            if (buf_.size() >= opt_.chunk_size) [[unlikely]] {
+                if (!f(buf_)) {
+                    stopped = true;
+                    return false;
+                }
+                prepare();
+            }
+            return true;
+        });
+        if (stopped) return false;
+        end();
+        if (!buf_.empty()) return f(buf_);
+        return true;
+    }
+
+    /// The encoder (e.g. to read a count it kept).
+    E& encoder() noexcept { return enc_; }
+
+private:
+    /// Starts a fresh chunk: the previous one has been consumed (or moved away).
+    void prepare() {
+        buf_.clear();
+        // Headroom past the threshold so a record straddling it rarely forces a regrow.
+        buf_.reserve(opt_.chunk_size + opt_.chunk_size / 4);
+        if (!started_) {
+            started_ = true;
+            if constexpr (requires { enc_.begin(buf_); }) enc_.begin(buf_);
+        }
+    }
+    void end() {
+        done_ = true;
+        if constexpr (requires { enc_.end(buf_); }) enc_.end(buf_);
+    }
+
+    E enc_;
+    encode_options opt_;
+    chunk buf_;
+    bool started_ = false;
+    bool done_ = false;
+};
+
+}  // namespace detail
+
+/// `records | encode(encoder)` yields `chunk&` holding the encoded records.
+struct encode_fn {
+    template <class S, class E>
+        requires pipeable_input<S>
+    auto operator()(S&& s, E e, encode_options o = {}) const {
+        auto up = as_source(std::forward<S>(s));
+        using Up = decltype(up);
+        static_assert(encoder_for<E, reference_t<Up>>,
+                      "sluice::encode: this encoder cannot encode the upstream's records "
+                      "(it needs encode(record, sluice::chunk&))");
+        return detail::encode_stage<Up, E>(std::move(up), std::move(e), o);
+    }
+    template <class E>
+        requires(!pipeable_input<E>)
+    auto operator()(E e, encode_options o = {}) const {
+        return make_closure<encode_fn>(std::move(e), o);
+    }
+};
+inline constexpr encode_fn encode{};
+
+}  // namespace sluice
