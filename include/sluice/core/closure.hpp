@@ -128,9 +128,10 @@ public:
     decltype(auto) run_on(S&& src) && {
         return terminal_run(std::move(c_).apply(std::forward<S>(src)), std::move(k_));
     }
+    /// A named terminal may be used for several runs: each run gets a fresh copy of the sink.
     template <class S>
-    decltype(auto) run_on(S&& src) & {
-        return terminal_run(c_.apply(std::forward<S>(src)), k_);
+    decltype(auto) run_on(S&& src) const& {
+        return terminal_run(c_.apply(std::forward<S>(src)), K(k_));
     }
 
 private:
