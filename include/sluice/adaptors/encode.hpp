@@ -46,7 +46,7 @@ public:
         while (buf_.size() < opt_.chunk_size) {
             auto r = this->up_.next();
             if (!r) {
-                end();
+                finish_encoding();
                 if (buf_.empty()) return {};
                 return buf_;
             }
@@ -72,7 +72,7 @@ public:
             return true;
         });
         if (stopped) return false;
-        end();
+        finish_encoding();
         if (!buf_.empty()) return f(buf_);
         return true;
     }
@@ -91,7 +91,7 @@ private:
             if constexpr (requires { enc_.begin(buf_); }) enc_.begin(buf_);
         }
     }
-    void end() {
+    void finish_encoding() {
         done_ = true;
         if constexpr (requires { enc_.end(buf_); }) enc_.end(buf_);
     }
