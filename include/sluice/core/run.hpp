@@ -36,7 +36,12 @@ decltype(auto) run(Src&& src, K&& sink, const run_options& opts = {}) {
     src.bind(ctx);
     if constexpr (requires { sink.bind(ctx); }) sink.bind(ctx);
     try {
-        src.for_each_while([&](auto&& r) -> bool { return sink.push(SLUICE_FWD(r)); });
+        // A sink may drive the loop itself (`drain`), e.g. to keep an accumulator in a local
+        // the compiler can hold in a register; otherwise the run pushes into it.
+        if constexpr (requires { sink.drain(src); })
+            sink.drain(src);
+        else
+            src.for_each_while([&](auto&& r) -> bool { return sink.push(SLUICE_FWD(r)); });
         throw_if_stopped(ctx.stop, "run");
         return sink.finish();
     } catch (...) {

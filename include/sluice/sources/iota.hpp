@@ -27,17 +27,29 @@ public:
         return cur_++;
     }
 
-    /// Counts in blocks of `stop_check_interval` with no check inside a block, so that
-    /// the compiler sees a plain counted loop it can unroll and vectorise.
+    /// Without a stop token this is the plain counted loop a person would write; with one,
+    /// it counts in blocks of `stop_check_interval` with no check inside a block. Either
+    /// way the compiler sees a simple loop it can unroll and vectorise.
     template <class F>
     bool for_each_while(F&& f) {
-        using U = std::make_unsigned_t<T>;
         T i = cur_;
-        while (i < last_) {
+        const T last = last_;
+        if (!this->stop_.stop_possible()) {
+            for (; i < last; ++i) {
+                if (!f(T(i))) {
+                    cur_ = static_cast<T>(i + 1);
+                    return false;
+                }
+            }
+            cur_ = i;
+            return true;
+        }
+        using U = std::make_unsigned_t<T>;
+        while (i < last) {
             this->check_stop("iota");
-            U left = static_cast<U>(static_cast<U>(last_) - static_cast<U>(i));
+            U left = static_cast<U>(static_cast<U>(last) - static_cast<U>(i));
             T block_end = left > stop_check_interval ? static_cast<T>(i + T(stop_check_interval))
-                                                     : last_;
+                                                     : last;
             for (; i < block_end; ++i) {
                 if (!f(T(i))) {
                     cur_ = static_cast<T>(i + 1);
