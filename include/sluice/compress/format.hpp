@@ -1,0 +1,133 @@
+#pragma once
+/// \file
+/// Which compression a byte stream uses: the `format` enum, detection by magic bytes, by
+/// file extension and by name (`--compress gzip|zstd|none`). Dependency-free, so the CLI
+/// can parse options without pulling in zlib or libzstd.
+///
+/// Lives in namespace `sluice::compression` (not `sluice::compress`): `sluice::compress` is
+/// already the `compress(codec)` adaptor object, and a namespace may not share its name.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace sluice::compression {
+
+/// A compressed-stream format sluice can read and write.
+enum class format : std::uint8_t {
+    none,  ///< not compressed (or not recognised): bytes pass through
+    gzip,  ///< RFC 1952 gzip, one or more members
+    zstd,  ///< Zstandard frames (RFC 8878)
+};
+
+/// The leading bytes of a gzip member: ID1 ID2 (RFC 1952 section 2.3.1).
+inline constexpr std::array<unsigned char, 2> gzip_magic{0x1f, 0x8b};
+/// The leading bytes of a zstd frame, 0xFD2FB528 little-endian (RFC 8878 section 3.1.1).
+inline constexpr std::array<unsigned char, 4> zstd_magic{0x28, 0xb5, 0x2f, 0xfd};
+/// How many leading bytes `detect` needs to tell every format apart.
+inline constexpr std::size_t detect_bytes = zstd_magic.size();
+
+/// "gzip", "zstd" or "none".
+constexpr std::string_view to_string(format f) noexcept {
+    switch (f) {
+        case format::gzip:
+            return "gzip";
+        case format::zstd:
+            return "zstd";
+        case format::none:
+            return "none";
+    }
+    return "none";
+}
+
+/// The conventional file extension with its dot (".gz", ".zst"), empty for `none`.
+constexpr std::string_view extension(format f) noexcept {
+    switch (f) {
+        case format::gzip:
+            return ".gz";
+        case format::zstd:
+            return ".zst";
+        case format::none:
+            return "";
+    }
+    return "";
+}
+
+namespace detail {
+constexpr bool starts_with_bytes(std::string_view s, const unsigned char* magic,
+                                 std::size_t n) noexcept {
+    if (s.size() < n)
+        return false;
+    for (std::size_t i = 0; i < n; ++i)
+        if (static_cast<unsigned char>(s[i]) != magic[i])
+            return false;
+    return true;
+}
+constexpr char ascii_lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
+    return true;
+}
+constexpr bool iends_with(std::string_view s, std::string_view suffix) noexcept {
+    return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+}  // namespace detail
+
+/// The format whose magic number `first_bytes` starts with; `none` when neither matches.
+/// Give it at least `detect_bytes` bytes when the stream has that many: a shorter prefix
+/// can only be recognised when it already holds a whole magic number.
+constexpr format detect(std::string_view first_bytes) noexcept {
+    if (detail::starts_with_bytes(first_bytes, gzip_magic.data(), gzip_magic.size()))
+        return format::gzip;
+    if (detail::starts_with_bytes(first_bytes, zstd_magic.data(), zstd_magic.size()))
+        return format::zstd;
+    return format::none;
+}
+
+/// The format a path's last extension names, case-insensitively: `.gz`/`.gzip`/`.tgz` ->
+/// gzip, `.zst`/`.zstd`/`.tzst` -> zstd, anything else -> none. Only the name is looked at;
+/// prefer `detect` on the content when it is available (files are misnamed).
+constexpr format format_from_extension(std::string_view path) noexcept {
+    using detail::iends_with;
+    if (iends_with(path, ".gz") || iends_with(path, ".gzip") || iends_with(path, ".tgz"))
+        return format::gzip;
+    if (iends_with(path, ".zst") || iends_with(path, ".zstd") || iends_with(path, ".tzst"))
+        return format::zstd;
+    return format::none;
+}
+
+/// Parses a format name as a user types it (`--compress`), case-insensitively:
+/// "gzip"/"gz", "zstd"/"zst", "none"/"identity". Anything else -> nullopt.
+constexpr std::optional<format> parse_format(std::string_view name) noexcept {
+    using detail::iequals;
+    if (iequals(name, "gzip") || iequals(name, "gz"))
+        return format::gzip;
+    if (iequals(name, "zstd") || iequals(name, "zst"))
+        return format::zstd;
+    if (iequals(name, "none") || iequals(name, "identity"))
+        return format::none;
+    return std::nullopt;
+}
+
+/// The level a format uses when none is given: gzip 6 (as gzip(1)), zstd 3 (as zstd(1)).
+constexpr int default_level(format f) noexcept {
+    switch (f) {
+        case format::gzip:
+            return 6;
+        case format::zstd:
+            return 3;
+        case format::none:
+            return 0;
+    }
+    return 0;
+}
+
+}  // namespace sluice::compression

@@ -1,0 +1,159 @@
+#pragma once
+/// \file
+/// Zstandard through libzstd's streaming API: `sluice::zstd::encoder` (ZSTD_compressStream2,
+/// optionally with libzstd's own worker threads) and `sluice::zstd::decoder`
+/// (ZSTD_decompressStream, any number of concatenated frames).
+/// Link: libzstd (CMake target sluice::zstd).
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "../core/chunk.hpp"
+#include "../core/error.hpp"
+
+namespace sluice::zstd {
+
+namespace detail {
+struct cctx_free {
+    void operator()(ZSTD_CCtx* c) const noexcept { ZSTD_freeCCtx(c); }
+};
+struct dctx_free {
+    void operator()(ZSTD_DCtx* d) const noexcept { ZSTD_freeDCtx(d); }
+};
+[[noreturn]] inline void zstd_failed(const char* what, std::size_t rc) {
+    throw error(errc::failed, "zstd", std::string(what) + ": " + ZSTD_getErrorName(rc));
+}
+}  // namespace detail
+
+/// Streaming zstd compression. The output is one zstd frame (with a content checksum, so
+/// `zstd -t` and our decoder verify it). Models `sluice::codec`.
+class encoder {
+public:
+    /// `level`: ZSTD_minCLevel() (negative: fastest) to ZSTD_maxCLevel() (22), clamped;
+    /// 3 is zstd(1)'s default. `workers` > 0 lets libzstd compress on that many threads of
+    /// its own (memory grows with them: about workers x 2 x job size); with a libzstd built
+    /// without threads the request is ignored and compression stays single-threaded.
+    explicit encoder(int level = 3, int workers = 0) : c_(ZSTD_createCCtx()) {
+        if (!c_)
+            throw error(errc::out_of_memory, "zstd", "ZSTD_createCCtx failed");
+        level = std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+        set(ZSTD_c_compressionLevel, level);
+        set(ZSTD_c_checksumFlag, 1);
+        if (workers > 0) {
+            // An error here means a single-threaded libzstd: documented fallback, not a failure.
+            (void)ZSTD_CCtx_setParameter(c_.get(), ZSTD_c_nbWorkers, workers);
+        }
+    }
+
+    /// Consumes a prefix of `in`; compressed bytes go into `out`'s spare capacity.
+    std::size_t process(std::string_view in, chunk& out) {
+        if (in.empty() || out.spare() == 0)
+            return 0;
+        ZSTD_inBuffer src{in.data(), in.size(), 0};
+        ZSTD_outBuffer dst{out.tail(), out.spare(), 0};
+        // With workers, one call may only hand input to the job queue; libzstd guarantees
+        // it takes input or flushes output on each call, so the stage makes progress.
+        const std::size_t rc = ZSTD_compressStream2(c_.get(), &dst, &src, ZSTD_e_continue);
+        if (ZSTD_isError(rc))
+            detail::zstd_failed("ZSTD_compressStream2", rc);
+        out.commit(dst.pos);
+        return src.pos;
+    }
+
+    /// Ends the frame; true once it is entirely out.
+    bool finish(chunk& out) {
+        while (out.spare() != 0) {
+            ZSTD_inBuffer src{nullptr, 0, 0};
+            ZSTD_outBuffer dst{out.tail(), out.spare(), 0};
+            const std::size_t rc = ZSTD_compressStream2(c_.get(), &dst, &src, ZSTD_e_end);
+            if (ZSTD_isError(rc))
+                detail::zstd_failed("ZSTD_compressStream2", rc);
+            out.commit(dst.pos);
+            if (rc == 0)
+                return true;  // 0 = frame complete and flushed
+        }
+        return false;
+    }
+
+private:
+    void set(ZSTD_cParameter p, int v) {
+        const std::size_t rc = ZSTD_CCtx_setParameter(c_.get(), p, v);
+        if (ZSTD_isError(rc))
+            detail::zstd_failed("ZSTD_CCtx_setParameter", rc);
+    }
+    std::unique_ptr<ZSTD_CCtx, detail::cctx_free> c_;
+};
+
+/// Streaming zstd decompression of one or more concatenated frames (skippable frames are
+/// skipped). Models `sluice::codec`.
+///
+/// Errors are `sluice::error(errc::bad_input, "zstd", ..., position{.byte_offset})` with the
+/// compressed offset: corrupt data or checksum, bytes after a frame that are not a frame,
+/// a stream ending inside a frame (truncated), an empty stream. Memory is bounded by
+/// libzstd's window limit (ZSTD_d_windowLogMax, 128 MiB by default, as zstd(1) without
+/// --long); output only ever goes into the caller's spare capacity.
+class decoder {
+public:
+    decoder() : d_(ZSTD_createDCtx()) {
+        if (!d_)
+            throw error(errc::out_of_memory, "zstd", "ZSTD_createDCtx failed");
+    }
+
+    /// Consumes a prefix of `in`; decompressed bytes go into `out`'s spare capacity.
+    std::size_t process(std::string_view in, chunk& out) {
+        if (in.empty() || out.spare() == 0)
+            return 0;
+        ZSTD_inBuffer src{in.data(), in.size(), 0};
+        ZSTD_outBuffer dst{out.tail(), out.spare(), 0};
+        const std::size_t rc = ZSTD_decompressStream(d_.get(), &dst, &src);
+        out.commit(dst.pos);
+        if (ZSTD_isError(rc))
+            fail(std::string("corrupt zstd data: ") + ZSTD_getErrorName(rc), consumed_ + src.pos);
+        consumed_ += src.pos;
+        if (src.pos != 0)
+            seen_input_ = true;
+        // 0: a frame ended and everything it holds is out; the next byte starts a new frame.
+        in_frame_ = rc != 0;
+        return src.pos;
+    }
+
+    /// Drains buffered output; a frame still open here means truncated input.
+    bool finish(chunk& out) {
+        if (!seen_input_)
+            fail("empty input: no zstd frame", 0);
+        while (in_frame_) {
+            if (out.spare() == 0)
+                return false;
+            ZSTD_inBuffer src{nullptr, 0, 0};
+            ZSTD_outBuffer dst{out.tail(), out.spare(), 0};
+            const std::size_t rc = ZSTD_decompressStream(d_.get(), &dst, &src);
+            out.commit(dst.pos);
+            if (ZSTD_isError(rc))
+                fail(std::string("corrupt zstd data: ") + ZSTD_getErrorName(rc), consumed_);
+            in_frame_ = rc != 0;
+            if (in_frame_ && dst.pos == 0)
+                fail("truncated zstd stream: input ends inside a frame", consumed_);
+        }
+        return true;
+    }
+
+private:
+    [[noreturn]] static void fail(std::string msg, std::uint64_t offset) {
+        position where;
+        where.byte_offset = offset;
+        throw error(errc::bad_input, "zstd", std::move(msg), where);
+    }
+
+    std::unique_ptr<ZSTD_DCtx, detail::dctx_free> d_;
+    std::uint64_t consumed_ = 0;
+    bool in_frame_ = false;
+    bool seen_input_ = false;
+};
+
+}  // namespace sluice::zstd

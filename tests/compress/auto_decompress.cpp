@@ -1,0 +1,104 @@
+// auto_decompress (detection by magic bytes) and the run-time codec factories.
+#include <sluice/compress/auto_decompress.hpp>
+#include <sluice/compress/codecs.hpp>
+
+#include <catch2/catch.hpp>
+
+#include "test_support.hpp"
+
+using namespace sluice_test;
+using sluice::compression::format;
+namespace cz = sluice::compression;
+
+namespace {
+/// `packed` through auto_decompress, cut into pieces of `piece` bytes.
+std::string auto_decode(std::string_view packed, std::size_t piece, std::size_t chunk_size = 4096) {
+    std::vector<std::string> pieces;
+    for (std::size_t i = 0; i < packed.size(); i += piece)
+        pieces.emplace_back(packed.substr(i, piece));
+    return collect(sluice::from_range(std::move(pieces))
+                   | sluice::auto_decompress({.chunk_size = chunk_size}));
+}
+}  // namespace
+
+TEST_CASE("auto_decompress: gzip, zstd and plain input", "[compress][auto]") {
+    const std::string data = text_bytes(200000);
+    const std::string gz = compress_all(data, sluice::gzip::compressor(6));
+    const std::string zs = compress_all(data, sluice::zstd::encoder(3));
+    // 1-byte pieces: the magic number arrives across several pulls.
+    for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{65536}}) {
+        INFO("pieces of " << piece);
+        CHECK(auto_decode(gz, piece) == data);
+        CHECK(auto_decode(zs, piece) == data);
+        CHECK(auto_decode(data, piece) == data);
+    }
+}
+
+TEST_CASE("auto_decompress: short and empty input pass through", "[compress][auto]") {
+    for (std::string s :
+         {std::string(), std::string("a"), std::string("\x1f", 1), std::string("abc"),
+          std::string("\x28\xb5\x2f", 3), std::string("abcd"), std::string("abcde")}) {
+        CHECK(auto_decode(s, 1, 2) == s);
+        CHECK(auto_decode(s, 100) == s);
+    }
+}
+
+TEST_CASE("auto_decompress: broken gzip is still an error", "[compress][auto][errors]") {
+    const std::string gz = compress_all(text_bytes(100000), sluice::gzip::compressor(6));
+    try {
+        (void)auto_decode(std::string_view(gz).substr(0, gz.size() / 2), 1000);
+        FAIL("no error");
+    } catch (const sluice::error& e) {
+        CHECK(e.code() == sluice::errc::bad_input);
+        CHECK(e.stage() == "gzip");
+    }
+}
+
+TEST_CASE("auto_decoder reports what it found", "[compress][auto]") {
+    cz::auto_decoder d;
+    CHECK_FALSE(d.decided());
+    sluice::chunk out(1024);
+    const std::string zs = compress_all("hello", sluice::zstd::encoder(3));
+    std::string_view in = zs;
+    while (!in.empty())
+        in.remove_prefix(d.process(in, out));
+    CHECK(d.decided());
+    CHECK(d.detected() == format::zstd);
+    while (!d.finish(out)) {
+    }
+    CHECK(out.view() == "hello");
+}
+
+TEST_CASE("make_encoder / make_decoder: one pipeline type for every format",
+          "[compress][any_codec]") {
+    const std::string data = text_bytes(500000);
+    for (format f : {format::none, format::gzip, format::zstd}) {
+        for (int threads : {1, 2}) {
+            INFO(cz::to_string(f) << ", threads " << threads);
+            sluice::any_codec enc = cz::make_encoder(f, std::nullopt, threads);
+            const std::string packed = compress_all(data, std::move(enc));
+            CHECK(cz::detect(packed) == f);
+            if (f == format::none)
+                CHECK(packed == data);
+            CHECK(decompress_all(packed, cz::make_decoder(f)) == data);
+            CHECK(decompress_all(packed, cz::make_auto_decoder()) == data);
+        }
+    }
+    // Explicit levels reach the codec.
+    const std::string fast = compress_all(data, cz::make_encoder(format::gzip, 1));
+    const std::string small = compress_all(data, cz::make_encoder(format::gzip, 9));
+    CHECK(small.size() < fast.size());
+}
+
+TEST_CASE("any_codec: target() and moves", "[compress][any_codec]") {
+    sluice::any_codec c = sluice::identity_codec{};
+    CHECK(static_cast<bool>(c));
+    CHECK(c.target<sluice::identity_codec>() != nullptr);
+    CHECK(c.target<sluice::zstd::decoder>() == nullptr);
+    sluice::any_codec moved = std::move(c);
+    CHECK(moved.target<sluice::identity_codec>() != nullptr);
+    sluice::chunk out(8);
+    CHECK(moved.process("abc", out) == 3);
+    CHECK(moved.finish(out));
+    CHECK(out.view() == "abc");
+}
