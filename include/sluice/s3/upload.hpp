@@ -1,0 +1,403 @@
+#pragma once
+/// \file
+/// `s3::upload(client_or_config, bucket, key, options)`: a sink of byte chunks that streams
+/// into one S3 object.
+///
+/// - Bytes are cut into parts of exactly the current part size (default 8 MiB, at least
+///   5 MiB). The multipart upload is created lazily, when the first part fills; up to
+///   `concurrency` parts (default 4) upload in the background (a std::jthread pool) while
+///   the pipeline fills the next one. Memory: at most (in-flight + 1) x part size.
+/// - Streams of unknown length: the part size doubles every `growth_interval` parts (1,000),
+///   so 10,000 parts hold ~4.9 TiB from a 5 MiB base and no stream fails at part 10,001.
+///   Every part but the last is exactly the part size current at its number. When growth
+///   would exceed `memory_budget`, fewer parts go in flight; when not even one part in
+///   flight plus the one filling fit, the upload fails at once with an `out_of_memory`
+///   error naming the budget (no temporary files: see docs/s3.md).
+/// - Less than one part in all: a single PutObject. Nothing at all: an empty object.
+/// - `finish()` waits for the parts and sends CompleteMultipartUpload. Errors from the
+///   background threads are parked and rethrown at the next `push` or at `finish`.
+/// - `abort(error)`, a failed `finish()`, cancellation or destruction before `finish()`:
+///   in-flight parts are cancelled and the upload is removed with AbortMultipartUpload,
+///   which is not cancellable and is retried; if it still fails, the error (rethrown by
+///   finish, or passed to `on_cleanup_failure` from abort) names the UploadId.
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "../core/chunk.hpp"
+#include "../core/context.hpp"
+#include "../core/error.hpp"
+#include "../core/sink.hpp"
+#include "client.hpp"
+#include "config.hpp"
+
+namespace sluice::s3 {
+
+inline constexpr std::size_t mib = 1024 * 1024;
+/// S3's smallest part (all but the last part of a multipart upload).
+inline constexpr std::size_t min_part_size = 5 * mib;
+/// S3's largest part.
+inline constexpr std::uint64_t max_part_size = 5ull * 1024 * mib;
+/// S3's part-count limit.
+inline constexpr std::uint32_t max_parts = 10'000;
+
+/// Options of `s3::upload`.
+struct upload_options {
+    /// Base part size; every part but the last has exactly the current part size.
+    std::size_t part_size = 8 * mib;
+    /// Parts uploading at once in the background (>= 1).
+    unsigned concurrency = 4;
+    /// The part size doubles after every this many parts (unknown-length streams).
+    std::uint32_t growth_interval = 1000;
+    /// Upper bound of buffered bytes, (in-flight + 1) x part size. See the file comment.
+    std::uint64_t memory_budget = 2048ull * mib;
+    /// The stream's size when known in advance: the base part size is then raised so the
+    /// whole stream fits in 10,000 parts without growth.
+    std::optional<std::uint64_t> size_hint{};
+    /// Content-Type of the object (empty: none sent).
+    std::string content_type{};
+    /// FOR TESTS ONLY: accept a `part_size` below S3's 5 MiB minimum (real S3 rejects such
+    /// uploads at Complete; test servers let a test see many parts from little data).
+    bool allow_small_parts_for_testing = false;
+    /// Receives the error when `abort(error)` could not remove the multipart upload (it
+    /// names the UploadId). Default: one line on stderr, since abort cannot throw.
+    std::function<void(const error&)> on_cleanup_failure{};
+};
+
+/// What a finished upload reports.
+struct upload_result {
+    std::uint64_t bytes = 0;     ///< bytes stored
+    std::uint32_t parts = 0;     ///< parts uploaded (0 for a single PutObject)
+    bool multipart = false;      ///< whether a multipart upload was used
+    std::string etag;            ///< the object's ETag as S3 reports it
+};
+
+namespace detail {
+
+/// The part size for part `number` (1-based): `base` doubled once per `interval` parts,
+/// capped at S3's 5 GiB.
+inline std::uint64_t part_size_for(std::uint64_t base, std::uint32_t interval,
+                                   std::uint32_t number) {
+    std::uint32_t doublings = interval ? (number - 1) / interval : 0;
+    std::uint64_t s = base;
+    for (std::uint32_t i = 0; i < doublings && s < max_part_size; ++i) s *= 2;
+    return std::min<std::uint64_t>(s, max_part_size);
+}
+
+/// The shared state of one upload: the pipeline thread fills parts, the workers send them.
+class upload_state {
+public:
+    upload_state(client c, std::string bucket, std::string key, upload_options o)
+        : cli_(std::move(c)), bucket_(std::move(bucket)), key_(std::move(key)),
+          opt_(std::move(o)) {
+        if (opt_.concurrency < 1) opt_.concurrency = 1;
+        if (opt_.growth_interval < 1) opt_.growth_interval = 1;
+        if (opt_.part_size < min_part_size && !opt_.allow_small_parts_for_testing)
+            throw error(errc::usage, "s3.upload",
+                        "part size " + std::to_string(opt_.part_size) +
+                            " is below S3's minimum of 5 MiB (5242880 bytes)");
+        if (opt_.part_size < 1) opt_.part_size = 1;
+        base_ = opt_.part_size;
+        if (opt_.size_hint) {
+            // Fit the known size into the part limit without growth, in whole MiB.
+            std::uint64_t need = (*opt_.size_hint + max_parts - 1) / max_parts;
+            need = (need + mib - 1) / mib * mib;
+            if (need > base_) base_ = need;
+        }
+        if (base_ > max_part_size)
+            throw error(errc::usage, "s3.upload", "part size above S3's maximum of 5 GiB");
+        current_ = base_;
+        check_budget(1);  // fail before the first byte if not even the base fits
+        buf_.reserve(static_cast<std::size_t>(current_));
+    }
+    upload_state(const upload_state&) = delete;
+    upload_state& operator=(const upload_state&) = delete;
+    ~upload_state() {
+        // A sink dropped without finish() or abort() must not leave an open upload.
+        if (!finished_ && !aborted_) abort_quietly(nullptr);
+        stop_workers();
+    }
+
+    void bind(run_context& ctx) {
+        // Cancelling the run cancels the in-flight parts and the sleeps between retries.
+        run_stop_.emplace(ctx.stop, [this] { stop_.request_stop(); });
+    }
+
+    void push(std::string_view b) {
+        rethrow_parked();
+        while (!b.empty()) {
+            std::size_t room = static_cast<std::size_t>(current_) - buf_.size();
+            std::size_t n = std::min(room, b.size());
+            buf_.append(b.substr(0, n));
+            b.remove_prefix(n);
+            total_ += n;
+            // Dispatch only when more bytes follow: a stream that ends exactly at a part
+            // boundary must still be able to choose PutObject in finish().
+            if (buf_.size() == current_ && !b.empty()) dispatch();
+        }
+    }
+
+    upload_result finish() {
+        rethrow_parked();
+        upload_result res;
+        res.bytes = total_;
+        if (upload_id_.empty()) {
+            // The whole stream fit in one part (or was empty): a single PutObject.
+            res.etag = cli_.put_object(bucket_, key_, buf_.view(), stop_.get_token(),
+                                       opt_.content_type);
+            finished_ = true;
+            return res;
+        }
+        if (!buf_.empty()) dispatch();
+        std::vector<completed_part> parts;
+        {
+            std::unique_lock lk(m_);
+            idle_cv_.wait(lk, [&] { return (queue_.empty() && in_flight_ == 0) || parked_; });
+        }
+        rethrow_parked();
+        for (auto& [n, etag] : etags_) parts.push_back({n, etag});
+        // If this throws, the caller (run) aborts the sink, which removes the upload.
+        res.etag = cli_.complete_multipart_upload(bucket_, key_, upload_id_, parts,
+                                                  stop_.get_token());
+        finished_ = true;
+        res.parts = static_cast<std::uint32_t>(parts.size());
+        res.multipart = true;
+        stop_workers();
+        return res;
+    }
+
+    void abort(const error&) noexcept {
+        if (finished_ || aborted_) return;
+        abort_quietly(opt_.on_cleanup_failure ? &opt_.on_cleanup_failure : nullptr);
+    }
+
+    const std::string& upload_id() const noexcept { return upload_id_; }
+
+private:
+    /// Hands the full buffer to the workers, after creating the upload if needed, and
+    /// starts a fresh buffer sized for the next part number.
+    void dispatch() {
+        if (upload_id_.empty()) {
+            upload_id_ = cli_.create_multipart_upload(bucket_, key_, stop_.get_token(),
+                                                      opt_.content_type);
+            start_workers();
+        }
+        if (next_part_ > max_parts)
+            throw error(errc::limit, "s3.upload",
+                        "more than 10,000 parts (S3's limit); raise part_size or size_hint");
+        std::uint32_t number = next_part_++;
+        std::uint64_t next_size = part_size_for(base_, opt_.growth_interval, next_part_);
+        unsigned limit = check_budget(next_part_);
+        chunk fresh;
+        {
+            std::unique_lock lk(m_);
+            // Wait for a slot: bounds memory to (in flight + queued + 1 filling) parts.
+            slot_cv_.wait(lk, stop_.get_token(), [&] {
+                return parked_ || queue_.size() + in_flight_ < limit;
+            });
+            if (parked_) {
+                lk.unlock();
+                rethrow_parked();
+            }
+            if (stop_.stop_requested()) throw cancelled_error("s3.upload");
+            queue_.push_back({number, std::move(buf_)});
+            if (!spare_.empty() && spare_.back().capacity() >= next_size) {
+                fresh = std::move(spare_.back());
+                spare_.pop_back();
+            }
+            if (next_size != current_) spare_.clear();  // old-sized buffers are of no use
+            current_ = next_size;  // under the lock: workers read it to recycle buffers
+        }
+        work_cv_.notify_one();
+        buf_ = std::move(fresh);
+        buf_.clear();
+        buf_.reserve(static_cast<std::size_t>(current_));
+    }
+
+    /// The number of parts that may be in flight for part `number`'s size, within the
+    /// memory budget; throws when not even one fits next to the filling buffer.
+    unsigned check_budget(std::uint32_t number) const {
+        std::uint64_t size = part_size_for(base_, opt_.growth_interval, number);
+        std::uint64_t fit = opt_.memory_budget / size;
+        if (fit < 2)
+            throw error(errc::out_of_memory, "s3.upload",
+                        "part " + std::to_string(number) + " needs a part size of " +
+                            std::to_string(size / mib) + " MiB; one part uploading plus one "
+                            "filling exceeds the memory budget of " +
+                            std::to_string(opt_.memory_budget / mib) +
+                            " MiB (upload_options::memory_budget); raise the budget, or give "
+                            "the stream's size (size_hint) or a larger base part_size");
+        return static_cast<unsigned>(std::min<std::uint64_t>(opt_.concurrency, fit - 1));
+    }
+
+    void start_workers() {
+        for (unsigned i = 0; i < opt_.concurrency; ++i)
+            workers_.emplace_back([this] { work(); });
+    }
+
+    void work() {
+        auto stop = stop_.get_token();
+        for (;;) {
+            job j;
+            {
+                std::unique_lock lk(m_);
+                if (!work_cv_.wait(lk, stop, [&] { return !queue_.empty() || closing_; }))
+                    return;
+                if (queue_.empty()) return;  // closing
+                j = std::move(queue_.front());
+                queue_.pop_front();
+                ++in_flight_;
+            }
+            std::string etag;
+            std::exception_ptr failure;
+            if (!parked_flag()) {
+                try {
+                    etag = cli_.upload_part(bucket_, key_, upload_id_, j.number, j.data.view(),
+                                            stop);
+                } catch (...) {
+                    failure = std::current_exception();
+                }
+            }
+            {
+                std::lock_guard lk(m_);
+                --in_flight_;
+                if (failure && !parked_) parked_ = failure;
+                if (!failure && !etag.empty()) etags_[j.number] = std::move(etag);
+                if (j.data.capacity() >= current_) spare_.push_back(std::move(j.data));
+            }
+            slot_cv_.notify_all();
+            idle_cv_.notify_all();
+        }
+    }
+
+    bool parked_flag() {
+        std::lock_guard lk(m_);
+        return static_cast<bool>(parked_);
+    }
+
+    void rethrow_parked() {
+        std::exception_ptr p;
+        {
+            std::lock_guard lk(m_);
+            p = parked_;
+        }
+        if (p) std::rethrow_exception(p);
+    }
+
+    void stop_workers() noexcept {
+        {
+            std::lock_guard lk(m_);
+            closing_ = true;
+        }
+        work_cv_.notify_all();
+        workers_.clear();  // jthread joins
+    }
+
+    /// Cancels in-flight parts, then removes the upload (retried, not cancellable).
+    void abort_quietly(const std::function<void(const error&)>* report) noexcept {
+        aborted_ = true;
+        stop_.request_stop();
+        stop_workers();
+        if (upload_id_.empty()) return;
+        try {
+            cli_.abort_multipart_upload(bucket_, key_, upload_id_);
+        } catch (...) {
+            error e = current_error();
+            try {
+                if (report && *report)
+                    (*report)(e);
+                else
+                    std::cerr << "sluice: s3.upload: " << e.message() << '\n';
+            } catch (...) {
+            }
+        }
+    }
+
+    struct job {
+        std::uint32_t number = 0;
+        chunk data;
+    };
+
+    client cli_;
+    std::string bucket_, key_;
+    upload_options opt_;
+    std::uint64_t base_ = 0;
+    // Size of the part being filled. Written by the pipeline thread under m_ only, read
+    // by workers under m_ (to recycle buffers) and by the pipeline thread freely.
+    std::uint64_t current_ = 0;
+    chunk buf_;
+    std::uint64_t total_ = 0;
+    std::uint32_t next_part_ = 1;
+    std::string upload_id_;
+    bool finished_ = false;
+    bool aborted_ = false;
+
+    std::stop_source stop_;
+    std::optional<std::stop_callback<std::function<void()>>> run_stop_;
+    std::mutex m_;
+    std::condition_variable_any work_cv_, slot_cv_, idle_cv_;
+    std::deque<job> queue_;
+    std::vector<chunk> spare_;
+    unsigned in_flight_ = 0;
+    bool closing_ = false;
+    std::exception_ptr parked_;
+    std::map<std::uint32_t, std::string> etags_;
+    std::vector<std::jthread> workers_;  // last member: joined first on destruction
+};
+
+/// The sink object `s3::upload` returns: movable, owns the upload state.
+class upload_sink : public sink_base {
+public:
+    explicit upload_sink(std::unique_ptr<upload_state> s) : s_(std::move(s)) {}
+
+    void bind(run_context& ctx) { s_->bind(ctx); }
+
+    template <byte_like R>
+    bool push(const R& r) {
+        s_->push(bytes_of(r));
+        return true;
+    }
+    /// Commits the object (see the file comment).
+    upload_result finish() { return s_->finish(); }
+    /// Removes whatever was uploaded; never throws.
+    void abort(const error& e) noexcept { s_->abort(e); }
+    /// The multipart UploadId, once created ("" before, and for a single PutObject).
+    const std::string& upload_id() const noexcept { return s_->upload_id(); }
+
+private:
+    std::unique_ptr<upload_state> s_;
+};
+
+}  // namespace detail
+
+/// `bytes | s3::upload(client_or_config, bucket, key, options)`: see the file comment.
+struct upload_fn {
+    detail::upload_sink operator()(const client& c, std::string bucket, std::string key,
+                                   upload_options o = {}) const {
+        return detail::upload_sink(std::make_unique<detail::upload_state>(
+            c, std::move(bucket), std::move(key), std::move(o)));
+    }
+    detail::upload_sink operator()(const config& c, std::string bucket, std::string key,
+                                   upload_options o = {}) const {
+        return (*this)(client(c), std::move(bucket), std::move(key), std::move(o));
+    }
+};
+/// See `upload_fn`.
+inline constexpr upload_fn upload{};
+
+}  // namespace sluice::s3
