@@ -1,0 +1,294 @@
+#pragma once
+/// \file
+/// `json::detail::document_parser`: validates one JSON text with simdjson's ondemand API and
+/// fills a reusable `json_record`. Shared by the JSONL, array and document readers.
+///
+/// ondemand is lazy: it checks only what is visited. So the parser walks every value of the
+/// document once - strings are unescaped (which checks escapes and rejects lone surrogates),
+/// numbers are checked against the RFC 8259 grammar on their raw text (so big integers stay
+/// valid and keep their digits), literals are compared exactly - and then requires that no
+/// token follows the value. Top-level members of an object are recorded with their raw text
+/// as they go by; duplicate keys keep the first position and the last value.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "../record.hpp"
+
+namespace sluice::json::detail {
+
+/// 1-based line of byte `offset` in `text`.
+inline std::uint64_t line_at(std::string_view text, std::size_t offset) {
+    offset = std::min(offset, text.size());
+    return 1 + static_cast<std::uint64_t>(std::count(text.data(), text.data() + offset, '\n'));
+}
+
+/// Drops a leading UTF-8 byte order mark.
+constexpr std::string_view skip_bom(std::string_view s) noexcept {
+    if (s.size() >= 3 && s[0] == '\xEF' && s[1] == '\xBB' && s[2] == '\xBF') s.remove_prefix(3);
+    return s;
+}
+
+/// Whether `s` is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+constexpr bool is_json_number(std::string_view s) noexcept {
+    std::size_t i = 0, n = s.size();
+    auto digit = [&](std::size_t k) { return k < n && s[k] >= '0' && s[k] <= '9'; };
+    if (i < n && s[i] == '-') ++i;
+    if (!digit(i)) return false;
+    if (s[i] == '0')
+        ++i;
+    else
+        while (digit(i)) ++i;
+    if (i < n && s[i] == '.') {
+        ++i;
+        if (!digit(i)) return false;
+        while (digit(i)) ++i;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        ++i;
+        if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+        if (!digit(i)) return false;
+        while (digit(i)) ++i;
+    }
+    return i == n;
+}
+
+/// `s` without trailing JSON whitespace (simdjson's raw tokens run up to the next token).
+constexpr std::string_view trim_json_ws(std::string_view s) noexcept {
+    while (!s.empty()) {
+        char c = s.back();
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+/// Parses JSON texts one at a time into a record whose views point into the input (raw
+/// text) and into the simdjson parser (unescaped strings): valid until the next `parse`.
+class document_parser {
+public:
+    /// Nesting deeper than this is rejected (it bounds the recursion of the walk).
+    static constexpr unsigned default_max_depth = 1024;
+
+    explicit document_parser(unsigned max_depth = default_max_depth) : max_depth_(max_depth) {}
+
+    /// Parses `text`, which must be followed by at least `simdjson::SIMDJSON_PADDING` readable
+    /// bytes (`capacity` counts them). Returns nullptr on success (see `record()`), otherwise a
+    /// message; then `error_offset()` is the byte offset in `text` near the error, if known.
+    const char* parse(std::string_view text, std::size_t capacity, std::uint64_t line) {
+        fields_.clear();
+        error_offset_ = npos;
+        text_ = text;
+        std::string_view trimmed = trim_leading(text);
+        if (trimmed.empty()) return "no JSON value (empty input)";
+        std::size_t lead = trimmed.data() - text.data();
+        auto doc_result = parser_.iterate(simdjson::padded_string_view(
+            trimmed.data(), trimmed.size(), capacity - lead));
+        simdjson::ondemand::document doc;
+        if (auto e = std::move(doc_result).get(doc)) return fail(e);
+        simdjson::ondemand::json_type t;
+        if (auto e = doc.type().get(t)) return fail(e, doc);
+        std::string_view body = trim_json_ws(trimmed);
+        const char* msg = nullptr;
+        json_type type = json_type::null;
+        std::string_view scalar_str;
+        switch (t) {
+            case simdjson::ondemand::json_type::object: {
+                type = json_type::object;
+                simdjson::ondemand::object obj;
+                if (auto e = doc.get_object().get(obj)) return fail(e, doc);
+                msg = walk_members(obj, 1, true);
+                if (!msg) msg = check_end(doc);
+                break;
+            }
+            case simdjson::ondemand::json_type::array: {
+                type = json_type::array;
+                simdjson::ondemand::array arr;
+                if (auto e = doc.get_array().get(arr)) return fail(e, doc);
+                msg = walk_elements(arr, 1);
+                if (!msg) msg = check_end(doc);
+                break;
+            }
+            default: {
+                // A scalar text: its token must reach the end of the input (nothing follows).
+                std::string_view tok;
+                if (auto e = doc.raw_json_token().get(tok)) return fail(e, doc);
+                if (tok.data() + tok.size() != trimmed.data() + trimmed.size())
+                    return at(tok.data() + tok.size(), "unexpected content after the JSON value");
+                tok = trim_json_ws(tok);
+                if (t == simdjson::ondemand::json_type::string) {
+                    type = json_type::string;
+                    if (auto e = doc.get_string().get(scalar_str)) return fail(e, doc);
+                } else {
+                    msg = check_scalar(t, tok, type);
+                    if (msg) error_offset_ = static_cast<std::size_t>(tok.data() - text.data());
+                }
+                break;
+            }
+        }
+        if (msg) return msg;
+        record_ = json_record(type, body, fields_.data(), fields_.size(), line);
+        record_.set_scalar_string(scalar_str);
+        return nullptr;
+    }
+
+    /// The record of the last successful `parse`.
+    const json_record& record() const noexcept { return record_; }
+    /// Offset in the parsed text near the last error, or `npos`.
+    std::size_t error_offset() const noexcept { return error_offset_; }
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+private:
+    static std::string_view trim_leading(std::string_view s) noexcept {
+        std::size_t i = 0;
+        while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+        return s.substr(i);
+    }
+
+    const char* fail(simdjson::error_code e) { return simdjson::error_message(e); }
+    const char* fail(simdjson::error_code e, simdjson::ondemand::document& doc) {
+        const char* loc = nullptr;
+        if (!doc.current_location().get(loc)) note(loc);
+        return simdjson::error_message(e);
+    }
+    template <class V>
+    const char* fail_at(simdjson::error_code e, V& v) {
+        const char* loc = nullptr;
+        if (!v.current_location().get(loc)) note(loc);
+        return simdjson::error_message(e);
+    }
+    const char* at(const char* p, const char* msg) {
+        note(p);
+        return msg;
+    }
+    void note(const char* p) {
+        if (p >= text_.data() && p <= text_.data() + text_.size())
+            error_offset_ = static_cast<std::size_t>(p - text_.data());
+    }
+
+    /// After a container at the root, the document must be exhausted.
+    const char* check_end(simdjson::ondemand::document& doc) {
+        const char* loc = nullptr;
+        auto e = doc.current_location().get(loc);
+        if (e == simdjson::OUT_OF_BOUNDS) return nullptr;
+        if (e) return simdjson::error_message(e);
+        return at(loc, "unexpected content after the JSON value");
+    }
+
+    /// Validates a number or literal token (already trimmed) and names its type.
+    static const char* check_scalar(simdjson::ondemand::json_type t, std::string_view tok,
+                                    json_type& type) {
+        using jt = simdjson::ondemand::json_type;
+        if (t == jt::number) {
+            type = json_type::number;
+            return is_json_number(tok) ? nullptr : "invalid number";
+        }
+        if (t == jt::boolean) {
+            type = json_type::boolean;
+            return tok == "true" || tok == "false" ? nullptr : "invalid literal";
+        }
+        if (t == jt::null) {
+            type = json_type::null;
+            return tok == "null" ? nullptr : "invalid literal";
+        }
+        return "unexpected character";
+    }
+
+    /// Walks `v` (validating everything in it) and describes it as a `json_value`.
+    const char* walk_value(simdjson::ondemand::value v, unsigned depth, json_value& out) {
+        using jt = simdjson::ondemand::json_type;
+        jt t;
+        if (auto e = v.type().get(t)) return fail_at(e, v);
+        std::string_view tok = v.raw_json_token();
+        switch (t) {
+            case jt::string: {
+                std::string_view s;
+                if (auto e = v.get_string().get(s)) return fail_at(e, v);
+                out = json_value(json_type::string, trim_json_ws(tok), s);
+                return nullptr;
+            }
+            case jt::array:
+            case jt::object: {
+                if (depth >= max_depth_) return at(tok.data(), "nesting too deep");
+                const char* start = tok.data();
+                const char* msg;
+                if (t == jt::array) {
+                    simdjson::ondemand::array a;
+                    if (auto e = v.get_array().get(a)) return fail_at(e, v);
+                    msg = walk_elements(a, depth + 1);
+                } else {
+                    simdjson::ondemand::object o;
+                    if (auto e = v.get_object().get(o)) return fail_at(e, v);
+                    msg = walk_members(o, depth + 1, false);
+                }
+                if (msg) return msg;
+                // The container ends where the next token (',' ']' '}') starts.
+                const char* end = nullptr;
+                if (v.current_location().get(end)) end = text_.data() + text_.size();
+                out = json_value(t == jt::array ? json_type::array : json_type::object,
+                                 trim_json_ws(std::string_view(start, static_cast<std::size_t>(end - start))));
+                return nullptr;
+            }
+            default: {
+                tok = trim_json_ws(tok);
+                json_type type;
+                if (const char* msg = check_scalar(t, tok, type)) return at(tok.data(), msg);
+                out = json_value(type, tok);
+                return nullptr;
+            }
+        }
+    }
+
+    const char* walk_elements(simdjson::ondemand::array& a, unsigned depth) {
+        json_value ignored;
+        for (auto element : a) {
+            simdjson::ondemand::value v;
+            if (auto e = std::move(element).get(v)) return fail(e);
+            if (const char* msg = walk_value(v, depth, ignored)) return msg;
+        }
+        return nullptr;
+    }
+
+    /// Walks an object; at the top level (`record`) its members are recorded.
+    const char* walk_members(simdjson::ondemand::object& o, unsigned depth, bool record) {
+        json_value value;
+        for (auto member : o) {
+            simdjson::ondemand::field f;
+            if (auto e = std::move(member).get(f)) return fail(e);
+            std::string_view key;
+            if (auto e = f.unescaped_key().get(key)) return fail(e);
+            if (const char* msg = walk_value(f.value(), depth, value)) return msg;
+            if (record) add_field(key, value);
+        }
+        return nullptr;
+    }
+
+    void add_field(std::string_view key, const json_value& value) {
+        // Duplicate keys: the last value wins, in the first one's place. Records are usually
+        // narrow, so a scan (sizes compared first) is cheaper than a hash table.
+        // Size and first byte are compared inline before memcmp: keys of equal length are
+        // common (id/at, status/amount) and a library call per pair showed in profiles.
+        for (json_field& f : fields_)
+            if (f.key.size() == key.size() && (key.empty() || f.key[0] == key[0]) && f.key == key) {
+                f.value = value;
+                return;
+            }
+        fields_.push_back({key, value});
+    }
+
+    simdjson::ondemand::parser parser_;
+    std::vector<json_field> fields_;
+    json_record record_;
+    std::string_view text_;
+    std::size_t error_offset_ = npos;
+    unsigned max_depth_;
+};
+
+}  // namespace sluice::json::detail

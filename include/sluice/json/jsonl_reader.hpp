@@ -1,0 +1,157 @@
+#pragma once
+/// \file
+/// `bytes | json::read_jsonl()`: JSON Lines (NDJSON) -> one `const json_record&` per line.
+///
+///     for (const auto& rec : read_file("events.jsonl") | json::read_jsonl())
+///         use(rec["id"].raw(), rec["name"].str());
+///
+/// Lines end with LF or CRLF; blank lines and a leading UTF-8 BOM are skipped; the last line
+/// needs no line end. Each line must hold exactly one JSON value (usually an object), fully
+/// validated: trailing garbage, bad numbers, invalid UTF-8 and lone surrogate escapes are
+/// errors, `sluice::error(errc::bad_input, "jsonl", ...)` naming the 1-based line.
+///
+/// Memory is bounded by `batch_size` plus the longest line (itself bounded by
+/// `max_record_size`), whatever the input size. Each line is validated by simdjson's ondemand
+/// parser straight out of the padded window. Measured against `iterate_many` over whole
+/// batches (benchmark rows of ~300 bytes, the same full walk): iterate_many was about 10%
+/// faster on parsing alone, but the walk that checks every value dominates the cost, and per
+/// line keeps line numbers, JSONL's one-value-per-line rule and error recovery exact.
+///
+/// A record and all its views are valid until the next pull. After a `bad_input` error for
+/// one line the reader can be pulled again: it resumes at the next line (for skip-and-report
+/// error handling; `last_text()` is the offending line).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "../core/chunk.hpp"
+#include "../core/closure.hpp"
+#include "../core/error.hpp"
+#include "../core/stage.hpp"
+#include "detail/byte_window.hpp"
+#include "detail/document_parser.hpp"
+#include "record.hpp"
+
+namespace sluice::json {
+
+/// Options of `read_jsonl`.
+struct jsonl_options {
+    /// Bytes taken from upstream per refill of the parse window.
+    std::size_t batch_size = std::size_t{1} << 20;
+    /// A longer line is an error; bounds the window when a line end never comes.
+    std::size_t max_record_size = std::size_t{64} << 20;
+    /// Nesting deeper than this is malformed.
+    unsigned max_depth = detail::document_parser::default_max_depth;
+};
+
+namespace detail {
+
+template <class Up>
+class jsonl_stage : public stage_base<jsonl_stage<Up>, Up> {
+    using base = stage_base<jsonl_stage<Up>, Up>;
+
+public:
+    using reference = const json_record&;
+
+    jsonl_stage(Up up, jsonl_options o) : base(std::move(up)), opt_(o), parser_(o.max_depth) {
+        if (opt_.batch_size == 0) opt_.batch_size = 1;
+    }
+
+    maybe<const json_record&> next() {
+        for (;;) {
+            std::size_t avail = win_.size() - pos_;
+            const char* start = win_.data() + pos_;
+            const void* nl = avail ? std::memchr(start, '\n', avail) : nullptr;
+            if (nl) {
+                auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
+                std::size_t at = pos_;
+                pos_ += len + 1;
+                if (const json_record* r = handle(at, len)) return *r;
+                continue;
+            }
+            if (avail > opt_.max_record_size) too_long();
+            bool got = false;
+            if (!win_.exhausted()) {
+                win_.refill(this->up_, pos_, opt_.batch_size, got);
+                pos_ = 0;  // the consumed prefix was dropped
+            }
+            if (got) continue;
+            // End of input: the last line may lack its line end.
+            if (pos_ == win_.size()) return {};
+            std::size_t at = pos_;
+            pos_ = win_.size();
+            if (const json_record* r = handle(at, win_.size() - at)) return *r;
+        }
+    }
+
+    /// 1-based number of the last line read (blank lines count).
+    std::uint64_t line_number() const noexcept { return line_; }
+    /// Records yielded so far.
+    std::uint64_t record_count() const noexcept { return records_; }
+    /// The text of the last non-blank line, good or bad (valid until the next pull).
+    std::string_view last_text() const noexcept { return last_; }
+
+private:
+    /// Parses the line at window offset `at`; nullptr for a blank line.
+    const json_record* handle(std::size_t at, std::size_t len) {
+        ++line_;
+        std::string_view line(win_.data() + at, len);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (win_.base() + at == 0) {
+            std::string_view s = skip_bom(line);
+            at += line.size() - s.size();
+            line = s;
+        }
+        if (line.find_first_not_of(" \t") == std::string_view::npos) return nullptr;
+        last_ = line;
+        if (const char* msg = parser_.parse(line, win_.readable_from(at), line_)) {
+            position p;
+            p.record = records_;
+            p.line = line_;
+            p.byte_offset = win_.base() + at;
+            if (parser_.error_offset() != document_parser::npos) p.byte_offset += parser_.error_offset();
+            throw error(errc::bad_input, "jsonl", msg, p);
+        }
+        ++records_;
+        return &parser_.record();
+    }
+
+    [[noreturn]] void too_long() const {
+        position p;
+        p.record = records_;
+        p.line = line_ + 1;
+        p.byte_offset = win_.base() + pos_;
+        throw error(errc::bad_input, "jsonl",
+                    "record longer than " + std::to_string(opt_.max_record_size) + " bytes", p);
+    }
+
+    jsonl_options opt_;
+    document_parser parser_;
+    byte_window win_;
+    std::size_t pos_ = 0;  // window offset of the first unread byte
+    std::uint64_t line_ = 0;
+    std::uint64_t records_ = 0;
+    std::string_view last_;
+};
+
+}  // namespace detail
+
+/// `bytes | json::read_jsonl(options)` yields each non-blank line as a `const json_record&`.
+struct read_jsonl_fn {
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s, jsonl_options o = {}) const {
+        auto up = as_source(std::forward<S>(s));
+        static_assert(byte_like<reference_t<decltype(up)>>,
+                      "sluice::json::read_jsonl: the upstream must yield bytes (chunks or strings)");
+        return detail::jsonl_stage<decltype(up)>(std::move(up), o);
+    }
+    auto operator()(jsonl_options o = {}) const { return make_closure<read_jsonl_fn>(o); }
+};
+inline constexpr read_jsonl_fn read_jsonl{};
+
+}  // namespace sluice::json

@@ -1,0 +1,76 @@
+// jsonl_encoder and array_encoder through sluice::encode, and their output read back.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <sluice/json/array_encoder.hpp>
+#include <sluice/json/document_reader.hpp>
+#include <sluice/json/jsonl_encoder.hpp>
+#include <sluice/json/jsonl_reader.hpp>
+#include <sluice/sluice.hpp>
+
+namespace json = sluice::json;
+using row = std::vector<std::pair<std::string, std::string>>;
+
+namespace {
+std::string concat(auto&& pipeline) {
+    std::string s;
+    for (auto& c : pipeline) s += sluice::bytes_of(c);
+    return s;
+}
+}  // namespace
+
+TEST_CASE("jsonl_encoder: one object per line", "[json][encoder]") {
+    std::vector<row> rows{{{"id", "1"}, {"name", "Ann"}}, {{"id", "2"}, {"name", "B\"o\nb"}}};
+    std::string out = concat(rows | sluice::encode(json::jsonl_encoder{}));
+    CHECK(out == "{\"id\":\"1\",\"name\":\"Ann\"}\n{\"id\":\"2\",\"name\":\"B\\\"o\\nb\"}\n");
+}
+
+TEST_CASE("jsonl_encoder: many records across chunk boundaries read back equal",
+          "[json][encoder]") {
+    std::vector<row> rows;
+    for (int i = 0; i < 2000; ++i)
+        rows.push_back({{"i", std::to_string(i)}, {"s", std::string(i % 37, static_cast<char>(1 + i % 120))}});
+    std::string out = concat(rows | sluice::encode(json::jsonl_encoder{}, {.chunk_size = 1000}));
+    std::size_t n = 0;
+    for (const auto& rec : sluice::from_range(std::vector<std::string>{out}) | json::read_jsonl()) {
+        REQUIRE(rec["i"].str() == rows[n][0].second);
+        REQUIRE(rec["s"].str() == rows[n][1].second);
+        ++n;
+    }
+    CHECK(n == rows.size());
+}
+
+TEST_CASE("array_encoder: brackets, separators and the empty stream", "[json][encoder]") {
+    std::vector<row> none;
+    CHECK(concat(none | sluice::encode(json::array_encoder{})) == "[]\n");
+    std::vector<row> rows{{{"a", "1"}}, {{"a", "2"}}};
+    std::string out = concat(rows | sluice::encode(json::array_encoder{}));
+    CHECK(out == "[\n{\"a\":\"1\"},\n{\"a\":\"2\"}\n]\n");
+    auto doc = json::parse_document(out);
+    CHECK(doc.type() == json::json_type::array);
+}
+
+TEST_CASE("jsonl_encoder re-emits reader records exactly (numbers keep their digits)",
+          "[json][encoder]") {
+    std::string in =
+        "{\"n\":12345678901234567890,\"f\":1.0,\"s\":\"\\u00e9\\n\",\"a\":[1, {\"b\":null}],\"d\":1,\"d\":2}\n"
+        "[1,2]\n\"str\"\n-0.0e5\n";
+    std::string out = concat(sluice::from_range(std::vector<std::string>{in}) | json::read_jsonl() |
+                             sluice::encode(json::jsonl_encoder{}));
+    CHECK(out ==
+          "{\"n\":12345678901234567890,\"f\":1.0,\"s\":\"\\u00e9\\n\",\"a\":[1, {\"b\":null}],\"d\":2}\n"
+          "[1,2]\n\"str\"\n-0.0e5\n");
+}
+
+#include <sluice/csv/csv.hpp>
+
+TEST_CASE("jsonl_encoder: CSV rows become objects of exact strings", "[json][encoder][csv]") {
+    std::string csv = "id,note,empty\n1,\"say \"\"hi\"\",\nbye\",\n2,caf\xc3\xa9,x\n";
+    std::string out = concat(sluice::from_range(std::vector<std::string>{csv}) | sluice::csv::read() |
+                             sluice::encode(json::jsonl_encoder{}));
+    CHECK(out == "{\"id\":\"1\",\"note\":\"say \\\"hi\\\",\\nbye\",\"empty\":\"\"}\n"
+                 "{\"id\":\"2\",\"note\":\"caf\xc3\xa9\",\"empty\":\"x\"}\n");
+}
