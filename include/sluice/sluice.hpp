@@ -17,6 +17,7 @@
 #include "core/stage.hpp"
 
 #include "sources/from_range.hpp"
+#include "sources/any_bytes.hpp"
 #include "sources/iota.hpp"
 #include "sources/read_file.hpp"
 
@@ -34,6 +35,7 @@
 #include "encoders/line_encoder.hpp"
 #include "compress/identity.hpp"
 
+#include "sinks/any_bytes.hpp"
 #include "sinks/count.hpp"
 #include "sinks/fold.hpp"
 #include "sinks/for_each.hpp"

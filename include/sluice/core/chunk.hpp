@@ -41,6 +41,8 @@ public:
         c.append(view());
         return c;
     }
+    /// An owned copy for collecting sinks (`to_vector`, `batch`): the same as `clone()`.
+    chunk to_owned() const { return clone(); }
 
     char* data() noexcept { return data_.get(); }
     const char* data() const noexcept { return data_.get(); }

@@ -1,0 +1,124 @@
+#pragma once
+/// \file
+/// Options of the CSV reader (`csv::read_options`) and writer (`csv::write_options`), and
+/// the dialect chosen from a file name (`csv::delimiter_for_path`: `.tsv` means tab).
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "../core/error.hpp"
+
+namespace sluice::csv {
+
+/// What the reader does with a record whose field count differs from the header's (or,
+/// without a header, from the first record's).
+enum class ragged : std::uint8_t {
+    error,     ///< a bad-input error (the default)
+    pad,       ///< short records get empty fields; long ones are still an error
+    truncate,  ///< long records lose their extra fields; short ones are still an error
+    fit,       ///< pad short records and truncate long ones
+    keep,      ///< accept any field count as it is
+};
+
+/// What the reader does with bytes that are not valid UTF-8.
+enum class utf8_mode : std::uint8_t {
+    validate,  ///< a bad-input error naming the line (the default)
+    replace,   ///< each maximal invalid subsequence becomes U+FFFD (as WHATWG decoders do)
+    ignore,    ///< pass the bytes through unchecked (fastest; for non-UTF-8 encodings)
+};
+
+/// Options of `csv::read`. The defaults read RFC 4180 CSV with a header, strictly.
+struct read_options {
+    /// Field separator: usually ',', '\t', ';' or '|'. Must not be the quote, CR, LF or NUL.
+    char delimiter = ',';
+    /// Quote character (doubled inside a quoted field to stand for itself).
+    char quote = '"';
+    /// The first non-blank record names the columns and is not yielded as a row.
+    bool header = true;
+    /// Accept stray quotes: a quote inside an unquoted field is a literal character, and
+    /// text after a closing quote is appended to the field (`"x"y` reads as `xy`).
+    /// Records with such quotes are parsed by a slower byte-at-a-time path.
+    bool lenient_quotes = false;
+    /// Field-count mismatches: see `ragged`.
+    csv::ragged ragged = csv::ragged::error;
+    /// Invalid UTF-8: see `utf8_mode`.
+    utf8_mode utf8 = utf8_mode::validate;
+    /// A record longer than this is an error. This bounds the carry-over buffer that holds a
+    /// record spanning input blocks, so memory stays flat even when a quote never closes.
+    std::size_t max_record_size = 64 * 1024 * 1024;
+    /// If set, a bad record is passed here (with its raw bytes) instead of failing the run;
+    /// returning true skips it and reading goes on, returning false throws the error.
+    /// Not called for an exceeded `max_record_size` or an error in the header.
+    std::function<bool(const sluice::error&, std::string_view raw)> on_error{};
+
+    /// Options for a file name: `.tsv`/`.tab` select tab, `.psv` a pipe (see
+    /// `delimiter_for_path`); everything else is left at its default.
+    static read_options for_path(std::string_view path);
+};
+
+/// Options of `csv::encoder`.
+struct write_options {
+    /// Field separator (see `read_options::delimiter`).
+    char delimiter = ',';
+    /// Quote character.
+    char quote = '"';
+    /// End lines with CRLF (RFC 4180) instead of LF.
+    bool crlf = false;
+    /// Text written, unquoted, for a null value (an empty std::optional, nullptr).
+    std::string null_text{};
+    /// Quote every empty string (`""`), so that it differs from a null written as empty
+    /// text. An empty string that is a row's only field is always quoted, otherwise the
+    /// line would be blank and readers would skip it.
+    bool quote_empty_strings = false;
+    /// Write a header line. It is `header` when given (written in `begin`, even for no
+    /// records); otherwise the first record's field names (a struct's field list, or a
+    /// CSV row's header), written just before that record.
+    bool write_header = true;
+    /// Explicit column names for the header line.
+    std::vector<std::string> header{};
+
+    /// Options for a file name (see `delimiter_for_path`).
+    static write_options for_path(std::string_view path);
+};
+
+/// The delimiter a file name implies: '\t' for `.tsv` and `.tab`, '|' for `.psv`, ','
+/// otherwise. A trailing compression extension (`.gz`, `.zst`, `.zstd`, `.bz2`, `.xz`) is
+/// looked through, so `data.tsv.gz` is tab-separated. Case-insensitive.
+inline char delimiter_for_path(std::string_view path) {
+    auto lower_ext = [](std::string_view p) {
+        std::size_t slash = p.find_last_of('/');
+        std::size_t dot = p.find_last_of('.');
+        if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
+            return std::string();
+        std::string e(p.substr(dot + 1));
+        for (char& c : e)
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        return e;
+    };
+    std::string ext = lower_ext(path);
+    if (ext == "gz" || ext == "zst" || ext == "zstd" || ext == "bz2" || ext == "xz") {
+        path = path.substr(0, path.find_last_of('.'));
+        ext = lower_ext(path);
+    }
+    if (ext == "tsv" || ext == "tab") return '\t';
+    if (ext == "psv") return '|';
+    return ',';
+}
+
+inline read_options read_options::for_path(std::string_view path) {
+    read_options o;
+    o.delimiter = delimiter_for_path(path);
+    return o;
+}
+
+inline write_options write_options::for_path(std::string_view path) {
+    write_options o;
+    o.delimiter = delimiter_for_path(path);
+    return o;
+}
+
+}  // namespace sluice::csv

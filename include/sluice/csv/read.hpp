@@ -1,0 +1,673 @@
+#pragma once
+/// \file
+/// `csv::read(options)`: the RFC 4180 reader stage. Over any byte source (`chunk&`, strings)
+/// it yields `const csv::row&` - one record's fields, valid until the next pull:
+/// \code
+/// auto n = sluice::read_file("orders.csv") | sluice::csv::read() | sluice::count();
+/// for (const sluice::csv::row& r : sluice::read_file(path) | sluice::csv::read())
+///     total += r.get<double>("amount");
+/// \endcode
+/// `csv::read<T>(options)` yields `T&` for a struct with a field list (see as.hpp).
+///
+/// The dialect: fields separated by `delimiter`; a field starting with `quote` is quoted
+/// and may hold delimiters, CR, LF and doubled quotes; records end at LF or CRLF (a CR is
+/// part of a line end only when an LF follows; a lone CR is data, and so is a CR before
+/// the LF inside quotes). The last record needs no line end (a CR right before the end of
+/// the input is dropped like a CRLF's). A UTF-8 BOM at the start is dropped. Blank lines
+/// (empty or a lone CRLF) are skipped everywhere, before the header too; a line holding
+/// only `""` is a record with one empty field.
+///
+/// Strict by default: an unterminated quote, text after a closing quote (`"x"y`), a quote
+/// inside an unquoted field (`x"y`), a record whose field count differs from the header's
+/// (or, without a header, the first record's) and invalid UTF-8 are `errc::bad_input`
+/// errors in stage "csv" with a position: `line` is the 1-based physical line where the
+/// record starts (every line counts: blank ones, the header, lines inside quoted fields) -
+/// for an unterminated quote, the line where the quote opened; `column` the 1-based field;
+/// `record` the 0-based index of the data record; `byte_offset` the offending byte (the
+/// record start for a field-count mismatch). `read_options` relaxes each rule.
+///
+/// How it is fast: stage one (scan.hpp) turns 64-byte blocks into bitmasks and writes the
+/// positions of quotes and of the delimiters and line feeds outside quotes; stage two
+/// (here) walks those positions, so an unquoted field costs a few instructions whatever its
+/// length and is a zero-copy view. Quoted fields with doubled quotes are unescaped into a
+/// scratch buffer that is reused from record to record. Input is copied into a reader-owned
+/// buffer with padding (so block loads never read past the end); a record that spans input
+/// blocks simply stays in that buffer, whose growth `max_record_size` bounds.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../core/chunk.hpp"
+#include "../core/closure.hpp"
+#include "../core/error.hpp"
+#include "../core/stage.hpp"
+#include "as.hpp"
+#include "options.hpp"
+#include "row.hpp"
+#include "scan.hpp"
+#include "utf8.hpp"
+
+namespace sluice::csv {
+
+namespace detail {
+inline namespace SLUICE_CSV_ISA {
+
+/// Bytes scanned per stage-one call: small enough that the index list stays in L1/L2.
+inline constexpr std::size_t scan_segment_bytes = 16 * 1024;
+/// Most bytes copied from the upstream per refill, so buffer offsets fit in 32 bits and a
+/// huge upstream block does not make the buffer huge.
+inline constexpr std::size_t max_feed_bytes = 1024 * 1024;
+/// Slack after the data: a whole block may be loaded past the end, plus the virtual LF.
+inline constexpr std::size_t buffer_padding = 2 * block_size;
+
+template <class Up>
+class read_stage : public stage_base<read_stage<Up>, Up> {
+    using base = stage_base<read_stage<Up>, Up>;
+
+public:
+    using reference = const row&;
+
+    read_stage(Up up, read_options o) : base(std::move(up)), opt_(std::move(o)) {
+        const char d = opt_.delimiter, q = opt_.quote;
+        if (d == q || d == '\n' || d == '\r' || d == '\0' || q == '\n' || q == '\r' || q == '\0')
+            throw error(errc::usage, "csv",
+                        "the delimiter and the quote must differ and be neither CR, LF nor NUL");
+        if (opt_.max_record_size > (std::size_t{1} << 30))
+            throw error(errc::usage, "csv", "max_record_size must be at most 1 GiB");
+    }
+
+    maybe<const row&> next() {
+        for (;;) {
+            step st = scalar_mode_ ? parse_scalar() : parse_record();
+            if (st == step::record) return row_;
+            if (st == step::more && !refill()) return {};
+        }
+    }
+
+    /// The column names; empty until the header line has been read (at the first pull) or
+    /// when reading without a header.
+    const csv::header& header() const noexcept {
+        static const csv::header none;
+        return header_ ? *header_ : none;
+    }
+    /// The header shared with owned rows (null until read).
+    const std::shared_ptr<const csv::header>& shared_header() const noexcept { return header_; }
+    /// Data records yielded so far.
+    std::uint64_t records() const noexcept { return index_; }
+    /// Bytes of input consumed up to the end of the last record.
+    std::uint64_t bytes_consumed() const noexcept { return base_ + rec_start_; }
+
+private:
+    enum class step { record, skipped, more };
+
+    std::size_t size() const noexcept { return buf_.size(); }
+    bool input_exhausted() const noexcept { return up_done_ && pending_.empty(); }
+
+    // ---- input ---------------------------------------------------------------------------
+
+    /// Makes progress towards a complete record: scans more blocks, pulls more input, or
+    /// scans the final partial block. False when the input is finished.
+    bool refill() {
+        if (!bom_checked_ && (size() >= 3 || input_exhausted())) check_bom();
+        if (bom_checked_ && !scalar_mode_ && !final_scanned_ && size() - scan_ >= block_size) {
+            scan_segment();
+            return true;
+        }
+        if (!input_exhausted()) {
+            feed();
+            return true;
+        }
+        if (!scalar_mode_ && !final_scanned_) {
+            scan_final();
+            return true;
+        }
+        if (!scalar_mode_ && in_quote_ && rec_start_ < size()) return unterminated_quote();
+        return false;
+    }
+
+    /// Appends the next piece of upstream bytes, first dropping consumed records.
+    void feed() {
+        if (pending_.empty()) {
+            auto r = this->up_.next();
+            if (!r) {
+                up_done_ = true;
+                return;
+            }
+            pending_ = bytes_of(*r);
+            if (pending_.empty()) return;
+        }
+        compact();
+        // The unfinished record spans at least what stage one has scanned of it (the
+        // scalar path has looked at everything).
+        if ((scalar_mode_ ? size() : scan_) - rec_start_ > opt_.max_record_size) record_too_long();
+        std::size_t take = std::min(pending_.size(), max_feed_bytes);
+        buf_.reserve_spare(take + buffer_padding);
+        buf_.append(pending_.substr(0, take));
+        pending_.remove_prefix(take);
+    }
+
+    void check_bom() {
+        bom_checked_ = true;
+        if (size() >= 3 && std::memcmp(buf_.data(), "\xEF\xBB\xBF", 3) == 0)
+            scan_ = rec_start_ = 3;
+    }
+
+    /// Moves the unfinished record to the front of the buffer; every stored offset shifts.
+    void compact() {
+        const std::size_t k = rec_start_;
+        if (k == 0) return;
+        buf_.erase_front(k);
+        base_ += k;
+        scan_ -= k;
+        rec_start_ = 0;
+        const auto k32 = static_cast<std::uint32_t>(k);
+        std::uint32_t* ix = idx_.get();
+        for (std::size_t i = ipos_; i < icount_; ++i) ix[i] -= k32;
+        bad_.erase(bad_.begin(), bad_.begin() + static_cast<std::ptrdiff_t>(bad_pos_));
+        bad_pos_ = 0;
+        for (auto& b : bad_) b -= k32;
+        utf8_.lead -= static_cast<std::int64_t>(k);
+    }
+
+    // ---- stage one -----------------------------------------------------------------------
+
+    void reserve_indices(std::size_t more) {
+        // Drop the indices of records already yielded.
+        if (ipos_ > 0) {
+            std::memmove(idx_.get(), idx_.get() + ipos_, (icount_ - ipos_) * sizeof(std::uint32_t));
+            icount_ -= ipos_;
+            ipos_ = 0;
+        }
+        std::size_t need = icount_ + more + 16;  // flatten() writes up to 8 entries past the end
+        if (need > idx_cap_) {
+            std::size_t cap = std::max(need, idx_cap_ * 2);
+            auto fresh = std::make_unique_for_overwrite<std::uint32_t[]>(cap);
+            if (icount_) std::memcpy(fresh.get(), idx_.get(), icount_ * sizeof(std::uint32_t));
+            idx_ = std::move(fresh);
+            idx_cap_ = cap;
+        }
+    }
+
+    /// Runs stage one over `[scan_, scan_ + len)`; `real_end` limits the UTF-8 check to real
+    /// data (the last block is zero-padded).
+    void scan_range(std::size_t len, std::size_t real_end) {
+        reserve_indices(len);
+        std::uint32_t* out = idx_.get() + icount_;
+        const char* b = buf_.data();
+        if (opt_.utf8 == utf8_mode::ignore) {
+            out = scan_blocks(
+                b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_, out,
+                [](std::size_t, std::uint64_t) {}, [] { return false; });
+        } else {
+            auto flag = [this](std::int64_t at) {
+                bad_.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(at, 0)));
+            };
+            out = scan_blocks(
+                b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_, out,
+                [&](std::size_t pos, std::uint64_t high) {
+                    if (pos >= real_end) return;
+                    std::size_t n = std::min(block_size, real_end - pos);
+                    utf8_.feed_block(b + pos, n, high, static_cast<std::int64_t>(pos), flag);
+                },
+                [this] { return !utf8_.ground(); });
+        }
+        icount_ = static_cast<std::size_t>(out - idx_.get());
+    }
+
+    void scan_segment() {
+        std::size_t len = std::min((size() - scan_) & ~(block_size - 1), scan_segment_bytes);
+        scan_range(len, size());
+        scan_ += len;
+    }
+
+    /// The last, partial block at the end of the input, zero-padded. A record without a
+    /// line end gets a virtual LF in the padding, so stage two needs no special case.
+    void scan_final() {
+        final_scanned_ = true;
+        const std::size_t n = size();
+        buf_.reserve_spare(buffer_padding);
+        char* p = buf_.data();
+        std::memset(p + n, 0, buffer_padding);
+        const bool virtual_lf = n > scan_ && p[n - 1] != '\n';
+        if (virtual_lf) p[n] = '\n';
+        if (n + virtual_lf > scan_) scan_range(block_size, n);
+        if (opt_.utf8 != utf8_mode::ignore)
+            utf8_.finish([this](std::int64_t at) {
+                bad_.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(at, 0)));
+            });
+        scan_ = n + virtual_lf;
+    }
+
+    // ---- stage two -----------------------------------------------------------------------
+
+    /// Builds the next record from the structural indices. `more` when they run out before
+    /// the record's line end (the record is re-parsed from its start once more are in).
+    step parse_record() {
+        const char* b = buf_.data();
+        const std::uint32_t* ix = idx_.get();
+        const std::size_t n = icount_;
+        const char d = opt_.delimiter, q = opt_.quote;
+        std::size_t i = ipos_;
+        std::uint32_t s = static_cast<std::uint32_t>(rec_start_);
+        fields_.clear();
+        first_quoted_ = false;
+        scratch_ready_ = false;
+        nl_ = 0;
+        for (;;) {
+            if (i == n) return step::more;
+            const std::uint32_t p = ix[i++];
+            const char c = b[p];
+            if (c == d) {
+                fields_.emplace_back(b + s, p - s);
+                s = p + 1;
+                continue;
+            }
+            if (c == '\n') {
+                std::uint32_t e = p;
+                if (e > s && b[e - 1] == '\r') --e;
+                fields_.emplace_back(b + s, e - s);
+                return complete(p + 1, i);
+            }
+            // A quote: it must open the field.
+            if (p != s) return anomaly("quote inside an unquoted field", p);
+            if (fields_.empty()) first_quoted_ = true;
+            // Quotes alternate: odd ones close or start an escape, even ones must directly
+            // follow the previous quote (the second of a `""` pair).
+            std::uint32_t last = p;
+            std::uint32_t k = 1;
+            bool escaped = false;
+            for (;;) {
+                if (i == n) return step::more;
+                const std::uint32_t r = ix[i++];
+                const char c2 = b[r];
+                if (c2 == q) {
+                    if ((k & 1) == 0) {
+                        if (r != last + 1) return anomaly("text after a closing quote", last + 1);
+                        escaped = true;
+                    }
+                    ++k;
+                    last = r;
+                    continue;
+                }
+                std::uint32_t e = r;
+                if (c2 == '\n' && b[e - 1] == '\r' && e - 1 != last) --e;
+                if (last + 1 != e) return anomaly("text after a closing quote", last + 1);
+                std::string_view content(b + s + 1, last - s - 1);
+                count_newlines(content);
+                fields_.push_back(escaped ? unescape(content) : content);
+                s = r + 1;
+                if (c2 == '\n') return complete(r + 1, i);
+                break;
+            }
+        }
+    }
+
+    void count_newlines(std::string_view content) noexcept {
+        const char* p = content.data();
+        const char* end = p + content.size();
+        while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
+            ++nl_;
+            ++p;
+        }
+    }
+
+    /// Collapses `""` pairs (already checked to be pairs) into the scratch buffer.
+    std::string_view unescape(std::string_view in) {
+        if (!scratch_ready_) {
+            // Once per record, before any view into scratch exists: reserving room for the
+            // whole scanned remainder means the buffer never moves while views point into it.
+            scratch_.clear();
+            scratch_.reserve(scan_ - rec_start_ + 1);
+            scratch_ready_ = true;
+        }
+        char* out = scratch_.tail();
+        char* o = out;
+        const char q = opt_.quote;
+        while (!in.empty()) {
+            const void* hit = std::memchr(in.data(), q, in.size());
+            std::size_t len = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data()) + 1
+                                  : in.size();
+            std::memcpy(o, in.data(), len);
+            o += len;
+            in.remove_prefix(hit ? len + 1 : len);  // skip the second quote of the pair
+        }
+        std::size_t n = static_cast<std::size_t>(o - out);
+        scratch_.commit(n);
+        return {out, n};
+    }
+
+    /// Byte-at-a-time parse of one record from `rec_start_`, for records with stray quotes
+    /// (lenient mode, or to find where a bad record ends so `on_error` can skip it). Quotes
+    /// inside unquoted fields are literal; text after a closing quote is appended.
+    step parse_scalar() {
+        const char* b = buf_.data();
+        const std::size_t end = size();
+        const bool eof = input_exhausted();
+        const char d = opt_.delimiter, q = opt_.quote;
+        fields_.clear();
+        first_quoted_ = false;
+        nl_ = 0;
+        scratch_.clear();
+        scratch_.reserve(end - rec_start_ + 1);  // no field grows past the record's bytes
+        std::size_t pos = rec_start_, fs = pos, sbeg = 0, close = std::size_t(-1);
+        bool quoted = false, in_q = false;
+        std::size_t open_quote = 0;
+        std::uint64_t open_nl = 0;
+        auto finish_field = [&](bool line_end) {
+            if (quoted) {
+                std::size_t len = scratch_.size() - sbeg;
+                if (line_end && pos > 0 && b[pos - 1] == '\r' && pos - 1 != close && len > 0) {
+                    scratch_.shrink(1);
+                    --len;
+                }
+                fields_.emplace_back(scratch_.data() + sbeg, len);
+            } else {
+                std::size_t e = pos;
+                if (line_end && e > fs && b[e - 1] == '\r') --e;
+                fields_.emplace_back(b + fs, e - fs);
+            }
+        };
+        for (;;) {
+            if (pos >= end) {
+                if (!eof) return step::more;
+                if (in_q) {
+                    scalar_mode_ = false;
+                    return unterminated_quote_at(open_quote, line_ + open_nl, fields_.size() + 1);
+                }
+                finish_field(true);
+                break;
+            }
+            const char c = b[pos];
+            if (in_q) {
+                if (c == q) {
+                    if (pos + 1 >= end && !eof) return step::more;
+                    if (pos + 1 < end && b[pos + 1] == q) {
+                        scratch_.push_back(q);
+                        pos += 2;
+                        continue;
+                    }
+                    in_q = false;
+                    close = pos++;
+                    continue;
+                }
+                if (c == '\n') ++nl_;
+                scratch_.push_back(c);
+                ++pos;
+                continue;
+            }
+            if (c == d || c == '\n') {
+                finish_field(c == '\n');
+                ++pos;
+                if (c == '\n') break;
+                fs = pos;
+                quoted = false;
+                close = std::size_t(-1);
+                continue;
+            }
+            if (c == q && pos == fs) {
+                if (fields_.empty()) first_quoted_ = true;
+                quoted = in_q = true;
+                open_quote = pos;
+                open_nl = nl_;
+                sbeg = scratch_.size();
+                ++pos;
+                continue;
+            }
+            if (quoted) scratch_.push_back(c);
+            ++pos;
+        }
+        // Back to stage one after this record: forget its indices and re-scan from here.
+        scalar_mode_ = false;
+        ipos_ = icount_ = 0;
+        in_quote_ = 0;
+        if (pos < size()) final_scanned_ = false;
+        scan_ = pos;
+        if (opt_.utf8 != utf8_mode::ignore) {
+            bad_.resize(bad_pos_);
+            utf8_ = {};
+            auto flag = [this](std::int64_t at) { bad_.push_back(static_cast<std::uint32_t>(at)); };
+            utf8_.feed(b + rec_start_, pos - rec_start_, static_cast<std::int64_t>(rec_start_), flag);
+            utf8_.finish(flag);
+        }
+        if (pending_error_) {
+            error e = std::move(*pending_error_);
+            pending_error_.reset();
+            return report(e, pos);
+        }
+        return complete(pos, 0);
+    }
+
+    /// A record is complete up to `end` (just past its line end): checks it and yields it.
+    step complete(std::size_t end, std::size_t next_index) {
+        const std::uint64_t line = line_;
+        if (fields_.size() == 1 && fields_[0].empty() && !first_quoted_) {
+            advance(end, next_index);  // a blank line
+            return step::skipped;
+        }
+        if (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) {
+            std::size_t at = bad_[bad_pos_];
+            while (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) ++bad_pos_;
+            if (opt_.utf8 == utf8_mode::validate) {
+                position p = where(line, column_at(at), at);
+                return report(error(errc::bad_input, "csv", "invalid UTF-8", p), end, next_index);
+            }
+            replace_invalid_utf8(end);
+        }
+        if (opt_.header && !header_) {
+            std::vector<std::string> names;
+            names.reserve(fields_.size());
+            for (std::string_view f : fields_) names.emplace_back(f);
+            header_ = std::make_shared<const csv::header>(std::move(names));
+            expected_ = fields_.size();
+            advance(end, next_index);
+            return step::skipped;
+        }
+        if (expected_ == npos) expected_ = fields_.size();
+        if (fields_.size() != expected_) {
+            const bool longer = fields_.size() > expected_;
+            const ragged rg = opt_.ragged;
+            if (rg == ragged::keep) {
+            } else if (!longer && (rg == ragged::pad || rg == ragged::fit)) {
+                fields_.resize(expected_);
+            } else if (longer && (rg == ragged::truncate || rg == ragged::fit)) {
+                fields_.resize(expected_);
+            } else {
+                std::string msg = "record has " + std::to_string(fields_.size()) + " fields, expected " +
+                                  std::to_string(expected_) +
+                                  (header_ ? " (as the header)" : " (as the first record)");
+                position p = where(line, std::min(fields_.size(), expected_) + 1, rec_start_);
+                return report(error(errc::bad_input, "csv", std::move(msg), p), end, next_index);
+            }
+        }
+        row_ = row(std::span<const std::string_view>(fields_.data(), fields_.size()), &header_, line,
+                   base_ + rec_start_, index_++);
+        advance(end, next_index);
+        return step::record;
+    }
+
+    /// Moves past a record ending at `end` (line numbers count its line feeds).
+    void advance(std::size_t end, std::size_t next_index) noexcept {
+        line_ += 1 + nl_;
+        rec_start_ = end;
+        if (next_index) ipos_ = next_index;
+        while (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) ++bad_pos_;
+    }
+
+    /// Rewrites the record's fields that hold invalid UTF-8 with U+FFFD replacements.
+    void replace_invalid_utf8(std::size_t end) {
+        fixed_.clear();
+        fixed_.reserve(3 * (end - rec_start_) + 3 * fields_.size() + 1);  // never moves below
+        for (auto& f : fields_) {
+            if (is_valid_utf8(f)) continue;
+            std::size_t at = fixed_.size();
+            append_utf8_replacing(f, fixed_);
+            f = std::string_view(fixed_.data() + at, fixed_.size() - at);
+        }
+    }
+
+    // ---- errors --------------------------------------------------------------------------
+
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+    position where(std::uint64_t line, std::uint64_t column, std::size_t at) const noexcept {
+        position p;
+        p.record = index_;
+        p.line = line;
+        p.column = column;
+        p.byte_offset = base_ + at;
+        return p;
+    }
+
+    /// The 1-based field holding the byte at `at` of the current record (quote-aware).
+    std::uint64_t column_at(std::size_t at) const noexcept {
+        std::uint64_t col = 1;
+        bool in_q = false;
+        for (std::size_t i = rec_start_; i < at && i < size(); ++i) {
+            char c = buf_.data()[i];
+            if (c == opt_.quote)
+                in_q = !in_q;
+            else if (c == opt_.delimiter && !in_q)
+                ++col;
+        }
+        return col;
+    }
+
+    /// A stray quote at `at`. Lenient mode re-parses the record byte by byte; strict mode
+    /// throws, or (with `on_error`) re-parses it only to find where it ends and skip it.
+    step anomaly(const char* what, std::size_t at) {
+        if (!opt_.lenient_quotes) {
+            position p = where(line_, fields_.size() + 1, at);
+            error e(errc::bad_input, "csv", what, p);
+            if (!opt_.on_error) throw e;
+            pending_error_.emplace(std::move(e));
+        }
+        scalar_mode_ = true;
+        return parse_scalar();
+    }
+
+    /// Throws `e`, or hands the record's raw bytes to `on_error` and skips it.
+    step report(const error& e, std::size_t end, std::size_t next_index = 0) {
+        if (!opt_.on_error || !header_ready())
+            throw e;
+        std::string_view raw(buf_.data() + rec_start_, std::min(end, size()) - rec_start_);
+        if (!opt_.on_error(e, raw)) throw e;
+        advance(end, next_index);
+        return step::skipped;
+    }
+    /// Errors in the header line are never skipped: without it nothing can be read.
+    bool header_ready() const noexcept { return !opt_.header || header_ != nullptr; }
+
+    /// The input ended inside quotes: finds the quote that opened the region.
+    bool unterminated_quote() {
+        const char* b = buf_.data();
+        std::size_t open = rec_start_;
+        std::uint64_t col = 1;
+        bool in_q = false;
+        for (std::size_t i = ipos_; i < icount_; ++i) {
+            std::uint32_t p = idx_[i];
+            if (b[p] == opt_.quote) {
+                in_q = !in_q;
+                if (in_q) open = p;
+            } else if (b[p] == opt_.delimiter) {
+                ++col;
+            }
+        }
+        std::uint64_t nl = static_cast<std::uint64_t>(std::count(b + rec_start_, b + open, '\n'));
+        unterminated_quote_at(open, line_ + nl, col);
+        return false;
+    }
+
+    step unterminated_quote_at(std::size_t open, std::uint64_t line, std::uint64_t column) {
+        error e(errc::bad_input, "csv", "unterminated quoted field (the quote opened here)",
+                where(line, column, open));
+        in_quote_ = 0;
+        report(e, size());
+        // Skipped: nothing follows an unterminated quote.
+        final_scanned_ = true;
+        scan_ = rec_start_ = size();
+        ipos_ = icount_;
+        return step::more;
+    }
+
+    [[noreturn]] void record_too_long() const {
+        std::string msg = "record longer than max_record_size (" +
+                          std::to_string(opt_.max_record_size) + " bytes)";
+        if (in_quote_) msg += "; is a quoted field never closed?";
+        throw error(errc::bad_input, "csv", std::move(msg), where(line_, position::unknown, rec_start_));
+    }
+
+    // ---- state ---------------------------------------------------------------------------
+
+    read_options opt_;
+    chunk buf_;                 // input bytes from base_ on, padded (see buffer_padding)
+    std::string_view pending_;  // upstream bytes not yet copied into buf_
+    std::uint64_t base_ = 0;    // input offset of buf_[0]
+    std::size_t scan_ = 0;      // stage one has scanned buf_ up to here
+    std::uint64_t in_quote_ = 0;
+    std::unique_ptr<std::uint32_t[]> idx_;  // structural indices (offsets into buf_)
+    std::size_t idx_cap_ = 0, ipos_ = 0, icount_ = 0;
+    std::size_t rec_start_ = 0;  // offset of the record being parsed
+    std::uint64_t line_ = 1;     // its physical line
+    std::uint64_t nl_ = 0;       // line feeds inside its quoted fields
+    utf8_validator utf8_;
+    std::vector<std::uint32_t> bad_;  // offsets of invalid UTF-8 sequences, ascending
+    std::size_t bad_pos_ = 0;
+    std::vector<std::string_view> fields_;
+    chunk scratch_;  // unescaped quoted fields of the current record
+    chunk fixed_;    // fields with U+FFFD replacements
+    std::shared_ptr<const csv::header> header_;
+    std::size_t expected_ = npos;
+    std::uint64_t index_ = 0;
+    std::optional<error> pending_error_;
+    row row_;
+    bool up_done_ = false, final_scanned_ = false, bom_checked_ = false;
+    bool scalar_mode_ = false, first_quoted_ = false, scratch_ready_ = false;
+};
+
+}  // namespace SLUICE_CSV_ISA
+
+/// The function object behind `csv::read` (`T` = void: rows; otherwise records of type T).
+template <class T>
+struct read_fn {
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s, read_options o = {}) const {
+        auto up = as_source(std::forward<S>(s));
+        using Up = decltype(up);
+        static_assert(byte_like<reference_t<Up>>,
+                      "sluice::csv::read: the upstream must yield bytes (chunks or strings)");
+        read_stage<Up> st(std::move(up), std::move(o));
+        if constexpr (std::is_void_v<T>)
+            return st;
+        else
+            return as_fn<T>{}(std::move(st));
+    }
+};
+
+}  // namespace detail
+
+/// `bytes | csv::read(options)` yields `const csv::row&` per record. With a type,
+/// `bytes | csv::read<T>(options)` yields `T&` (see `csv::as`). A function template rather
+/// than a function object so that both spellings work.
+template <class T = void, class S>
+    requires pipeable_input<S>
+auto read(S&& s, read_options o = {}) {
+    return detail::read_fn<T>{}(std::forward<S>(s), std::move(o));
+}
+/// The partial call: a closure to pipe bytes into.
+template <class T = void>
+auto read(read_options o = {}) {
+    return make_closure<detail::read_fn<T>>(std::move(o));
+}
+
+}  // namespace sluice::csv

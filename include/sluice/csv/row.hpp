@@ -1,0 +1,238 @@
+#pragma once
+/// \file
+/// The records of the CSV reader: `csv::row`, a view of one record's fields valid until the
+/// next pull, and `csv::owned_row`, its owning copy (`row.to_owned()`). Both give access by
+/// index and by header name, typed access through from_chars (`row.get<std::int64_t>("id")`)
+/// and the record's position in the input. `csv::header` holds the column names.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/error.hpp"
+#include "../record/convert.hpp"
+
+namespace sluice::csv {
+
+/// Column names from a header line. Lookup by name is a linear scan: headers are short
+/// and a scan of a few dozen small strings beats hashing; callers that look up a column on
+/// every row should resolve its index once (`index_of`) and use that.
+class header {
+public:
+    header() = default;
+    explicit header(std::vector<std::string> names) : names_(std::move(names)) {}
+
+    std::size_t size() const noexcept { return names_.size(); }
+    bool empty() const noexcept { return names_.empty(); }
+    const std::string& operator[](std::size_t i) const noexcept { return names_[i]; }
+    const std::vector<std::string>& names() const noexcept { return names_; }
+    auto begin() const noexcept { return names_.begin(); }
+    auto end() const noexcept { return names_.end(); }
+
+    /// The index of the first column called `name`, or `npos`.
+    std::size_t index_of(std::string_view name) const noexcept {
+        for (std::size_t i = 0; i < names_.size(); ++i)
+            if (names_[i] == name) return i;
+        return npos;
+    }
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+private:
+    std::vector<std::string> names_;
+};
+
+namespace detail {
+
+/// The accessors `row` and `owned_row` share. `D` provides `size()`, `field(i)` (a
+/// string_view), `header_ptr()` and the position members.
+template <class D>
+class row_access {
+public:
+    /// The field at `i` (unchecked; see `at`).
+    std::string_view operator[](std::size_t i) const noexcept { return self().field(i); }
+    /// The field in the column called `name`; throws `errc::usage` if there is none.
+    std::string_view operator[](std::string_view name) const { return self().field(column(name)); }
+    /// The field at `i`; throws `errc::usage` if `i >= size()`.
+    std::string_view at(std::size_t i) const {
+        if (i >= self().size())
+            throw error(errc::usage, "csv",
+                        "field index " + std::to_string(i) + " out of range (the record has " +
+                            std::to_string(self().size()) + " fields)",
+                        where(i));
+        return self().field(i);
+    }
+
+    /// The field at `i` converted to `T` (std::from_chars for numbers; see record/convert.hpp).
+    /// A field that does not convert is `errc::bad_input`, naming the column and line.
+    template <class T = std::string_view>
+    T get(std::size_t i) const {
+        std::string_view s = at(i);
+        T v{};
+        if (!sluice::from_text(s, v)) conversion_failed(i, s, type_name_for_text<T>());
+        return v;
+    }
+    /// The field in the column `name` converted to `T`.
+    template <class T = std::string_view>
+    T get(std::string_view name) const {
+        return get<T>(column(name));
+    }
+    /// Whether a column is called `name`.
+    bool contains(std::string_view name) const noexcept {
+        const csv::header* h = self().header_ptr();
+        return h && h->index_of(name) != csv::header::npos;
+    }
+
+    /// The column names (empty when the reader ran without a header).
+    const csv::header& header() const noexcept {
+        static const csv::header none;
+        const csv::header* h = self().header_ptr();
+        return h ? *h : none;
+    }
+
+    /// The position of this record, `column` set to `i + 1`, for error messages.
+    position where(std::size_t i = position::unknown) const noexcept {
+        position p;
+        p.record = self().index();
+        p.line = self().line();
+        p.byte_offset = self().byte_offset();
+        if (i != position::unknown) p.column = i + 1;
+        return p;
+    }
+
+    /// The error for field `i` not converting to a value of type `type` (names the column
+    /// and the line); `as<T>()` throws it too.
+    error conversion_error(std::size_t i, std::string_view type) const {
+        std::string_view s = i < self().size() ? self().field(i) : std::string_view();
+        std::string col = "column " + std::to_string(i + 1);
+        const csv::header* h = self().header_ptr();
+        if (h && i < h->size()) col += " ('" + (*h)[i] + "')";
+        std::string shown(s.substr(0, 64));
+        if (s.size() > 64) shown += "...";
+        return error(errc::bad_input, "csv",
+                     col + ": cannot convert '" + shown + "' to " + std::string(type), where(i));
+    }
+
+private:
+    const D& self() const noexcept { return static_cast<const D&>(*this); }
+
+    std::size_t column(std::string_view name) const {
+        const csv::header* h = self().header_ptr();
+        std::size_t i = h ? h->index_of(name) : csv::header::npos;
+        if (i == csv::header::npos)
+            throw error(errc::usage, "csv",
+                        h ? "no column named '" + std::string(name) + "'"
+                          : "no header: cannot look up column '" + std::string(name) + "'",
+                        where());
+        if (i >= self().size())
+            throw error(errc::bad_input, "csv",
+                        "column '" + std::string(name) + "' missing from this record", where(i));
+        return i;
+    }
+
+    [[noreturn]] void conversion_failed(std::size_t i, std::string_view,
+                                        std::string_view type) const {
+        throw conversion_error(i, type);
+    }
+};
+
+}  // namespace detail
+
+class owned_row;
+
+/// One record from `csv::read`: a view of its fields, valid until the next pull.
+/// Unquoted fields point into the reader's buffer, unescaped quoted ones into its scratch
+/// buffer; keep a record with `to_owned()`.
+class row : public detail::row_access<row> {
+public:
+    row() = default;
+    /// A view of `fields`; `h` points at the reader's header holder (may be null or empty).
+    row(std::span<const std::string_view> fields, const std::shared_ptr<const csv::header>* h,
+        std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index) noexcept
+        : fields_(fields), header_(h), line_(line), offset_(byte_offset), index_(index) {}
+
+    /// The number of fields.
+    std::size_t size() const noexcept { return fields_.size(); }
+    bool empty() const noexcept { return fields_.empty(); }
+    std::string_view field(std::size_t i) const noexcept { return fields_[i]; }
+    /// All fields.
+    std::span<const std::string_view> fields() const noexcept { return fields_; }
+    auto begin() const noexcept { return fields_.begin(); }
+    auto end() const noexcept { return fields_.end(); }
+
+    /// 1-based physical line where the record starts (every line counts: blank ones, the
+    /// header, and lines inside quoted fields).
+    std::uint64_t line() const noexcept { return line_; }
+    /// 0-based byte offset of the record's first byte in the input (a BOM counts).
+    std::uint64_t byte_offset() const noexcept { return offset_; }
+    /// 0-based number of the record among the yielded ones (the header is not counted).
+    std::uint64_t index() const noexcept { return index_; }
+    const csv::header* header_ptr() const noexcept { return header_ ? header_->get() : nullptr; }
+
+    /// An owning copy (defined below; it shares the header).
+    owned_row to_owned() const;
+
+private:
+    std::span<const std::string_view> fields_;
+    const std::shared_ptr<const csv::header>* header_ = nullptr;
+    std::uint64_t line_ = 0;
+    std::uint64_t offset_ = 0;
+    std::uint64_t index_ = 0;
+};
+
+/// An owning record: the fields as strings, sharing the header with the reader.
+class owned_row : public detail::row_access<owned_row> {
+public:
+    owned_row() = default;
+    /// A row of the given fields (e.g. to encode), with an optional header.
+    explicit owned_row(std::vector<std::string> fields,
+                       std::shared_ptr<const csv::header> h = nullptr)
+        : fields_(std::move(fields)), header_(std::move(h)) {}
+    owned_row(std::vector<std::string> fields, std::shared_ptr<const csv::header> h,
+              std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index)
+        : fields_(std::move(fields)), header_(std::move(h)), line_(line), offset_(byte_offset),
+          index_(index) {}
+
+    std::size_t size() const noexcept { return fields_.size(); }
+    bool empty() const noexcept { return fields_.empty(); }
+    std::string_view field(std::size_t i) const noexcept { return fields_[i]; }
+    /// All fields (mutable: an owned row may be edited before it is encoded).
+    std::vector<std::string>& fields() noexcept { return fields_; }
+    const std::vector<std::string>& fields() const noexcept { return fields_; }
+    auto begin() const noexcept { return fields_.begin(); }
+    auto end() const noexcept { return fields_.end(); }
+
+    std::uint64_t line() const noexcept { return line_; }
+    std::uint64_t byte_offset() const noexcept { return offset_; }
+    std::uint64_t index() const noexcept { return index_; }
+    const csv::header* header_ptr() const noexcept { return header_.get(); }
+    /// The shared header (may be null).
+    const std::shared_ptr<const csv::header>& shared_header() const noexcept { return header_; }
+
+    /// Already owning: a copy.
+    owned_row to_owned() const { return *this; }
+
+    friend bool operator==(const owned_row& a, const owned_row& b) noexcept {
+        return a.fields_ == b.fields_;
+    }
+
+private:
+    std::vector<std::string> fields_;
+    std::shared_ptr<const csv::header> header_;
+    std::uint64_t line_ = 0;
+    std::uint64_t offset_ = 0;
+    std::uint64_t index_ = 0;
+};
+
+inline owned_row row::to_owned() const {
+    std::vector<std::string> f;
+    f.reserve(fields_.size());
+    for (std::string_view s : fields_) f.emplace_back(s);
+    return owned_row(std::move(f), header_ ? *header_ : nullptr, line_, offset_, index_);
+}
+
+}  // namespace sluice::csv
