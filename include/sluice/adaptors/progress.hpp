@@ -39,6 +39,9 @@ struct progress_options {
     /// Where to read the bytes done from, instead of counting byte-like records here
     /// (e.g. a file source's offset while this stage counts parsed rows).
     std::function<std::uint64_t()> bytes_probe;
+    /// Where to read the records done from, instead of counting records here (e.g. the
+    /// rows a database source has decoded while this stage sees encoded chunks).
+    std::function<std::uint64_t()> items_probe;
 };
 
 namespace detail {
@@ -105,6 +108,7 @@ private:
         auto now = clock::now();
         info_.done = done;
         if (opt_.bytes_probe) info_.bytes = opt_.bytes_probe();
+        if (opt_.items_probe) info_.items = opt_.items_probe();
         info_.elapsed_seconds = std::chrono::duration<double>(now - t0_).count();
         double el = info_.elapsed_seconds > 0 ? info_.elapsed_seconds : 1e-9;
         info_.items_per_second = static_cast<double>(info_.items) / el;

@@ -1,0 +1,88 @@
+#pragma once
+// Shared pieces of the `sluice` command-line tool: exit statuses, inputs and outputs by
+// name (path, `-`, s3://bucket/key), data formats, the progress display, signals.
+
+#include <sluice/sluice.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+
+namespace cli {
+
+/// Exit statuses: 0 success, 1 the outside world failed (I/O, network, database),
+/// 2 usage or malformed input, 130 stopped by a signal.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;
+inline constexpr int exit_bad_input = 2;
+inline constexpr int exit_cancelled = 130;
+
+/// The exit status for a sluice error.
+int exit_status(const sluice::error& e);
+
+/// Options that shape how inputs and outputs are opened.
+struct io_options {
+    std::size_t part_size = 8u << 20;  ///< S3 multipart part size (base, grows)
+    int s3_concurrency = 4;            ///< S3 parts in flight
+    int retries = 5;                   ///< attempts per S3 request
+};
+
+/// An opened input: the raw (possibly compressed) bytes and, when known, their size.
+struct input {
+    sluice::any_byte_source bytes;
+    std::optional<std::uint64_t> size;
+};
+
+/// Opens `spec` (a path, `-` for stdin, or s3://bucket/key). Nothing is read yet: a
+/// missing file fails at the first pull, inside the run. `want_size` asks S3 for the size.
+input open_input(const std::string& spec, const io_options& io, bool want_size);
+
+/// Opens `spec` as a byte sink: a file (temporary + rename), `-` (stdout) or an S3 upload.
+sluice::any_byte_sink open_output(const std::string& spec, const io_options& io);
+
+/// Data formats of `convert`.
+enum class format { csv, tsv, jsonl, json };
+std::optional<format> parse_format(std::string_view name);
+/// The format an input or output name implies (a trailing .gz/.zst is looked through).
+std::optional<format> format_from_path(std::string_view path);
+std::string_view to_string(format f);
+
+/// The compression an output name implies (.gz -> gzip, .zst -> zstd, else none).
+std::string compression_from_path(std::string_view path);
+
+/// Renders progress on stderr: a live bar on a terminal, a line per report otherwise.
+class progress_display {
+public:
+    explicit progress_display(bool enabled, std::string what = "rows");
+    void operator()(const sluice::progress_info& p);
+    /// The report interval suited to where stderr goes.
+    std::chrono::milliseconds interval() const;
+
+private:
+    bool enabled_;
+    bool tty_;
+    std::string what_;
+};
+
+/// Peak resident set size of this process so far, in MiB.
+double peak_rss_mib();
+
+/// Human-readable byte count: "453.1 MB".
+std::string format_bytes(double bytes);
+
+/// Starts a thread that turns SIGINT/SIGTERM into a stop request (the run then aborts its
+/// outputs and reports `cancelled`), or, with `drain`, into a drain request. Call before any
+/// other thread starts, so every thread inherits the blocked signal mask.
+struct signal_stop {
+    std::stop_source drop;
+    std::stop_source drain;
+    bool signalled() const;
+};
+signal_stop& install_signal_handler();
+
+/// Prints "sluice: <message>" on stderr.
+void report_error(const sluice::error& e);
+
+}  // namespace cli

@@ -1,0 +1,191 @@
+// `sluice convert`: reads INPUT (path, -, s3://), decompresses by magic bytes, parses the
+// input format, encodes the output format, compresses and writes OUTPUT atomically.
+#include "convert.hpp"
+
+#include <sluice/compress/codecs.hpp>
+#include <sluice/csv/csv.hpp>
+#include <sluice/json/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+#include "dead_letters.hpp"
+#include "json_rows.hpp"
+
+namespace cli {
+
+namespace {
+
+/// Everything a conversion run shares, whatever the formats.
+struct run_env {
+    const convert_options& opt;
+    sluice::any_byte_sink& sink;
+    sluice::any_codec codec;  ///< empty: no compression
+    sluice::run_options run;
+    sluice::progress_options progress;
+    progress_display display;
+    std::uint64_t rows = 0;
+};
+
+/// Writes CSV rows given as field lists, with a header from the JSON column mapping.
+struct fields_csv_encoder {
+    sluice::csv::encoder csv;
+    const json_to_fields* mapping;
+    bool header_written = false;
+
+    void begin(sluice::chunk& out) {
+        // With explicit columns the header is known before any record (and an empty input
+        // still gets one).
+        if (!mapping->columns().empty()) write_header(out);
+    }
+    void encode(const std::vector<std::string_view>& fields, sluice::chunk& out) {
+        if (!header_written) write_header(out);
+        csv.encode(fields, out);
+    }
+    void write_header(sluice::chunk& out) {
+        header_written = true;
+        csv.encode(mapping->columns(), out);
+    }
+};
+
+/// records | progress | encode | [compress] -> sink: the tail every conversion shares.
+template <class Records, class Encoder>
+std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
+    auto counted = std::forward<Records>(records) |
+                   sluice::progress(
+                       [&env](const sluice::progress_info& p) {
+                           env.rows = p.items;
+                           env.display(p);
+                       },
+                       env.progress);
+    auto encoded = std::move(counted) | sluice::encode(std::move(enc));
+    if (env.codec) return sluice::run(std::move(encoded) | sluice::compress(std::move(env.codec)), env.sink, env.run);
+    return sluice::run(encoded, env.sink, env.run);
+}
+
+template <class Bytes>
+std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, run_env& env) {
+    sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
+    if (in == format::tsv) ro.delimiter = '\t';
+    if (in == format::csv && !env.opt.from.empty()) ro.delimiter = ',';
+    if (bad)
+        ro.on_error = [bad](const sluice::error& e, std::string_view raw) {
+            bad->add(e, raw);
+            return true;
+        };
+    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
+    switch (out) {
+        case format::csv:
+        case format::tsv: {
+            sluice::csv::write_options wo;
+            wo.delimiter = out == format::tsv ? '\t' : ',';
+            return drive(std::move(rows), sluice::csv::encoder(wo), env);
+        }
+        case format::jsonl: return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+        case format::json: return drive(std::move(rows), sluice::json::array_encoder{}, env);
+    }
+    return 0;
+}
+
+template <class Records>
+std::uint64_t from_json_records(Records&& recs, format out, dead_letters* bad, run_env& env) {
+    bad_record_handler on_bad;
+    if (bad) on_bad = [bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
+    switch (out) {
+        case format::csv:
+        case format::tsv: {
+            json_to_fields mapping(env.opt.columns);
+            sluice::csv::write_options wo;
+            wo.delimiter = out == format::tsv ? '\t' : ',';
+            wo.write_header = false;
+            auto rows = guard(std::forward<Records>(recs), std::ref(mapping), on_bad);
+            return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping}, env);
+        }
+        case format::jsonl:
+        case format::json: {
+            auto same = [](const sluice::json::json_record& r) -> const sluice::json::json_record& {
+                return r;
+            };
+            auto rows = guard(std::forward<Records>(recs), same, on_bad);
+            if (out == format::jsonl) return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+            return drive(std::move(rows), sluice::json::array_encoder{}, env);
+        }
+    }
+    return 0;
+}
+
+[[noreturn]] void usage(std::string msg) { throw sluice::error(sluice::errc::usage, "convert", std::move(msg)); }
+
+}  // namespace
+
+int run_convert(const convert_options& o, const io_options& io, std::stop_token stop) {
+    auto t0 = std::chrono::steady_clock::now();
+    // Formats: flags first, then the names.
+    std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
+    std::optional<format> out = o.to.empty() ? format_from_path(o.output) : parse_format(o.to);
+    if (!o.from.empty() && !in) usage("unknown input format '" + o.from + "' (csv, tsv, jsonl, json)");
+    if (!o.to.empty() && !out) usage("unknown output format '" + o.to + "' (csv, tsv, jsonl, json)");
+    if (!in) usage("cannot tell the format of '" + o.input + "' from its name: use --from");
+    if (!out) usage("cannot tell the format of '" + o.output + "' from its name: use --to");
+    std::string compression = o.compress.empty() ? compression_from_path(o.output) : o.compress;
+    auto cformat = sluice::compression::parse_format(compression);
+    if (!cformat) usage("unknown compression '" + compression + "' (gzip, zstd, none)");
+    if (o.on_error != "fail" && o.on_error != "skip") usage("--on-error must be fail or skip");
+    if (!o.dead_letter.empty() && o.on_error != "skip") usage("--dead-letter needs --on-error skip");
+    if (!o.columns.empty() && (*out != format::csv && *out != format::tsv))
+        usage("--columns applies to CSV/TSV output");
+    if (!o.columns.empty() && (*in == format::csv || *in == format::tsv))
+        usage("--columns applies to JSON input");
+    if (o.level && *cformat == sluice::compression::format::none) usage("--level needs compression");
+
+    input src = open_input(o.input, io, o.progress);
+    sluice::any_byte_sink sink = open_output(o.output, io);
+    std::optional<dead_letters> bad;
+    if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
+
+    run_env env{o, sink, {}, {}, {}, progress_display(o.progress), 0};
+    if (*cformat != sluice::compression::format::none)
+        env.codec = sluice::compression::make_encoder(*cformat, o.level, o.threads);
+    env.run.stop = stop;
+    env.progress.interval = env.display.interval();
+    env.progress.total_bytes = src.size;
+    const sluice::any_byte_source& counter = src.bytes;
+    env.progress.bytes_probe = [&counter] { return counter.bytes(); };
+
+    std::uint64_t written = 0;
+    try {
+        auto bytes = src.bytes | sluice::auto_decompress();
+        dead_letters* dl = bad ? &*bad : nullptr;
+        switch (*in) {
+            case format::csv:
+            case format::tsv: written = from_csv(std::move(bytes), *in, *out, dl, env); break;
+            case format::jsonl:
+                written = from_json_records(std::move(bytes) | sluice::json::read_jsonl(), *out, dl, env);
+                break;
+            case format::json:
+                written = from_json_records(std::move(bytes) | sluice::json::read_array(), *out, dl, env);
+                break;
+        }
+        if (bad) bad->commit();
+    } catch (...) {
+        if (bad) bad->abort(sluice::current_error());
+        throw;
+    }
+
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (o.progress || o.stats || (bad && bad->count())) {
+        double in_bytes = static_cast<double>(src.bytes.bytes());
+        std::fprintf(stderr, "sluice: %llu rows, %s in, %s out, %.2f s (%s/s), peak RSS %.1f MiB",
+                     static_cast<unsigned long long>(env.rows), format_bytes(in_bytes).c_str(),
+                     format_bytes(static_cast<double>(written)).c_str(), secs,
+                     format_bytes(secs > 0 ? in_bytes / secs : 0).c_str(), peak_rss_mib());
+        if (bad)
+            std::fprintf(stderr, ", %llu bad records skipped%s%s",
+                         static_cast<unsigned long long>(bad->count()),
+                         bad->path().empty() ? "" : ", written to ", bad->path().c_str());
+        std::fprintf(stderr, "\n");
+    }
+    return exit_ok;
+}
+
+}  // namespace cli

@@ -1,0 +1,238 @@
+// Postgres commands of the `sluice` tool, thin layers over sluice::pg.
+#include "database.hpp"
+
+#include <sluice/compress/codecs.hpp>
+#include <sluice/csv/csv.hpp>
+#include <sluice/json/json.hpp>
+#include <sluice/postgres/postgres.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+#include "dead_letters.hpp"
+#include "json_rows.hpp"
+
+namespace cli {
+
+namespace {
+
+[[noreturn]] void usage(const char* stage, std::string msg) {
+    throw sluice::error(sluice::errc::usage, stage, std::move(msg));
+}
+
+std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const export_options& o,
+                                           const std::string& query) {
+    try {
+        if (o.count) {
+            auto r = conn.exec("SELECT count(*) FROM (" + query + ") q");
+            return std::stoull(std::string(r.value(0, 0)));
+        }
+        if (!o.table.empty()) {
+            auto r = conn.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                                sluice::pg::quote_qualified_name(o.table));
+            long long n = std::stoll(std::string(r.value(0, 0)));
+            if (n > 0) return static_cast<std::uint64_t>(n);
+        }
+    } catch (const sluice::error&) {
+        // An estimate is only for the progress display; never fail the export for it.
+    }
+    return std::nullopt;
+}
+
+/// source | progress | [compress] -> sink.
+template <class Source, class Probe>
+std::uint64_t drive_export(Source& src, Probe rows_done, sluice::any_codec codec,
+                           sluice::any_byte_sink& sink, progress_display& display,
+                           std::optional<std::uint64_t> total, std::stop_token stop,
+                           std::uint64_t& rows) {
+    sluice::progress_options po;
+    po.interval = display.interval();
+    po.total_items = total;
+    po.items_probe = rows_done;
+    auto shown = src | sluice::progress(
+                           [&](const sluice::progress_info& p) {
+                               rows = p.items;
+                               display(p);
+                           },
+                           po);
+    sluice::run_options ro;
+    ro.stop = stop;
+    if (codec) return sluice::run(std::move(shown) | sluice::compress(std::move(codec)), sink, ro);
+    return sluice::run(shown, sink, ro);
+}
+
+}  // namespace
+
+int run_export(const export_options& o, const io_options& io, std::stop_token stop) {
+    namespace pg = sluice::pg;
+    auto t0 = std::chrono::steady_clock::now();
+    if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
+    std::string fmt = o.format;
+    if (fmt.empty()) {
+        auto f = format_from_path(o.to);
+        if (!f) usage("export", "cannot tell the format of '" + o.to + "' from its name: use --format");
+        fmt = std::string(to_string(*f));
+    }
+    if (fmt != "csv" && fmt != "jsonl" && fmt != "json")
+        usage("export", "--format must be csv, jsonl or json");
+    std::string compression = o.compress.empty() ? compression_from_path(o.to) : o.compress;
+    auto cformat = sluice::compression::parse_format(compression);
+    if (!cformat) usage("export", "unknown compression '" + compression + "' (gzip, zstd, none)");
+
+    pg::connect_options co;
+    if (!o.timezone.empty()) co.timezone = o.timezone;
+    pg::connection conn(o.dsn, co);
+    std::string query = o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
+    std::optional<std::uint64_t> total;
+    if (o.progress) total = expected_rows(conn, o, query);
+
+    sluice::any_byte_sink sink = open_output(o.to, io);
+    sluice::any_codec codec;
+    if (*cformat != sluice::compression::format::none)
+        codec = sluice::compression::make_encoder(*cformat, o.level, o.threads);
+    progress_display display(o.progress);
+    std::uint64_t rows = 0, written = 0;
+    if (fmt == "csv") {
+        pg::copy_out_options co_opts;
+        co_opts.header = true;
+        auto src = pg::copy_out(conn, query, co_opts);
+        written = drive_export(src, [&src] { return src.rows_done(); }, std::move(codec), sink,
+                               display, total, stop, rows);
+    } else {
+        pg::json_lines_options jo;
+        if (fmt == "json") jo.framing = pg::json_framing::array;
+        auto src = pg::json_lines(conn, jo, query);
+        written = drive_export(src, [&src] { return src.upstream().rows_done(); }, std::move(codec),
+                               sink, display, total, stop, rows);
+    }
+    if (o.progress || o.stats) {
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        std::fprintf(stderr, "sluice: %llu rows, %s written, %.2f s (%s/s), peak RSS %.1f MiB\n",
+                     static_cast<unsigned long long>(rows),
+                     format_bytes(static_cast<double>(written)).c_str(), secs,
+                     format_bytes(secs > 0 ? static_cast<double>(written) / secs : 0).c_str(),
+                     peak_rss_mib());
+    }
+    return exit_ok;
+}
+
+namespace {
+
+/// Loads field records: the first one is pulled here so the column names are known
+/// before the COPY starts; the rest stream through the run.
+template <class Rows, class Columns>
+sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, sluice::pg::connection& conn,
+                                  const load_options& o, sluice::pg::copy_in_options lo,
+                                  std::stop_token stop) {
+    auto first = rows.next();
+    if (!first) return {};
+    std::vector<std::string> columns = columns_of(*first);
+    auto sink = sluice::pg::copy_in(conn, o.table, columns, lo);
+    try {
+        sink.push(*first);
+    } catch (...) {
+        sink.abort(sluice::current_error());
+        throw;
+    }
+    sluice::run_options ro;
+    ro.stop = stop;
+    return sluice::run(rows, sink, ro);
+}
+
+}  // namespace
+
+int run_load(const load_options& o, const io_options& io, std::stop_token stop) {
+    namespace pg = sluice::pg;
+    auto t0 = std::chrono::steady_clock::now();
+    std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
+    if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
+    if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
+
+    pg::connection conn(o.dsn);
+    pg::copy_in_options lo;
+    lo.key = o.key;
+    lo.commit_every = o.commit_every;
+    std::optional<dead_letters> bad;
+    if (o.on_error == "skip") {
+        bad.emplace(o.dead_letter, o.max_errors);
+        lo.max_rejects = o.max_errors;
+        lo.dead_letter = [&bad](const pg::rejected_row& r) {
+            sluice::position p = r.error.where();
+            p.record = r.index;
+            bad->add(sluice::error(sluice::errc::bad_input, "postgres", r.error.message(), p), r.data);
+        };
+    }
+    input src = open_input(o.input, io, false);
+    auto bytes = src.bytes | sluice::auto_decompress();
+    pg::load_result res;
+    try {
+        if (*in == format::csv || *in == format::tsv) {
+            sluice::csv::read_options ro = sluice::csv::read_options::for_path(o.input);
+            if (*in == format::tsv) ro.delimiter = '\t';
+            if (bad)
+                ro.on_error = [&bad](const sluice::error& e, std::string_view raw) {
+                    bad->add(e, raw);
+                    return true;
+                };
+            std::vector<std::optional<std::string_view>> fields;
+            // An empty CSV field is NULL, as in Postgres's own CSV COPY.
+            auto rows = std::move(bytes) | sluice::csv::read(ro) |
+                        sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
+                            fields.clear();
+                            for (std::size_t i = 0; i < r.size(); ++i)
+                                fields.push_back(r[i].empty() ? std::nullopt
+                                                              : std::optional<std::string_view>(r[i]));
+                            return fields;
+                        });
+            // The header is known once the first row is read.
+            auto& reader = rows.upstream();
+            res = load_rows(
+                rows,
+                [&reader](const auto&) {
+                    std::vector<std::string> cols;
+                    for (auto n : reader.header().names()) cols.emplace_back(n);
+                    return cols;
+                },
+                conn, o, lo, stop);
+        } else {
+            json_to_fields mapping({});
+            std::vector<std::optional<std::string_view>> fields;
+            bad_record_handler on_bad;
+            if (bad) on_bad = [&bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
+            auto to_fields = [&mapping, &fields](const sluice::json::json_record& r) -> const auto& {
+                const auto& f = mapping(r);
+                fields.clear();
+                // null and missing keys are NULL; everything else its text.
+                for (std::size_t i = 0; i < f.size(); ++i) {
+                    const auto* v = r.get(mapping.columns()[i]);
+                    if (!v || v->is_null())
+                        fields.push_back(std::nullopt);
+                    else
+                        fields.push_back(f[i]);
+                }
+                return fields;
+            };
+            auto run_json = [&](auto&& records) {
+                auto rows = guard(std::forward<decltype(records)>(records), to_fields, on_bad);
+                return load_rows(
+                    rows, [&mapping](const auto&) { return mapping.columns(); }, conn, o, lo, stop);
+            };
+            if (*in == format::json)
+                res = run_json(std::move(bytes) | sluice::json::read_array());
+            else
+                res = run_json(std::move(bytes) | sluice::json::read_jsonl());
+        }
+        if (bad) bad->commit();
+    } catch (...) {
+        if (bad) bad->abort(sluice::current_error());
+        throw;
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "sluice: loaded %llu rows into %s (%llu written, %llu rejected), %.2f s\n",
+                 static_cast<unsigned long long>(res.rows_sent), o.table.c_str(),
+                 static_cast<unsigned long long>(res.rows_written),
+                 static_cast<unsigned long long>(res.rows_rejected), secs);
+    return exit_ok;
+}
+
+}  // namespace cli

@@ -1,0 +1,43 @@
+#pragma once
+// `sluice export` (Postgres -> file/stdout/S3) and `sluice load` (file -> Postgres).
+
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "common.hpp"
+
+namespace cli {
+
+struct export_options {
+    std::string dsn;
+    std::string query;
+    std::string table;
+    std::string to;
+    std::string format;    ///< csv | jsonl | json; empty: from the output name
+    std::string compress;  ///< gzip | zstd | none; empty: from the output name
+    std::optional<int> level;
+    int threads = 1;
+    std::string timezone;
+    bool progress = false;
+    bool count = false;
+    bool stats = false;
+};
+int run_export(const export_options& o, const io_options& io, std::stop_token stop);
+
+struct load_options {
+    std::string dsn;
+    std::string table;
+    std::vector<std::string> key;
+    std::string input;
+    std::string from;
+    std::string on_error = "fail";
+    std::string dead_letter;
+    std::uint64_t max_errors = 0;
+    std::uint64_t commit_every = 0;
+    bool progress = false;
+};
+int run_load(const load_options& o, const io_options& io, std::stop_token stop);
+
+}  // namespace cli

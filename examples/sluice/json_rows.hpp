@@ -1,0 +1,159 @@
+#pragma once
+// Stages of `convert` for JSON input: a guard that turns bad records into dead letters
+// (the JSON readers resume at the next record after an error), and the JSON -> CSV row
+// mapping with the column rules of the CLI.
+
+#include <sluice/json/record.hpp>
+#include <sluice/sluice.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace cli {
+
+/// Called with each bad record and its raw text; returns normally to skip it.
+using bad_record_handler = std::function<void(const sluice::error&, std::string_view raw)>;
+
+namespace detail {
+
+template <class Up, class Fn>
+class json_guard : public sluice::stage_base<json_guard<Up, Fn>, Up> {
+    using base = sluice::stage_base<json_guard<Up, Fn>, Up>;
+
+public:
+    using reference = std::invoke_result_t<Fn&, const sluice::json::json_record&>;
+
+    json_guard(Up up, Fn fn, bad_record_handler on_bad)
+        : base(std::move(up)), fn_(std::move(fn)), on_bad_(std::move(on_bad)) {}
+
+    sluice::maybe<reference> next() {
+        for (;;) {
+            try {
+                auto r = this->up_.next();
+                if (!r) return {};
+                return fn_(*r);
+            } catch (const sluice::error& e) {
+                if (e.code() != sluice::errc::bad_input || !on_bad_) throw;
+                on_bad_(e, this->up_.last_text());
+            }
+        }
+    }
+
+private:
+    Fn fn_;
+    bad_record_handler on_bad_;
+};
+
+}  // namespace detail
+
+/// `json_records | guard(fn, on_bad)`: yields fn(record); a bad record (from the reader or
+/// from fn) goes to `on_bad` when one is given, otherwise the error stops the run.
+template <class Up, class Fn>
+auto guard(Up&& up, Fn fn, bad_record_handler on_bad) {
+    auto src = sluice::as_source(std::forward<Up>(up));
+    return detail::json_guard<decltype(src), Fn>(std::move(src), std::move(fn), std::move(on_bad));
+}
+
+/// Maps JSON objects to CSV fields. Columns are the given ones or the first record's keys
+/// in order. Strings are written raw, numbers as in the input text, true/false, null and
+/// missing keys as empty fields, objects and arrays as compact JSON keeping number text.
+/// A key that is not a column is bad input, unless the columns were given explicitly.
+class json_to_fields {
+public:
+    explicit json_to_fields(std::vector<std::string> columns)
+        : columns_(std::move(columns)), explicit_(!columns_.empty()) {
+        index_columns();
+    }
+    json_to_fields(const json_to_fields& o) : json_to_fields(o.columns_) { explicit_ = o.explicit_; }
+    json_to_fields(json_to_fields&& o) noexcept
+        : columns_(std::move(o.columns_)), explicit_(o.explicit_) {
+        index_columns();
+    }
+
+    const std::vector<std::string_view>& operator()(const sluice::json::json_record& r) {
+        if (r.type() != sluice::json::json_type::object) fail(r, "the record is not a JSON object");
+        if (columns_.empty()) {
+            for (const auto& f : r) columns_.emplace_back(f.key);
+            index_columns();
+        }
+        fields_.assign(columns_.size(), std::string_view{});
+        compact_.clear();
+        spans_.clear();
+        for (const auto& f : r) {
+            auto it = index_.find(f.key);
+            if (it == index_.end()) {
+                if (explicit_) continue;
+                fail(r, "key \"" + std::string(f.key) + "\" is not among the columns (from the first record); use --columns to choose columns");
+            }
+            fields_[it->second] = text_of(f.value, it->second);
+        }
+        // Compact texts were appended to one buffer that may have moved while growing.
+        for (auto [col, off, len] : spans_) fields_[col] = std::string_view(compact_.data() + off, len);
+        return fields_;
+    }
+
+    const std::vector<std::string>& columns() const noexcept { return columns_; }
+
+private:
+    void index_columns() {
+        index_.clear();
+        for (std::size_t i = 0; i < columns_.size(); ++i) index_.emplace(columns_[i], i);
+    }
+    std::string_view text_of(const sluice::json::json_value& v, std::size_t col) {
+        using t = sluice::json::json_type;
+        switch (v.type()) {
+            case t::string: return v.str();
+            case t::null: return {};
+            case t::number:
+            case t::boolean: return v.raw();
+            case t::object:
+            case t::array: {
+                std::size_t off = compact_.size();
+                compact(v.raw());
+                spans_.push_back({col, off, compact_.size() - off});
+                return {};
+            }
+        }
+        return v.raw();
+    }
+    /// Drops insignificant whitespace outside strings; everything else is kept verbatim.
+    void compact(std::string_view raw) {
+        bool in_string = false, escaped = false;
+        for (char c : raw) {
+            if (in_string) {
+                compact_.push_back(c);
+                if (escaped)
+                    escaped = false;
+                else if (c == '\\')
+                    escaped = true;
+                else if (c == '"')
+                    in_string = false;
+            } else if (c == '"') {
+                in_string = true;
+                compact_.push_back(c);
+            } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+                compact_.push_back(c);
+            }
+        }
+    }
+    [[noreturn]] void fail(const sluice::json::json_record& r, std::string msg) const {
+        sluice::position p;
+        p.line = r.line();
+        throw sluice::error(sluice::errc::bad_input, "convert", std::move(msg), p);
+    }
+
+    struct span {
+        std::size_t col, off, len;
+    };
+    std::vector<std::string> columns_;
+    bool explicit_;
+    std::unordered_map<std::string_view, std::size_t> index_;
+    std::vector<std::string_view> fields_;
+    std::vector<span> spans_;
+    std::string compact_;
+};
+
+}  // namespace cli

@@ -1,0 +1,158 @@
+// The `sluice` command-line tool: convert between CSV/TSV/JSONL/JSON (gzip/zstd), export
+// Postgres tables and queries, load files into Postgres, presign S3 URLs.
+#include <CLI/CLI.hpp>
+
+#include <sluice/s3/s3.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "common.hpp"
+#include "convert.hpp"
+#include "database.hpp"
+
+namespace {
+
+/// "8MiB", "5242880", "64KB" -> bytes.
+std::size_t parse_size(const std::string& text) {
+    std::size_t pos = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &pos);
+    } catch (const std::exception&) {
+        throw sluice::error(sluice::errc::usage, "", "not a size: '" + text + "'");
+    }
+    std::string unit = text.substr(pos);
+    double mult = 1;
+    if (unit.empty() || unit == "B") mult = 1;
+    else if (unit == "KiB" || unit == "K" || unit == "k") mult = 1024.0;
+    else if (unit == "MiB" || unit == "M") mult = 1024.0 * 1024;
+    else if (unit == "GiB" || unit == "G") mult = 1024.0 * 1024 * 1024;
+    else if (unit == "KB" || unit == "kB") mult = 1e3;
+    else if (unit == "MB") mult = 1e6;
+    else if (unit == "GB") mult = 1e9;
+    else throw sluice::error(sluice::errc::usage, "", "unknown size unit in '" + text + "'");
+    if (v <= 0) throw sluice::error(sluice::errc::usage, "", "size must be positive: '" + text + "'");
+    return static_cast<std::size_t>(v * mult);
+}
+
+void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io) {
+    cmd->add_option("--part-size", part_size, "S3 multipart part size, e.g. 8MiB (grows for long streams)");
+    cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")->check(CLI::PositiveNumber);
+    cmd->add_option("--retries", io.retries, "attempts per S3 request")->check(CLI::PositiveNumber);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Before any thread starts: signals are taken by one thread, as a stop request.
+    cli::signal_stop& signals = cli::install_signal_handler();
+
+    CLI::App app{"sluice: streaming conversions and exports in constant memory"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "sluice 0.1.0");
+
+    cli::io_options io;
+    std::string part_size;
+
+    cli::convert_options conv;
+    std::string columns;
+    auto* convert = app.add_subcommand("convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
+    convert->add_option("INPUT", conv.input, "input: a path, - (stdin) or s3://bucket/key")->required();
+    convert->add_option("OUTPUT", conv.output, "output: a path, - (stdout) or s3://bucket/key")->required();
+    convert->add_option("--from", conv.from, "input format (csv, tsv, jsonl, json); default: from INPUT's name");
+    convert->add_option("--to", conv.to, "output format; default: from OUTPUT's name");
+    convert->add_option("--compress", conv.compress, "gzip, zstd or none; default: from OUTPUT's name");
+    convert->add_option("--level", conv.level, "compression level");
+    convert->add_option("--threads", conv.threads, "compression threads")->check(CLI::PositiveNumber);
+    convert->add_option("--columns", columns, "JSON -> CSV: output columns a,b,c (other keys are ignored)");
+    convert->add_flag("--progress", conv.progress, "show progress on stderr");
+    convert->add_flag("--stats", conv.stats, "print a summary on stderr at the end");
+    convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
+    convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
+    convert->add_option("--max-errors", conv.max_errors, "with --on-error skip: fail after this many bad records");
+    add_io_options(convert, part_size, io);
+
+    cli::export_options exp;
+    auto* exportc = app.add_subcommand("export", "export a Postgres table or query");
+    exportc->add_option("--dsn", exp.dsn, "connection string (URI or key=value; PG* variables apply)");
+    exportc->add_option("--query", exp.query, "SQL query to export");
+    exportc->add_option("--table", exp.table, "table to export (schema-qualified allowed)");
+    exportc->add_option("--to", exp.to, "output: a path, - or s3://bucket/key")->required();
+    exportc->add_option("--format", exp.format, "csv, jsonl or json; default: from the output name");
+    exportc->add_option("--compress", exp.compress, "gzip, zstd or none; default: from the output name");
+    exportc->add_option("--level", exp.level, "compression level");
+    exportc->add_option("--threads", exp.threads, "compression threads")->check(CLI::PositiveNumber);
+    exportc->add_option("--timezone", exp.timezone, "session TimeZone for timestamptz values");
+    exportc->add_flag("--progress", exp.progress, "show progress on stderr");
+    exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
+    exportc->add_flag("--stats", exp.stats, "print a summary on stderr at the end");
+    add_io_options(exportc, part_size, io);
+
+    cli::load_options load;
+    std::string keys;
+    auto* loadc = app.add_subcommand("load", "load CSV/JSONL/JSON (.gz/.zst) into a Postgres table");
+    loadc->add_option("INPUT", load.input, "input: a path, - or s3://bucket/key")->required();
+    loadc->add_option("--dsn", load.dsn, "connection string");
+    loadc->add_option("--table", load.table, "target table")->required();
+    loadc->add_option("--key", keys, "key columns a,b: load idempotently (upsert)");
+    loadc->add_option("--from", load.from, "input format; default: from INPUT's name");
+    loadc->add_option("--on-error", load.on_error, "fail (default) or skip bad rows");
+    loadc->add_option("--dead-letter", load.dead_letter, "with --on-error skip: write rejected rows here");
+    loadc->add_option("--max-errors", load.max_errors, "with --on-error skip: fail after this many");
+    loadc->add_option("--commit-every", load.commit_every, "commit every N rows (default: all or nothing)");
+    add_io_options(loadc, part_size, io);
+
+    std::string presign_url;
+    long long expires = 3600;
+    auto* presign = app.add_subcommand("presign", "print a presigned GET URL for s3://bucket/key");
+    presign->add_option("URL", presign_url, "s3://bucket/key")->required();
+    presign->add_option("--expires", expires, "seconds the URL stays valid (max 604800)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        return rc == 0 ? 0 : cli::exit_bad_input;
+    }
+
+    auto split = [](const std::string& s) {
+        std::vector<std::string> out;
+        std::size_t start = 0;
+        while (start <= s.size() && !s.empty()) {
+            std::size_t comma = s.find(',', start);
+            out.push_back(s.substr(start, comma - start));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+        return out;
+    };
+
+    try {
+        if (!part_size.empty()) io.part_size = parse_size(part_size);
+        std::stop_token stop = signals.drop.get_token();
+        if (*convert) {
+            conv.columns = split(columns);
+            return cli::run_convert(conv, io, stop);
+        }
+        if (*exportc) return cli::run_export(exp, io, stop);
+        if (*loadc) {
+            load.key = split(keys);
+            return cli::run_load(load, io, stop);
+        }
+        if (*presign) {
+            auto loc = sluice::s3::parse_url(presign_url);
+            auto url = sluice::s3::presign(sluice::s3::config::from_env(), loc.bucket, loc.key,
+                                           std::chrono::seconds(expires));
+            std::printf("%s\n", url.c_str());
+            return cli::exit_ok;
+        }
+    } catch (const sluice::error& e) {
+        cli::report_error(e);
+        return cli::exit_status(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sluice: %s\n", e.what());
+        return cli::exit_failure;
+    }
+    return cli::exit_ok;
+}
