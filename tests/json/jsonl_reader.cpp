@@ -229,3 +229,27 @@ TEST_CASE("read_jsonl: to_owned copies survive later pulls", "[json][jsonl]") {
     CHECK(moved["n"].raw() == "1");
     CHECK(moved.raw() == "{\"k\":\"v1\",\"n\":1}");
 }
+
+TEST_CASE("read_jsonl: the reader resumes after a line over max_record_size", "[json][jsonl]") {
+    // Found by fuzzing: the size error used to repeat forever on every later pull.
+    std::vector<std::string> pieces{"{\"a\":1}\n", "{\"b\":\"" + std::string(77, 'x') + "\"}\n{\"c\":3}\n"};
+    sluice::json::jsonl_options o;
+    o.batch_size = 16;
+    o.max_record_size = 32;
+    auto reader = sluice::from_range(pieces) | sluice::json::read_jsonl(o);
+    std::vector<std::string> got;
+    int errors = 0;
+    for (;;) {
+        try {
+            auto r = reader.next();
+            if (!r) break;
+            got.emplace_back((*r).raw());
+        } catch (const sluice::error& e) {
+            CHECK(e.code() == sluice::errc::bad_input);
+            CHECK(e.where().line == 2);
+            REQUIRE(++errors < 3);
+        }
+    }
+    CHECK(errors == 1);
+    CHECK(got == std::vector<std::string>{"{\"a\":1}", "{\"c\":3}"});
+}

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice {
@@ -19,7 +21,68 @@ struct counters_snapshot {
     std::uint64_t out = 0;     ///< records that left it
     std::uint64_t errors = 0;  ///< records rejected or failures raised
     std::uint64_t bytes = 0;   ///< payload bytes that left it (byte-like records only)
+    std::uint64_t rejects = 0;  ///< poison records skipped or dead-lettered by an error policy
+    std::uint64_t blocked_upstream_ns = 0;    ///< time spent waiting for input (threaded stages)
+    std::uint64_t blocked_downstream_ns = 0;  ///< time spent waiting for room downstream
+    std::uint64_t queue_high_water = 0;  ///< most items ever buffered at once (threaded stages)
+    std::uint64_t queue_capacity = 0;    ///< the bound `queue_high_water` may not pass (0: none)
 };
+
+namespace detail {
+/// Appends `s` to `out` as a JSON string (quotes, escapes; stage names are short).
+inline void append_json_string(std::string& out, std::string_view s) {
+    out += '"';
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\t': out += "\\t"; break;
+            case '\r': out += "\\r"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+}
+}  // namespace detail
+
+/// One JSON object for a snapshot: `{"stages":[{"name":"read","in":0,"out":12,...},...]}`,
+/// stages in pipeline order, every counter present (what the CLI's `--stats` prints).
+inline std::string to_json(const std::vector<counters_snapshot>& stages) {
+    std::string out = "{\"stages\":[";
+    bool first = true;
+    for (const auto& c : stages) {
+        if (!first) out += ',';
+        first = false;
+        out += "{\"name\":";
+        detail::append_json_string(out, c.name);
+        auto field = [&](const char* key, std::uint64_t v) {
+            out += ",\"";
+            out += key;
+            out += "\":";
+            out += std::to_string(v);
+        };
+        field("in", c.in);
+        field("out", c.out);
+        field("errors", c.errors);
+        field("rejects", c.rejects);
+        field("bytes", c.bytes);
+        field("blocked_upstream_ns", c.blocked_upstream_ns);
+        field("blocked_downstream_ns", c.blocked_downstream_ns);
+        field("queue_high_water", c.queue_high_water);
+        field("queue_capacity", c.queue_capacity);
+        out += '}';
+    }
+    out += "]}";
+    return out;
+}
 
 /// Counters of one stage. Writers use relaxed atomics (one writer thread per counter in
 /// practice), so reading from a progress or HTTP thread while the run goes on is safe.
@@ -36,6 +99,28 @@ public:
         errors_.fetch_add(n, std::memory_order_relaxed);
     }
     void add_bytes(std::uint64_t n) noexcept { bytes_.fetch_add(n, std::memory_order_relaxed); }
+    void add_reject(std::uint64_t n = 1) noexcept {
+        rejects_.fetch_add(n, std::memory_order_relaxed);
+    }
+    /// Time a stage's consumer side waited for input, in nanoseconds (any thread may add).
+    void add_blocked_upstream(std::uint64_t ns) noexcept {
+        blocked_up_.fetch_add(ns, std::memory_order_relaxed);
+    }
+    /// Time a stage's producer side waited for room downstream, in nanoseconds.
+    void add_blocked_downstream(std::uint64_t ns) noexcept {
+        blocked_down_.fetch_add(ns, std::memory_order_relaxed);
+    }
+    /// Records a queue depth; keeps the maximum (lock-free, any thread).
+    void note_queue_depth(std::uint64_t depth) noexcept {
+        std::uint64_t cur = high_water_.load(std::memory_order_relaxed);
+        while (depth > cur &&
+               !high_water_.compare_exchange_weak(cur, depth, std::memory_order_relaxed)) {
+        }
+    }
+    /// The capacity a threaded stage's queue was built with (shown next to the high water).
+    void set_queue_capacity(std::uint64_t n) noexcept {
+        capacity_.store(n, std::memory_order_relaxed);
+    }
 
     /// Single-writer increments: a relaxed load and store (no locked instruction), for the
     /// hot path of a stage that is the only writer of these counters.
@@ -47,9 +132,22 @@ public:
     std::uint64_t out() const noexcept { return out_.load(std::memory_order_relaxed); }
     std::uint64_t errors() const noexcept { return errors_.load(std::memory_order_relaxed); }
     std::uint64_t bytes() const noexcept { return bytes_.load(std::memory_order_relaxed); }
+    std::uint64_t rejects() const noexcept { return rejects_.load(std::memory_order_relaxed); }
+    std::uint64_t queue_high_water() const noexcept {
+        return high_water_.load(std::memory_order_relaxed);
+    }
 
     counters_snapshot snapshot() const {
-        return counters_snapshot{name_, in(), out(), errors(), bytes()};
+        return counters_snapshot{name_,
+                                 in(),
+                                 out(),
+                                 errors(),
+                                 bytes(),
+                                 rejects(),
+                                 blocked_up_.load(std::memory_order_relaxed),
+                                 blocked_down_.load(std::memory_order_relaxed),
+                                 queue_high_water(),
+                                 capacity_.load(std::memory_order_relaxed)};
     }
 
 private:
@@ -58,6 +156,8 @@ private:
     }
     std::string name_;
     std::atomic<std::uint64_t> in_{0}, out_{0}, errors_{0}, bytes_{0};
+    std::atomic<std::uint64_t> rejects_{0}, blocked_up_{0}, blocked_down_{0}, high_water_{0},
+        capacity_{0};
 };
 
 /// The counters of every metered stage of a run, in pipeline order (upstream first).
@@ -80,6 +180,8 @@ public:
         for (auto& c : all_) out.push_back(c->snapshot());
         return out;
     }
+    /// The snapshot as one JSON object (see `sluice::to_json`), e.g. for `--stats`.
+    std::string to_json() const { return sluice::to_json(snapshot()); }
 
 private:
     mutable std::mutex mu_;

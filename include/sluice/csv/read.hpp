@@ -238,7 +238,8 @@ private:
         buf_.reserve_spare(buffer_padding);
         char* p = buf_.data();
         std::memset(p + n, 0, buffer_padding);
-        const bool virtual_lf = n > scan_ && p[n - 1] != '\n';
+        // Compared with rec_start_, not scan_: the data may end exactly on a block boundary.
+        const bool virtual_lf = n > rec_start_ && p[n - 1] != '\n';
         if (virtual_lf) p[n] = '\n';
         if (n + virtual_lf > scan_) scan_range(block_size, n);
         if (opt_.utf8 != utf8_mode::ignore)

@@ -256,6 +256,7 @@ private:
 
     [[noreturn]] void fail(std::size_t off, std::string msg) {
         phase_ = phase::finished;  // the structure is lost: nothing sensible follows
+        last_ = {};  // no element was cut: the previous one's view may dangle after a refill
         position p;
         p.record = records_;
         p.line = line_of(std::min(off, win_.size()));

@@ -66,6 +66,15 @@ public:
             std::size_t avail = win_.size() - pos_;
             const char* start = win_.data() + pos_;
             const void* nl = avail ? std::memchr(start, '\n', avail) : nullptr;
+            if (skip_rest_) {  // the rest of a line already reported as too long
+                if (nl) {
+                    pos_ += static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1;
+                    skip_rest_ = false;
+                    continue;
+                }
+                pos_ = win_.size();
+                avail = 0;
+            }
             if (nl) {
                 auto len = static_cast<std::size_t>(static_cast<const char*>(nl) - start);
                 std::size_t at = pos_;
@@ -120,11 +129,16 @@ private:
         return &parser_.record();
     }
 
-    [[noreturn]] void too_long() const {
+    [[noreturn]] void too_long() {
         position p;
         p.record = records_;
-        p.line = line_ + 1;
+        p.line = ++line_;
         p.byte_offset = win_.base() + pos_;
+        // Resumable like any bad line: the next pull drops the rest of this one. Its text is
+        // not kept (that is the point of the limit), so last_text() is empty.
+        last_ = {};
+        pos_ = win_.size();
+        skip_rest_ = true;
         throw error(errc::bad_input, "jsonl",
                     "record longer than " + std::to_string(opt_.max_record_size) + " bytes", p);
     }
@@ -136,6 +150,7 @@ private:
     std::uint64_t line_ = 0;
     std::uint64_t records_ = 0;
     std::string_view last_;
+    bool skip_rest_ = false;  // dropping the rest of a too-long line
 };
 
 }  // namespace detail

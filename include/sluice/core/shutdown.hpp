@@ -1,0 +1,214 @@
+#pragma once
+/// \file
+/// Two documented ways to stop a run early, and the `drainable()` stage that makes the
+/// second one work.
+///
+/// - **drop** (`shutdown::drop()`): cancel. The run's stop token is triggered; root sources
+///   and threaded stages throw `errc::cancelled` within one record or block, the sink is
+///   aborted (`to_file` removes its temporary file, an upload is aborted) and `run` throws
+///   `cancelled` (the CLI exits 130). Nothing is committed.
+/// - **drain** (`shutdown::drain()`): stop reading, finish what is in flight, commit. A
+///   `drainable()` stage placed right after the source sees the request at its next record,
+///   stops pulling and reports exhaustion; everything downstream (encoders, compressors,
+///   `prefetch` queues, `parallel_map` windows) flushes as at a normal end of input and the
+///   sink's `finish()` commits. `run` returns normally with what was read so far.
+///
+/// Cleanup (removing temporary files, aborting uploads, joining threads) runs in both modes
+/// and does not look at the stop token. A drain can be escalated: `drop()` after `drain()`
+/// cancels whatever is still running.
+///
+///     sluice::shutdown sd;
+///     sluice::signal_watcher w(sd, sluice::signal_action::drain);  // SIGINT/SIGTERM
+///     sluice::run(sluice::read_file(in) | sluice::drainable() | ..., sluice::to_file(out),
+///                 sd.options());
+
+#include <signal.h>
+
+#include <atomic>
+#include <ctime>
+#include <initializer_list>
+#include <stop_token>
+#include <thread>
+#include <utility>
+
+#include "closure.hpp"
+#include "context.hpp"
+#include "stage.hpp"
+
+namespace sluice {
+
+/// The controller of one run's shutdown: hand `options()` to `run` and call `drain()` or
+/// `drop()` from any thread (including a signal watcher) while the run goes on.
+/// Not copyable or movable: the run keeps pointers into it, so it must outlive the run.
+class shutdown {
+public:
+    shutdown() = default;
+    shutdown(const shutdown&) = delete;
+    shutdown& operator=(const shutdown&) = delete;
+
+    /// Drop: cancel the run now (request_stop on its stop token). Idempotent.
+    void drop() noexcept { stop_.request_stop(); }
+    /// Drain: stop reading input, let what is in flight finish, commit. Idempotent.
+    void drain() noexcept { drain_.store(true, std::memory_order_relaxed); }
+
+    /// True once `drop()` was called.
+    bool drop_requested() const noexcept { return stop_.stop_requested(); }
+    /// True once `drain()` was called.
+    bool drain_requested() const noexcept { return drain_.load(std::memory_order_relaxed); }
+
+    /// The stop token `drop()` triggers.
+    std::stop_token token() const noexcept { return stop_.get_token(); }
+    /// The flag `drain()` sets (what `run_options::drain` points at).
+    const std::atomic<bool>* drain_flag() const noexcept { return &drain_; }
+
+    /// Run options wired to this controller (stop token and drain flag), with `m` as the
+    /// metrics registry.
+    run_options options(sluice::metrics* m = nullptr) const noexcept {
+        run_options o;
+        o.stop = token();
+        o.metrics = m;
+        o.drain = &drain_;
+        return o;
+    }
+
+private:
+    std::stop_source stop_;
+    std::atomic<bool> drain_{false};
+};
+
+namespace detail {
+
+template <class Up>
+class drainable_stage : public stage_base<drainable_stage<Up>, Up> {
+    using base = stage_base<drainable_stage<Up>, Up>;
+
+public:
+    using reference = reference_t<Up>;
+
+    drainable_stage(Up up, const std::atomic<bool>* flag) : base(std::move(up)), flag_(flag) {}
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        // A flag given explicitly (drainable(sd)) wins over the run's.
+        if (!fixed_) flag_ = ctx.drain;
+    }
+    void fix() noexcept { fixed_ = true; }
+
+    maybe<reference> next() {
+        if (draining()) return {};
+        return this->up_.next();
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        if (draining()) return true;
+        bool downstream_stopped = false;
+        this->up_.for_each_while([&](auto&& x) -> bool {
+            if (!f(SLUICE_FWD(x))) {
+                downstream_stopped = true;
+                return false;
+            }
+            // Checked after each record, so the record already read is never lost.
+            return !draining();
+        });
+        // A drain is an orderly end of input to everything downstream.
+        return !downstream_stopped;
+    }
+
+private:
+    bool draining() const noexcept {
+        return flag_ && flag_->load(std::memory_order_relaxed);
+    }
+    const std::atomic<bool>* flag_ = nullptr;
+    bool fixed_ = false;
+};
+
+}  // namespace detail
+
+/// `drainable()`: the point where a drain request cuts the input. Place it right after the
+/// source (or after a stage whose partial output is still useful). Records already read pass
+/// on; then the stage reports the end of input. Without a drain request it costs one relaxed
+/// load per record. `drainable()` uses the run's flag (`run_options::drain`, as set by
+/// `shutdown::options()`); `drainable(sd)` watches a given controller.
+struct drainable_fn {
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s) const {
+        auto up = as_source(std::forward<S>(s));
+        return detail::drainable_stage<decltype(up)>(std::move(up), nullptr);
+    }
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s, const shutdown* sd) const {
+        auto up = as_source(std::forward<S>(s));
+        detail::drainable_stage<decltype(up)> st(std::move(up), sd->drain_flag());
+        st.fix();
+        return st;
+    }
+    template <class S>
+        requires pipeable_input<S>
+    auto operator()(S&& s, const shutdown& sd) const {
+        return (*this)(std::forward<S>(s), &sd);
+    }
+    auto operator()() const { return make_closure<drainable_fn>(); }
+    /// The controller must outlive the pipeline.
+    auto operator()(const shutdown& sd) const { return make_closure<drainable_fn>(&sd); }
+};
+inline constexpr drainable_fn drainable{};
+
+/// What a `signal_watcher` does on the first signal.
+enum class signal_action : unsigned char {
+    drop,   ///< cancel the run (the CLI's default; exit status 130)
+    drain,  ///< finish in-flight work and commit (`--drain-on-signal`); a second signal drops
+};
+
+/// Turns SIGINT/SIGTERM (or the given signals) into `drain()` / `drop()` on a `shutdown`,
+/// safely: the signals are blocked in the constructing thread (and so in every thread it
+/// starts afterwards) and a watcher thread takes them with `sigtimedwait`, so no code runs
+/// in a signal handler. Construct it in `main` before starting any other thread; the
+/// destructor stops the watcher and restores the previous signal mask.
+class signal_watcher {
+public:
+    signal_watcher(shutdown& sd, signal_action first,
+                   std::initializer_list<int> signals = {SIGINT, SIGTERM})
+        : sd_(&sd), action_(first) {
+        sigemptyset(&set_);
+        for (int s : signals) sigaddset(&set_, s);
+        pthread_sigmask(SIG_BLOCK, &set_, &old_);
+        thread_ = std::jthread([this](std::stop_token st) { watch(st); });
+    }
+    signal_watcher(const signal_watcher&) = delete;
+    signal_watcher& operator=(const signal_watcher&) = delete;
+    ~signal_watcher() {
+        thread_.request_stop();
+        thread_.join();
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+
+    /// The number of the first signal received (0: none yet).
+    int received() const noexcept { return first_.load(std::memory_order_relaxed); }
+
+private:
+    void watch(std::stop_token st) {
+        // A short timeout lets the destructor stop the watcher without sending a signal.
+        const timespec tick{0, 50'000'000};
+        while (!st.stop_requested()) {
+            const int s = sigtimedwait(&set_, nullptr, &tick);
+            if (s <= 0) continue;  // timeout or EINTR
+            int none = 0;
+            if (first_.compare_exchange_strong(none, s) && action_ == signal_action::drain)
+                sd_->drain();
+            else
+                sd_->drop();  // drop mode, or a second signal while draining
+        }
+    }
+
+    shutdown* sd_;
+    signal_action action_;
+    sigset_t set_{};
+    sigset_t old_{};
+    std::atomic<int> first_{0};
+    std::jthread thread_;
+};
+
+}  // namespace sluice

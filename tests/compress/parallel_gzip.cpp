@@ -1,0 +1,103 @@
+#include <catch2/catch.hpp>
+
+#include <sluice/compress/parallel_gzip.hpp>
+#include <sluice/adaptors/prefetch.hpp>
+
+#include <string>
+
+#include "test_support.hpp"
+
+using namespace sluice_test;
+
+namespace {
+std::string gunzip(std::string_view packed) {
+    return decompress_all(packed, sluice::gzip::zlib_decoder());
+}
+}  // namespace
+
+TEST_CASE("parallel gzip round-trips every size, on 1-4 threads", "[compress][parallel_gzip]") {
+    for (unsigned threads : {1u, 2u, 4u}) {
+        for (std::size_t n : round_trip_sizes) {
+            INFO("threads " << threads << ", size " << n);
+            const std::string data = text_bytes(n);
+            // Small blocks so that even 1 MB makes many members in flight at once.
+            const std::string packed =
+                compress_all(data, sluice::gzip::parallel_encoder(6, threads, 64 * 1024));
+            REQUIRE(packed.size() >= 20);  // at least one member, even for empty input
+            CHECK(gunzip(packed) == data);
+        }
+    }
+}
+
+TEST_CASE("parallel gzip with zlib members round-trips", "[compress][parallel_gzip]") {
+    const std::string data = text_bytes(3'000'000);
+    using enc = sluice::gzip::basic_parallel_encoder<sluice::gzip::zlib_member>;
+    const std::string packed = compress_all(data, enc(6, 3, 256 * 1024));
+    CHECK(gunzip(packed) == data);
+    // Within 3% of one zlib stream at the same level (the bar).
+    const std::string single = compress_all(data, sluice::gzip::zlib_encoder(6));
+    CHECK(static_cast<double>(packed.size()) <= 1.03 * static_cast<double>(single.size()));
+}
+
+#if defined(SLUICE_HAVE_LIBDEFLATE) && SLUICE_HAVE_LIBDEFLATE
+TEST_CASE("parallel gzip output equals the single-threaded libdeflate encoder's",
+          "[compress][parallel_gzip]") {
+    const std::string data = text_bytes(5'500'000);
+    const std::string single = compress_all(data, sluice::gzip::deflate_encoder(6));
+    const std::string parallel = compress_all(data, sluice::gzip::parallel_encoder(6, 2));
+    CHECK(parallel == single);  // same members in the same order
+}
+#endif
+
+TEST_CASE("parallel gzip is readable by gzip(1) and Python's gzip module",
+          "[compress][parallel_gzip]") {
+    const std::string data = text_bytes(2'500'000) + random_bytes(300'000);
+    temp_file packed("parallel_gzip_cli.gz",
+                     compress_all(data, sluice::gzip::parallel_encoder(6, 2, 256 * 1024)));
+    temp_file plain("parallel_gzip_cli.txt", data);
+    if (shell("command -v gzip >/dev/null") == 0) {
+        CHECK(shell("gzip -t " + packed.path()) == 0);
+        CHECK(shell("gzip -dc " + packed.path() + " | cmp -s - " + plain.path()) == 0);
+    }
+    if (shell("command -v python3 >/dev/null") == 0) {
+        const std::string py = "python3 -c 'import gzip,sys; a=gzip.open(sys.argv[1]).read(); "
+                               "b=open(sys.argv[2],\"rb\").read(); sys.exit(0 if a==b else 1)' ";
+        CHECK(shell(py + packed.path() + " " + plain.path()) == 0);
+    }
+}
+
+TEST_CASE("make_parallel_encoder picks a codec per format and thread count",
+          "[compress][parallel_gzip]") {
+    using sluice::compression::format;
+    const std::string data = text_bytes(1'500'000);
+    auto gz = sluice::compression::make_parallel_encoder(format::gzip, 6, 2);
+    CHECK(gz.target<sluice::gzip::parallel_encoder>() != nullptr);
+    CHECK(gunzip(compress_all(data, std::move(gz))) == data);
+    auto one = sluice::compression::make_parallel_encoder(format::gzip, 6, 1);
+    CHECK(one.target<sluice::gzip::encoder>() != nullptr);
+    auto zs = sluice::compression::make_parallel_encoder(format::zstd, 3, 2);
+    CHECK(decompress_all(compress_all(data, std::move(zs)), sluice::zstd::decoder()) == data);
+}
+
+TEST_CASE("parallel gzip behind prefetch: two threads of pipeline and two of compression",
+          "[compress][parallel_gzip]") {
+    const std::string data = text_bytes(4'000'000);
+    std::string out;
+    sluice::from_range(split_chunks(data)) | sluice::prefetch(4) |
+        sluice::compress(sluice::gzip::parallel_encoder(6, 2, 128 * 1024)) |
+        sluice::for_each([&](auto& c) { out.append(sluice::bytes_of(c)); });
+    CHECK(gunzip(out) == data);
+}
+
+TEST_CASE("a parallel encoder that is dropped unfinished joins its threads",
+          "[compress][parallel_gzip]") {
+    const std::string data = text_bytes(3'000'000);
+    {
+        sluice::gzip::parallel_encoder enc(6, 2, 64 * 1024);
+        sluice::chunk out(64 * 1024);
+        std::string_view in = data;
+        while (!in.empty() && out.spare() != 0) in.remove_prefix(enc.process(in, out));
+        CHECK(enc.members() > 0);
+    }  // destroyed mid-stream: must not hang or crash
+    SUCCEED();
+}
