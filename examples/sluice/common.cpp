@@ -3,13 +3,11 @@
 
 #include <sluice/s3/s3.hpp>
 
-#include <signal.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <thread>
 
 namespace cli {
 
@@ -188,40 +186,6 @@ double peak_rss_mib() {
     struct rusage ru{};
     ::getrusage(RUSAGE_SELF, &ru);
     return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
-}
-
-namespace {
-std::atomic<bool> g_signalled{false};
-}
-
-bool signal_stop::signalled() const { return g_signalled.load(); }
-
-signal_stop& install_signal_handler() {
-    static signal_stop stops;
-    static bool installed = false;
-    if (installed) return stops;
-    installed = true;
-    // Block the signals in every thread and take them synchronously in one thread: no
-    // async-signal-safety concerns, and stop callbacks run in ordinary thread context.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::thread([set] {
-        for (;;) {
-            int sig = 0;
-            if (sigwait(&set, &sig) != 0) continue;
-            if (g_signalled.exchange(true)) {
-                // A second signal: stop at once even if a drain was asked for.
-                stops.drop.request_stop();
-                continue;
-            }
-            stops.drain.request_stop();
-            stops.drop.request_stop();
-        }
-    }).detach();
-    return stops;
 }
 
 }  // namespace cli

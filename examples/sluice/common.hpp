@@ -2,6 +2,7 @@
 // Shared pieces of the `sluice` command-line tool: exit statuses, inputs and outputs by
 // name (path, `-`, s3://bucket/key), data formats, the progress display, signals.
 
+#include <sluice/core/shutdown.hpp>
 #include <sluice/sluice.hpp>
 
 #include <cstdint>
@@ -27,6 +28,7 @@ struct io_options {
     std::size_t part_size = 8u << 20;  ///< S3 multipart part size (base, grows)
     int s3_concurrency = 4;            ///< S3 parts in flight
     int retries = 5;                   ///< attempts per S3 request
+    int threads = 0;                   ///< compression threads (0: all cores)
 };
 
 /// An opened input: the raw (possibly compressed) bytes and, when known, their size.
@@ -72,15 +74,12 @@ double peak_rss_mib();
 /// Human-readable byte count: "453.1 MB".
 std::string format_bytes(double bytes);
 
-/// Starts a thread that turns SIGINT/SIGTERM into a stop request (the run then aborts its
-/// outputs and reports `cancelled`), or, with `drain`, into a drain request. Call before any
-/// other thread starts, so every thread inherits the blocked signal mask.
-struct signal_stop {
-    std::stop_source drop;
-    std::stop_source drain;
-    bool signalled() const;
+/// What every command gets from main: the shutdown controller (SIGINT/SIGTERM drop or
+/// drain the run) and whether to print the metrics of every stage.
+struct run_control {
+    const sluice::shutdown& shutdown;
+    bool stats = false;
 };
-signal_stop& install_signal_handler();
 
 /// Prints "sluice: <message>" on stderr.
 void report_error(const sluice::error& e);

@@ -3,6 +3,7 @@
 #include "convert.hpp"
 
 #include <sluice/compress/codecs.hpp>
+#include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
 #include <sluice/json/json.hpp>
 
@@ -51,15 +52,19 @@ struct fields_csv_encoder {
 /// records | progress | encode | [compress] -> sink: the tail every conversion shares.
 template <class Records, class Encoder>
 std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
-    auto counted = std::forward<Records>(records) |
+    // drainable: on a drain request (SIGINT/SIGTERM with --drain-on-signal) reading stops at
+    // a record boundary and what was read is written and committed.
+    auto counted = std::forward<Records>(records) | sluice::drainable() | sluice::meter("records") |
                    sluice::progress(
                        [&env](const sluice::progress_info& p) {
                            env.rows = p.items;
                            env.display(p);
                        },
                        env.progress);
-    auto encoded = std::move(counted) | sluice::encode(std::move(enc));
-    if (env.codec) return sluice::run(std::move(encoded) | sluice::compress(std::move(env.codec)), env.sink, env.run);
+    auto encoded = std::move(counted) | sluice::encode(std::move(enc)) | sluice::meter("encode");
+    if (env.codec)
+        return sluice::run(std::move(encoded) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
+                           env.sink, env.run);
     return sluice::run(encoded, env.sink, env.run);
 }
 
@@ -118,7 +123,7 @@ std::uint64_t from_json_records(Records&& recs, format out, dead_letters* bad, r
 
 }  // namespace
 
-int run_convert(const convert_options& o, const io_options& io, std::stop_token stop) {
+int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
     auto t0 = std::chrono::steady_clock::now();
     // Formats: flags first, then the names.
     std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
@@ -145,8 +150,9 @@ int run_convert(const convert_options& o, const io_options& io, std::stop_token 
 
     run_env env{o, sink, {}, {}, {}, progress_display(o.progress), 0};
     if (*cformat != sluice::compression::format::none)
-        env.codec = sluice::compression::make_encoder(*cformat, o.level, o.threads);
-    env.run.stop = stop;
+        env.codec = sluice::compression::make_parallel_encoder(*cformat, o.level, static_cast<unsigned>(io.threads));
+    sluice::metrics metrics;
+    env.run = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
     env.progress.interval = env.display.interval();
     env.progress.total_bytes = src.size;
     const sluice::any_byte_source& counter = src.bytes;
@@ -154,7 +160,7 @@ int run_convert(const convert_options& o, const io_options& io, std::stop_token 
 
     std::uint64_t written = 0;
     try {
-        auto bytes = src.bytes | sluice::auto_decompress();
+        auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress() | sluice::meter("decompress");
         dead_letters* dl = bad ? &*bad : nullptr;
         switch (*in) {
             case format::csv:
@@ -173,7 +179,8 @@ int run_convert(const convert_options& o, const io_options& io, std::stop_token 
     }
 
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (o.progress || o.stats || (bad && bad->count())) {
+    if (ctl.stats) std::fprintf(stderr, "%s\n", metrics.to_json().c_str());
+    if (o.progress || ctl.stats || (bad && bad->count())) {
         double in_bytes = static_cast<double>(src.bytes.bytes());
         std::fprintf(stderr, "sluice: %llu rows, %s in, %s out, %.2f s (%s/s), peak RSS %.1f MiB",
                      static_cast<unsigned long long>(env.rows), format_bytes(in_bytes).c_str(),
@@ -185,7 +192,8 @@ int run_convert(const convert_options& o, const io_options& io, std::stop_token 
                          bad->path().empty() ? "" : ", written to ", bad->path().c_str());
         std::fprintf(stderr, "\n");
     }
-    return exit_ok;
+    // A drained run committed what it read, but it was cut short: say so in the status.
+    return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }
 
 }  // namespace cli

@@ -17,16 +17,14 @@ struct convert_options {
     std::string to;        ///< output format; empty: from the output name
     std::string compress;  ///< gzip | zstd | none; empty: from the output name
     std::optional<int> level;
-    int threads = 1;
     std::vector<std::string> columns;  ///< JSON -> CSV: the columns, in order
     bool progress = false;
-    bool stats = false;
     std::string on_error = "fail";  ///< fail | skip
     std::string dead_letter;        ///< where skipped records go (JSON lines)
     std::uint64_t max_errors = 0;   ///< with skip: more bad records than this fail the run (0: no limit)
 };
 
 /// Runs the conversion; returns the exit status (errors are reported on stderr).
-int run_convert(const convert_options& o, const io_options& io, std::stop_token stop);
+int run_convert(const convert_options& o, const io_options& io, const run_control& ctl);
 
 }  // namespace cli

@@ -2,12 +2,14 @@
 #include "database.hpp"
 
 #include <sluice/compress/codecs.hpp>
+#include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
 #include <sluice/json/json.hpp>
 #include <sluice/postgres/postgres.hpp>
 
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 #include "dead_letters.hpp"
 #include "json_rows.hpp"
@@ -43,27 +45,29 @@ std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const e
 template <class Source, class Probe>
 std::uint64_t drive_export(Source& src, Probe rows_done, sluice::any_codec codec,
                            sluice::any_byte_sink& sink, progress_display& display,
-                           std::optional<std::uint64_t> total, std::stop_token stop,
+                           std::optional<std::uint64_t> total, const sluice::run_options& run_opts,
                            std::uint64_t& rows) {
     sluice::progress_options po;
     po.interval = display.interval();
     po.total_items = total;
     po.items_probe = rows_done;
-    auto shown = src | sluice::progress(
+    auto shown = src | sluice::meter("source") | sluice::progress(
                            [&](const sluice::progress_info& p) {
                                rows = p.items;
                                display(p);
                            },
                            po);
-    sluice::run_options ro;
-    ro.stop = stop;
-    if (codec) return sluice::run(std::move(shown) | sluice::compress(std::move(codec)), sink, ro);
+    sluice::run_options ro = run_opts;
+    if (codec)
+        return sluice::run(std::move(shown) | sluice::compress(std::move(codec)) | sluice::meter("compress"), sink, ro);
     return sluice::run(shown, sink, ro);
 }
 
 }  // namespace
 
-int run_export(const export_options& o, const io_options& io, std::stop_token stop) {
+int run_export(const export_options& o, const io_options& io, const run_control& ctl) {
+    sluice::metrics metrics;
+    const sluice::run_options run_opts = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
@@ -89,7 +93,7 @@ int run_export(const export_options& o, const io_options& io, std::stop_token st
     sluice::any_byte_sink sink = open_output(o.to, io);
     sluice::any_codec codec;
     if (*cformat != sluice::compression::format::none)
-        codec = sluice::compression::make_encoder(*cformat, o.level, o.threads);
+        codec = sluice::compression::make_parallel_encoder(*cformat, o.level, static_cast<unsigned>(io.threads));
     progress_display display(o.progress);
     std::uint64_t rows = 0, written = 0;
     if (fmt == "csv") {
@@ -97,15 +101,16 @@ int run_export(const export_options& o, const io_options& io, std::stop_token st
         co_opts.header = true;
         auto src = pg::copy_out(conn, query, co_opts);
         written = drive_export(src, [&src] { return src.rows_done(); }, std::move(codec), sink,
-                               display, total, stop, rows);
+                               display, total, run_opts, rows);
     } else {
         pg::json_lines_options jo;
         if (fmt == "json") jo.framing = pg::json_framing::array;
         auto src = pg::json_lines(conn, jo, query);
         written = drive_export(src, [&src] { return src.upstream().rows_done(); }, std::move(codec),
-                               sink, display, total, stop, rows);
+                               sink, display, total, run_opts, rows);
     }
-    if (o.progress || o.stats) {
+    if (ctl.stats) std::fprintf(stderr, "%s\n", metrics.to_json().c_str());
+    if (o.progress || ctl.stats) {
         double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         std::fprintf(stderr, "sluice: %llu rows, %s written, %.2f s (%s/s), peak RSS %.1f MiB\n",
                      static_cast<unsigned long long>(rows),
@@ -123,7 +128,7 @@ namespace {
 template <class Rows, class Columns>
 sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, sluice::pg::connection& conn,
                                   const load_options& o, sluice::pg::copy_in_options lo,
-                                  std::stop_token stop) {
+                                  const sluice::run_options& run_opts) {
     auto first = rows.next();
     if (!first) return {};
     std::vector<std::string> columns = columns_of(*first);
@@ -134,14 +139,14 @@ sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, sluice::pg::co
         sink.abort(sluice::current_error());
         throw;
     }
-    sluice::run_options ro;
-    ro.stop = stop;
+    sluice::run_options ro = run_opts;
     return sluice::run(rows, sink, ro);
 }
 
 }  // namespace
 
-int run_load(const load_options& o, const io_options& io, std::stop_token stop) {
+int run_load(const load_options& o, const io_options& io, const run_control& ctl) {
+    const sluice::run_options run_opts = ctl.shutdown.options();
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
     std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
@@ -155,7 +160,8 @@ int run_load(const load_options& o, const io_options& io, std::stop_token stop) 
     std::optional<dead_letters> bad;
     if (o.on_error == "skip") {
         bad.emplace(o.dead_letter, o.max_errors);
-        lo.max_rejects = o.max_errors;
+        // --max-errors 0 means no limit; copy_in's max_rejects 0 would reject the first one.
+        lo.max_rejects = o.max_errors ? o.max_errors : std::numeric_limits<std::uint64_t>::max();
         lo.dead_letter = [&bad](const pg::rejected_row& r) {
             sluice::position p = r.error.where();
             p.record = r.index;
@@ -193,7 +199,7 @@ int run_load(const load_options& o, const io_options& io, std::stop_token stop) 
                     for (auto n : reader.header().names()) cols.emplace_back(n);
                     return cols;
                 },
-                conn, o, lo, stop);
+                conn, o, lo, run_opts);
         } else {
             json_to_fields mapping({});
             std::vector<std::optional<std::string_view>> fields;
@@ -215,7 +221,7 @@ int run_load(const load_options& o, const io_options& io, std::stop_token stop) 
             auto run_json = [&](auto&& records) {
                 auto rows = guard(std::forward<decltype(records)>(records), to_fields, on_bad);
                 return load_rows(
-                    rows, [&mapping](const auto&) { return mapping.columns(); }, conn, o, lo, stop);
+                    rows, [&mapping](const auto&) { return mapping.columns(); }, conn, o, lo, run_opts);
             };
             if (*in == format::json)
                 res = run_json(std::move(bytes) | sluice::json::read_array());
@@ -228,10 +234,17 @@ int run_load(const load_options& o, const io_options& io, std::stop_token stop) 
         throw;
     }
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::fprintf(stderr, "sluice: loaded %llu rows into %s (%llu written, %llu rejected), %.2f s\n",
+    std::fprintf(stderr, "sluice: loaded %llu rows into %s (%llu written, %llu rejected), %.2f s",
                  static_cast<unsigned long long>(res.rows_sent), o.table.c_str(),
                  static_cast<unsigned long long>(res.rows_written),
                  static_cast<unsigned long long>(res.rows_rejected), secs);
+    // Records the reader could not parse never reach the server's count: the dead letters
+    // hold both kinds.
+    if (bad)
+        std::fprintf(stderr, ", %llu bad records skipped%s%s",
+                     static_cast<unsigned long long>(bad->count()),
+                     bad->path().empty() ? "" : ", written to ", bad->path().c_str());
+    std::fprintf(stderr, "\n");
     return exit_ok;
 }
 

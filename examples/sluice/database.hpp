@@ -18,13 +18,11 @@ struct export_options {
     std::string format;    ///< csv | jsonl | json; empty: from the output name
     std::string compress;  ///< gzip | zstd | none; empty: from the output name
     std::optional<int> level;
-    int threads = 1;
     std::string timezone;
     bool progress = false;
     bool count = false;
-    bool stats = false;
 };
-int run_export(const export_options& o, const io_options& io, std::stop_token stop);
+int run_export(const export_options& o, const io_options& io, const run_control& ctl);
 
 struct load_options {
     std::string dsn;
@@ -38,6 +36,6 @@ struct load_options {
     std::uint64_t commit_every = 0;
     bool progress = false;
 };
-int run_load(const load_options& o, const io_options& io, std::stop_token stop);
+int run_load(const load_options& o, const io_options& io, const run_control& ctl);
 
 }  // namespace cli

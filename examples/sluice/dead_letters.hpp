@@ -2,6 +2,7 @@
 // Where `--on-error skip` puts bad records: one JSON object per line with the line, the
 // byte offset, the error and the raw text, written atomically like any other output.
 
+#include <sluice/csv/utf8.hpp>
 #include <sluice/json/writer.hpp>
 #include <sluice/sluice.hpp>
 
@@ -39,9 +40,9 @@ public:
                 w.number(at.byte_offset);
             }
             w.key("error");
-            w.string(e.message());
+            w.string(valid_utf8(e.message(), msg_));
             w.key("raw");
-            w.string(raw);
+            w.string(valid_utf8(raw, raw_));
             w.end_object();
             buf_.push_back('\n');
             sink_->push(buf_);
@@ -60,10 +61,21 @@ public:
     const std::string& path() const noexcept { return path_; }
 
 private:
+    /// The JSON writer copies string bytes as they are, and a bad record is often bad
+    /// precisely because it is not UTF-8: invalid sequences become U+FFFD so that every
+    /// dead letter stays a valid JSON text.
+    static std::string_view valid_utf8(std::string_view s, sluice::chunk& scratch) {
+        if (sluice::csv::detail::is_valid_utf8(s)) return s;
+        scratch.clear();
+        sluice::csv::detail::append_utf8_replacing(s, scratch);
+        return scratch.view();
+    }
+
     std::uint64_t max_;
     std::string path_;
     std::optional<sluice::detail::file_sink> sink_;
     sluice::chunk buf_;
+    sluice::chunk msg_, raw_;  // U+FFFD-repaired copies of invalid UTF-8
     std::uint64_t count_ = 0;
 };
 

@@ -36,24 +36,25 @@ std::size_t parse_size(const std::string& text) {
     return static_cast<std::size_t>(v * mult);
 }
 
-void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io) {
+void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, bool& stats, bool& drain) {
+    cmd->add_flag("--stats", stats, "print every stage's counters as one JSON object on stderr at the end");
+    cmd->add_flag("--drain-on-signal", drain, "on SIGINT/SIGTERM stop reading, finish and commit what was read (a second signal drops)");
     cmd->add_option("--part-size", part_size, "S3 multipart part size, e.g. 8MiB (grows for long streams)");
     cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")->check(CLI::PositiveNumber);
     cmd->add_option("--retries", io.retries, "attempts per S3 request")->check(CLI::PositiveNumber);
+    cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")->check(CLI::NonNegativeNumber);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Before any thread starts: signals are taken by one thread, as a stop request.
-    cli::signal_stop& signals = cli::install_signal_handler();
-
     CLI::App app{"sluice: streaming conversions and exports in constant memory"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "sluice 0.1.0");
 
     cli::io_options io;
     std::string part_size;
+    bool stats = false, drain_on_signal = false;
 
     cli::convert_options conv;
     std::string columns;
@@ -64,14 +65,12 @@ int main(int argc, char** argv) {
     convert->add_option("--to", conv.to, "output format; default: from OUTPUT's name");
     convert->add_option("--compress", conv.compress, "gzip, zstd or none; default: from OUTPUT's name");
     convert->add_option("--level", conv.level, "compression level");
-    convert->add_option("--threads", conv.threads, "compression threads")->check(CLI::PositiveNumber);
     convert->add_option("--columns", columns, "JSON -> CSV: output columns a,b,c (other keys are ignored)");
     convert->add_flag("--progress", conv.progress, "show progress on stderr");
-    convert->add_flag("--stats", conv.stats, "print a summary on stderr at the end");
     convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
     convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
     convert->add_option("--max-errors", conv.max_errors, "with --on-error skip: fail after this many bad records");
-    add_io_options(convert, part_size, io);
+    add_io_options(convert, part_size, io, stats, drain_on_signal);
 
     cli::export_options exp;
     auto* exportc = app.add_subcommand("export", "export a Postgres table or query");
@@ -82,12 +81,10 @@ int main(int argc, char** argv) {
     exportc->add_option("--format", exp.format, "csv, jsonl or json; default: from the output name");
     exportc->add_option("--compress", exp.compress, "gzip, zstd or none; default: from the output name");
     exportc->add_option("--level", exp.level, "compression level");
-    exportc->add_option("--threads", exp.threads, "compression threads")->check(CLI::PositiveNumber);
     exportc->add_option("--timezone", exp.timezone, "session TimeZone for timestamptz values");
     exportc->add_flag("--progress", exp.progress, "show progress on stderr");
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
-    exportc->add_flag("--stats", exp.stats, "print a summary on stderr at the end");
-    add_io_options(exportc, part_size, io);
+    add_io_options(exportc, part_size, io, stats, drain_on_signal);
 
     cli::load_options load;
     std::string keys;
@@ -101,7 +98,7 @@ int main(int argc, char** argv) {
     loadc->add_option("--dead-letter", load.dead_letter, "with --on-error skip: write rejected rows here");
     loadc->add_option("--max-errors", load.max_errors, "with --on-error skip: fail after this many");
     loadc->add_option("--commit-every", load.commit_every, "commit every N rows (default: all or nothing)");
-    add_io_options(loadc, part_size, io);
+    add_io_options(loadc, part_size, io, stats, drain_on_signal);
 
     std::string presign_url;
     long long expires = 3600;
@@ -130,15 +127,20 @@ int main(int argc, char** argv) {
 
     try {
         if (!part_size.empty()) io.part_size = parse_size(part_size);
-        std::stop_token stop = signals.drop.get_token();
+        // No thread exists yet: from here on SIGINT/SIGTERM are taken by one watcher thread
+        // and turned into a drop (stop at once, abort outputs) or a drain.
+        sluice::shutdown sd;
+        sluice::signal_watcher watcher(sd, drain_on_signal ? sluice::signal_action::drain
+                                                           : sluice::signal_action::drop);
+        cli::run_control ctl{sd, stats};
         if (*convert) {
             conv.columns = split(columns);
-            return cli::run_convert(conv, io, stop);
+            return cli::run_convert(conv, io, ctl);
         }
-        if (*exportc) return cli::run_export(exp, io, stop);
+        if (*exportc) return cli::run_export(exp, io, ctl);
         if (*loadc) {
             load.key = split(keys);
-            return cli::run_load(load, io, stop);
+            return cli::run_load(load, io, ctl);
         }
         if (*presign) {
             auto loc = sluice::s3::parse_url(presign_url);

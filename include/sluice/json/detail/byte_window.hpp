@@ -50,13 +50,13 @@ public:
             std::size_t carry = buf_.size();
             std::size_t room = batch > carry ? batch - carry : batch;
             std::size_t take = pending_.size() < room ? pending_.size() : room;
-            buf_.reserve(carry + take + simdjson::SIMDJSON_PADDING);
+            buf_.reserve_spare(take + simdjson::SIMDJSON_PADDING);  // geometric: long lines stay linear
             std::memcpy(buf_.tail(), pending_.data(), take);
             buf_.commit(take);
             pending_.remove_prefix(take);
             got = true;
         } else {
-            buf_.reserve(buf_.size() + simdjson::SIMDJSON_PADDING);
+            buf_.reserve_spare(simdjson::SIMDJSON_PADDING);
         }
         // simdjson may read the padding (it never uses it): keep those bytes defined.
         std::memset(buf_.tail(), 0, simdjson::SIMDJSON_PADDING);

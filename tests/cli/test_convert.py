@@ -1,0 +1,567 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `sluice convert`: conformance, round trips, formats, compression,
+stdin/stdout, the JSON -> CSV rules, bad input, dead letters, progress.
+
+    python3 tests/cli/test_convert.py SLUICE SLUICE_DEMO
+"""
+
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+
+from cli_common import (Failure, Skip, Suite, check, conformance_dir, eq, err, expect_exit,
+                        jsonl_records, listdir, read, write)
+
+s = Suite("convert")
+
+FORMATS = ["csv", "tsv", "jsonl", "json"]
+COMPRESSIONS = ["", ".gz", ".zst"]
+
+
+# --- csv-spectrum ------------------------------------------------------------------------------
+@s.case("csv_spectrum")
+def _(d):
+    root = os.path.join(conformance_dir(), "csv-spectrum")
+    if not os.path.isdir(root):
+        raise Skip(f"no csv-spectrum at {root} (set SLUICE_CONFORMANCE_DIR)")
+    names = sorted(n[:-4] for n in os.listdir(os.path.join(root, "csvs")) if n.endswith(".csv"))
+    check(names, "csv-spectrum has no files")
+    problems = []
+    for name in names:
+        src = os.path.join(root, "csvs", name + ".csv")
+        if name == "location_coordinates":
+            # Its second field holds `37.8"N` unquoted (and its JSON a different phone number
+            # from the CSV): not RFC 4180, so the strict reader must reject it at line 2, as
+            # the library's own csv-spectrum test expects.
+            r = s.run("convert", src, os.path.join(d, name + ".jsonl"))
+            if r.returncode != 2 or not re.search(r"\bline 2\b", err(r)):
+                problems.append(f"{name}: exit {r.returncode}, want 2 naming line 2: {err(r)}")
+            continue
+        with open(os.path.join(root, "json", name + ".json"), encoding="utf-8") as f:
+            want = json.load(f)
+        out_json = os.path.join(d, name + ".json")
+        out_jsonl = os.path.join(d, name + ".jsonl")
+        for out in (out_json, out_jsonl):
+            r = s.run("convert", src, out)
+            if r.returncode != 0:
+                problems.append(f"{name} -> {os.path.basename(out)}: exit {r.returncode}: {err(r)}")
+                continue
+            data = read(out)
+            try:
+                got = json.loads(data) if out.endswith(".json") else [
+                    json.loads(l) for l in data.decode("utf-8").splitlines() if l.strip()]
+            except ValueError as e:
+                problems.append(f"{name} -> {os.path.basename(out)}: invalid JSON ({e}): {data[:200]!r}")
+                continue
+            if got != want:
+                problems.append(f"{name} -> {os.path.basename(out)}: got {got!r}, want {want!r}")
+    check(not problems, "\n  " + "\n  ".join(problems))
+
+
+# --- generated data --------------------------------------------------------------------------
+PIECES = ["a", "b", "xyz", "42", "-1.5", " ", "  lead", "trail ", ",", '"', '""', "\n", "\r\n",
+          "\t", ";", "|", "é", "Zoë", "李小龙", "🚚", "\u2028", "\\", "\\n", "{}", "[1]",
+          "'", "null", "true", "0"]
+
+
+def random_field(rng):
+    if rng.random() < 0.15:
+        return ""
+    return "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 5)))
+
+
+def csv_field(v, delim=","):
+    """The writer's minimal quoting: only fields holding the delimiter, a quote, CR or LF."""
+    if any(c in v for c in (delim, '"', "\r", "\n")):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def csv_text(rows, delim=","):
+    out = []
+    for row in rows:
+        if len(row) == 1 and row[0] == "":
+            out.append('""')
+        else:
+            out.append(delim.join(csv_field(v, delim) for v in row))
+    return "".join(line + "\n" for line in out)
+
+
+def random_table(rng, nrows, ncols):
+    header = []
+    while len(header) < ncols:
+        h = random_field(rng) or "col"
+        if h not in header:
+            header.append(h)
+    rows = [[random_field(rng) for _ in range(ncols)] for _ in range(nrows)]
+    return header, rows
+
+
+def jsonl_of(header, rows):
+    return "".join(json.dumps(dict(zip(header, r)), ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for r in rows)
+
+
+@s.case("roundtrip_csv_jsonl_csv")
+def _(d):
+    rng = random.Random(20261122)
+    for i, (nrows, ncols) in enumerate([(1, 1), (5, 1), (300, 3), (2000, 7), (50, 12)]):
+        header, rows = random_table(rng, nrows, ncols)
+        text = csv_text([header] + rows)
+        src = write(os.path.join(d, f"in{i}.csv"), text)
+        mid = os.path.join(d, f"mid{i}.jsonl")
+        back = os.path.join(d, f"back{i}.csv")
+        s.ok("convert", src, mid)
+        # The JSONL is each record as an object of strings, header keys in order.
+        got = jsonl_records(read(mid))
+        want = [[[k, v] for k, v in zip(header, r)] for r in rows]
+        if got != want:
+            for j, (g, w) in enumerate(zip(got, want)):
+                if g != w:
+                    raise Failure(f"table {i} record {j}: got {g!r}, want {w!r}")
+            eq(len(got), len(want), f"table {i}: record count")
+        s.ok("convert", mid, back)
+        data = read(back)
+        if data != text.encode("utf-8"):
+            a, b = data, text.encode("utf-8")
+            k = next((j for j in range(min(len(a), len(b))) if a[j] != b[j]), min(len(a), len(b)))
+            raise Failure(f"table {i}: CSV -> JSONL -> CSV differs at byte {k}: "
+                          f"got {a[max(0, k - 40):k + 40]!r}, want {b[max(0, k - 40):k + 40]!r}")
+        # TSV too: the same quoting with a tab.
+        tsv_text = csv_text([header] + rows, "\t")
+        tsv = os.path.join(d, f"back{i}.tsv")
+        s.ok("convert", mid, tsv)
+        eq(read(tsv), tsv_text.encode("utf-8"), f"table {i}: JSONL -> TSV")
+
+
+@s.case("every_format_pair")
+def _(d):
+    rng = random.Random(7)
+    header, rows = random_table(rng, 400, 5)
+    base = write(os.path.join(d, "base.csv"), csv_text([header] + rows))
+    want = jsonl_of(header, rows).encode("utf-8")
+    # One file per (format, compression), each made from the base CSV.
+    sources = {}
+    for f in FORMATS:
+        for c in COMPRESSIONS:
+            p = os.path.join(d, f"src.{f}{c}")
+            s.ok("convert", base, p)
+            sources[(f, c)] = p
+    problems = []
+    for (f1, c1), src in sources.items():
+        for f2 in FORMATS:
+            for c2 in COMPRESSIONS:
+                out = os.path.join(d, f"out_{f1}{c1.replace('.', '_')}.{f2}{c2}")
+                r = s.run("convert", src, out)
+                if r.returncode != 0:
+                    problems.append(f"{f1}{c1} -> {f2}{c2}: exit {r.returncode}: {err(r)}")
+                    continue
+                data = read(out)
+                if c2 == ".gz":
+                    if data[:2] != b"\x1f\x8b":
+                        problems.append(f"{f1}{c1} -> {f2}{c2}: not gzip")
+                    t = subprocess.run(["gzip", "-t", out], capture_output=True)
+                    if t.returncode != 0:
+                        problems.append(f"{f1}{c1} -> {f2}{c2}: gzip -t: {t.stderr!r}")
+                elif c2 == ".zst":
+                    if data[:4] != b"\x28\xb5\x2f\xfd":
+                        problems.append(f"{f1}{c1} -> {f2}{c2}: not zstd")
+                    t = subprocess.run(["zstd", "-q", "-t", out], capture_output=True)
+                    if t.returncode != 0:
+                        problems.append(f"{f1}{c1} -> {f2}{c2}: zstd -t: {t.stderr!r}")
+                # Back to JSONL: must be the base records.
+                back = out + ".back.jsonl"
+                r = s.run("convert", out, back)
+                if r.returncode != 0:
+                    problems.append(f"{f1}{c1} -> {f2}{c2} -> jsonl: exit {r.returncode}: {err(r)}")
+                    continue
+                if read(back) != want:
+                    problems.append(f"{f1}{c1} -> {f2}{c2}: content differs")
+                os.remove(back)
+                os.remove(out)
+    check(not problems, f"{len(problems)} problems:\n  " + "\n  ".join(problems[:30]))
+
+
+@s.case("json_array_output")
+def _(d):
+    src = write(os.path.join(d, "in.csv"), 'a,b\n1,"x,y"\n2,"q""\n"\n')
+    out = os.path.join(d, "out.json")
+    s.ok("convert", src, out)
+    eq(json.loads(read(out)), [{"a": "1", "b": "x,y"}, {"a": "2", "b": 'q"\n'}], "JSON array")
+    # An empty input (header only) gives an empty array.
+    src = write(os.path.join(d, "empty.csv"), "a,b\n")
+    s.ok("convert", src, out)
+    eq(json.loads(read(out)), [], "header-only CSV -> .json")
+    # A .json array input is read element by element.
+    arr = write(os.path.join(d, "arr.json"), '[ {"a": 1, "b": "x"},\n {"a": 2.50, "b": null} ]')
+    out_csv = os.path.join(d, "arr.csv")
+    s.ok("convert", arr, out_csv)
+    eq(read(out_csv), b"a,b\n1,x\n2.50,\n", ".json -> .csv")
+
+
+# --- stdin / stdout, flags -------------------------------------------------------------------
+@s.case("stdin_stdout")
+def _(d):
+    base = s.generate(os.path.join(d, "base.csv"), 2000)
+    ref = os.path.join(d, "ref.jsonl")
+    s.ok("convert", base, ref)
+    data = read(base)
+    r = s.ok("convert", "--from", "csv", "--to", "jsonl", "-", "-", input=data)
+    eq(r.stdout, read(ref), "stdin CSV -> stdout JSONL")
+    # Compressed stdin is recognized by its magic bytes.
+    for comp in (["gzip", "-c"], ["zstd", "-q", "-c"]):
+        packed = subprocess.run(comp, input=data, capture_output=True, check=True).stdout
+        r = s.ok("convert", "--from", "csv", "--to", "jsonl", "-", "-", input=packed)
+        eq(r.stdout, read(ref), f"{comp[0]} stdin -> stdout")
+    # stdout compressed on request.
+    r = s.ok("convert", "--from", "csv", "--to", "jsonl", "--compress", "gzip", "-", "-", input=data)
+    eq(gzip.decompress(r.stdout), read(ref), "stdout --compress gzip")
+    # File in, stdout out: the format from --to; the input's from its name.
+    r = s.ok("convert", "--to", "csv", ref, "-")
+    eq(r.stdout, data, "JSONL file -> CSV stdout")
+    # stdin to a file.
+    out = os.path.join(d, "out.jsonl.zst")
+    s.ok("convert", "--from", "csv", "-", out, input=data)
+    t = subprocess.run(["zstd", "-q", "-d", "-c", out], capture_output=True, check=True)
+    eq(t.stdout, read(ref), "stdin -> .jsonl.zst")
+
+
+@s.case("compress_and_level_override")
+def _(d):
+    base = s.generate(os.path.join(d, "base.csv"), 20000)
+    ref = os.path.join(d, "ref.jsonl")
+    s.ok("convert", base, ref)
+    want = read(ref)
+    # --compress over the extension, both ways.
+    out = os.path.join(d, "a.jsonl")
+    s.ok("convert", "--compress", "gzip", base, out)
+    check(read(out)[:2] == b"\x1f\x8b", "--compress gzip on .jsonl: not gzip")
+    eq(gzip.decompress(read(out)), want, "--compress gzip content")
+    out = os.path.join(d, "b.jsonl.gz")
+    s.ok("convert", "--compress", "none", base, out)
+    eq(read(out), want, "--compress none on .jsonl.gz: plain")
+    out = os.path.join(d, "c.jsonl.gz")
+    s.ok("convert", "--compress", "zstd", base, out)
+    check(read(out)[:4] == b"\x28\xb5\x2f\xfd", "--compress zstd on .gz name: not zstd")
+    # --to over the extension.
+    out = os.path.join(d, "d.txt")
+    s.ok("convert", "--to", "jsonl", base, out)
+    eq(read(out), want, "--to jsonl on .txt")
+    # --from over the extension.
+    odd = os.path.join(d, "input.dat")
+    shutil.copy(base, odd)
+    out = os.path.join(d, "e.jsonl")
+    s.ok("convert", "--from", "csv", odd, out)
+    eq(read(out), want, "--from csv on .dat")
+    # --level: both levels valid; the higher one is not larger.
+    sizes = {}
+    for codec, ext, levels in (("gzip", ".gz", (1, 9)), ("zstd", ".zst", (1, 19))):
+        for lv in levels:
+            out = os.path.join(d, f"lv{lv}.jsonl{ext}")
+            s.ok("convert", "--level", lv, base, out)
+            tool = ["gzip", "-t", out] if codec == "gzip" else ["zstd", "-q", "-t", out]
+            t = subprocess.run(tool, capture_output=True)
+            check(t.returncode == 0, f"{codec} level {lv}: {tool[0]} -t failed: {t.stderr!r}")
+            sizes[(codec, lv)] = os.path.getsize(out)
+        lo, hi = levels
+        check(sizes[(codec, hi)] < sizes[(codec, lo)],
+              f"{codec}: level {hi} ({sizes[(codec, hi)]} B) not smaller than level {lo} "
+              f"({sizes[(codec, lo)]} B): --level ignored?")
+
+
+# --- JSON -> CSV rules -----------------------------------------------------------------------
+JSON_TO_CSV = [
+    # (name, jsonl input, extra args, expected CSV)
+    ("columns_from_first_record", '{"a":1,"b":"x"}\n{"b":"y","a":2}\n', [], "a,b\n1,x\n2,y\n"),
+    ("explicit_columns", '{"a":1,"b":"x","c":3}\n{"c":4,"z":5}\n', ["--columns", "b,a"],
+     "b,a\nx,1\n,\n"),
+    ("explicit_columns_empty_input", "", ["--columns", "a,b"], "a,b\n"),
+    ("strings_raw", '{"s":"plain","e":"A\\u00e9\\ud83d\\ude9a","q":"say \\"hi\\", ok"}\n', [],
+     's,e,q\nplain,Aé🚚,"say ""hi"", ok"\n'),
+    ("control_escapes", '{"a":"line\\nbreak","b":"tab\\there","c":"cr\\r"}\n', [],
+     'a,b,c\n"line\nbreak",tab\there,"cr\r"\n'),
+    ("number_text_kept",
+     '{"big":12345678901234567890,"f":1.0,"z":-0,"e":1e400,"x":-1.25E-3,"i":0}\n', [],
+     "big,f,z,e,x,i\n12345678901234567890,1.0,-0,1e400,-1.25E-3,0\n"),
+    ("booleans_and_null", '{"t":true,"f":false,"n":null}\n', [], "t,f,n\ntrue,false,\n"),
+    ("nested_compact", '{"o": {"x" : [1, 2.50 , {"y" : null}], "s": "a b, \\"c\\""},"a":[ ]}\n', [],
+     'o,a\n"{""x"":[1,2.50,{""y"":null}],""s"":""a b, \\""c\\""""}",[]\n'),
+    ("nested_big_numbers", '{"a":[12345678901234567890, 1e400, -0.0]}\n', [],
+     'a\n"[12345678901234567890,1e400,-0.0]"\n'),
+    ("missing_key_empty", '{"a":1,"b":2}\n{"a":3}\n{"b":4}\n', [], "a,b\n1,2\n3,\n,4\n"),
+    ("duplicate_keys_last_wins", '{"a":1,"b":2,"a":3}\n{"a":4,"a":5,"b":6}\n', [],
+     "a,b\n3,2\n5,6\n"),
+    ("only_field_empty", '{"a":""}\n{"a":null}\n{}\n{"a":"x"}\n', [], 'a\n""\n""\n""\nx\n'),
+    ("only_field_empty_columns", '{"b":1}\n', ["--columns", "a"], 'a\n""\n'),
+    ("blank_lines_and_bom", '\ufeff{"a":1}\n\n   \n{"a":2}\r\n', [], "a\n1\n2\n"),
+    ("header_needs_quotes", '{"a,b":1,"c\\"d":2}\n', [], '"a,b","c""d"\n1,2\n'),
+]
+
+
+@s.case("jsonl_to_csv_rules")
+def _(d):
+    problems = []
+    for name, src, args, want in JSON_TO_CSV:
+        inp = write(os.path.join(d, name + ".jsonl"), src)
+        out = os.path.join(d, name + ".csv")
+        r = s.run("convert", *args, inp, out)
+        if r.returncode != 0:
+            problems.append(f"{name}: exit {r.returncode}: {err(r)}")
+            continue
+        got = read(out).decode("utf-8", "replace")
+        if got != want:
+            problems.append(f"{name}: got {got!r}, want {want!r}")
+    check(not problems, "\n  " + "\n  ".join(problems))
+
+
+# --- bad input -------------------------------------------------------------------------------
+def gz(data):
+    return gzip.compress(data.encode() if isinstance(data, str) else data)
+
+
+def zst(data):
+    return subprocess.run(["zstd", "-q", "-c"], input=data, capture_output=True, check=True).stdout
+
+
+def corrupt(packed, at=None):
+    b = bytearray(packed)
+    at = len(b) // 2 if at is None else at
+    for i in range(at, min(at + 8, len(b) - 8)):
+        b[i] ^= 0x5A
+    return bytes(b)
+
+
+BIG_CSV = ("id,text\n" + "".join(f"{i},row {i} with some text {i * 7919 % 1000}\n"
+                                 for i in range(20000))).encode()
+
+BAD_INPUTS = [
+    # (name, file name, bytes, args, line the message must name or None)
+    ("csv_unterminated_quote", "in.csv", b'a,b\n1,2\n\n3,"never closed\n4,5\n6,7\n', [], 4),
+    ("csv_quote_in_unquoted", "in.csv", b'a,b\n1,2\n3,x"y\n', [], 3),
+    ("csv_text_after_quote", "in.csv", b'a,b\n1,2\n"x"y,3\n', [], 3),
+    ("csv_field_count_more", "in.csv", b"a,b\n1,2\n\n3,4,5\n", [], 4),
+    ("csv_field_count_fewer", "in.csv", b"a,b\n1,2\n3\n", [], 3),
+    ("csv_field_count_after_multiline", "in.csv", b'a,b\n"x\ny\nz",2\n3\n', [], 5),
+    ("csv_invalid_utf8", "in.csv", b"a,b\n1,2\n3,\xff\xfe\n", [], 3),
+    ("csv_invalid_utf8_overlong", "in.csv", b"a,b\n1,\xc0\xaf\n", [], 2),
+    ("tsv_field_count", "in.tsv", b"a\tb\n1\t2\n3\n", [], 3),
+    ("jsonl_malformed", "in.jsonl", b'{"a":1}\n{"a":2}\n{"a":,}\n{"a":4}\n', [], 3),
+    ("jsonl_unclosed", "in.jsonl", b'{"a":1}\n\n{"a":2\n{"a":3}\n', [], 3),
+    ("jsonl_trailing_garbage", "in.jsonl", b'{"a":1}\n{"a":2} x\n', [], 2),
+    ("jsonl_invalid_utf8", "in.jsonl", b'{"a":"1"}\n{"a":"\xff"}\n', [], 2),
+    ("jsonl_lone_surrogate", "in.jsonl", b'{"a":"ok"}\n{"a":"\\ud800"}\n', [], 2),
+    ("jsonl_lone_low_surrogate", "in.jsonl", b'{"a":"x\\udc00y"}\n', [], 1),
+    ("jsonl_unknown_key", "in.jsonl", b'{"a":1}\n{"a":2}\n{"a":3,"b":4}\n', [], 3),
+    ("jsonl_not_object", "in.jsonl", b'{"a":1}\n[1,2]\n', [], 2),
+    ("json_array_malformed", "in.json", b'[{"a":1},\n{"a":2},\n{"a":}]', [], 3),
+    ("gzip_corrupt", "in.csv.gz", corrupt(gz(BIG_CSV)), [], None),
+    ("gzip_truncated", "in.csv.gz", gz(BIG_CSV)[:-20], [], None),
+    ("gzip_bad_crc", "in.csv.gz", gz(BIG_CSV)[:-8] + b"\0\0\0\0" + gz(BIG_CSV)[-4:], [], None),
+    ("zstd_corrupt", "in.csv.zst", corrupt(zst(BIG_CSV)), [], None),
+    ("zstd_truncated", "in.csv.zst", zst(BIG_CSV)[:-10], [], None),
+]
+
+
+def expect_bad(d, fname, data, args, line, out_name):
+    """Converts a bad input: exit 2, the line named, OUTPUT absent (or unchanged), nothing beside it."""
+    inp = write(os.path.join(d, fname), data)
+    out = os.path.join(d, out_name)
+    for existing in (None, b"previous content\n"):
+        if existing is None:
+            if os.path.exists(out):
+                os.remove(out)
+        else:
+            write(out, existing)
+        before = listdir(d)
+        r = s.run("convert", *args, inp, out)
+        expect_exit(r, 2, f"{fname} -> {out_name}")
+        msg = err(r)
+        check(msg, "no error message")
+        if line is not None:
+            check(re.search(rf"\bline {line}\b", msg), f"message does not name line {line}: {msg!r}")
+        if existing is None:
+            check(not os.path.exists(out), f"OUTPUT was created: {out_name}")
+        else:
+            eq(read(out), existing, "existing OUTPUT changed")
+        eq(listdir(d), before, "directory listing after the failed run")
+    return msg
+
+
+@s.case("bad_input")
+def _(d):
+    problems = []
+    for name, fname, data, args, line in BAD_INPUTS:
+        sub = os.path.join(d, name)
+        os.makedirs(sub)
+        outs = ["out.jsonl", "out.csv.gz"] if not fname.startswith("in.jsonl") else ["out.csv"]
+        if name in ("jsonl_unknown_key", "jsonl_not_object"):
+            outs = ["out.csv"]
+        elif fname.startswith("in.json"):
+            outs = ["out.csv", "out.jsonl.zst"]
+        for out_name in outs:
+            try:
+                expect_bad(sub, fname, data, args, line, out_name)
+            except Failure as e:
+                problems.append(f"{name} -> {out_name}: {e}")
+    check(not problems, f"{len(problems)} problems:\n  " + "\n  ".join(problems))
+
+
+@s.case("bad_input_to_stdout")
+def _(d):
+    # With `-` as OUTPUT the bytes may have started: only the exit status and message count.
+    r = s.run("convert", "--from", "csv", "--to", "jsonl", "-", "-", input=b'a,b\n1,2\n3,x"y\n')
+    expect_exit(r, 2, "bad CSV on stdin")
+    check(re.search(r"\bline 3\b", err(r)), f"message does not name line 3: {err(r)!r}")
+
+
+@s.case("missing_input_exit_1")
+def _(d):
+    out = os.path.join(d, "out.jsonl")
+    r = s.run("convert", os.path.join(d, "nope.csv"), out)
+    expect_exit(r, 1, "missing input")
+    check("nope.csv" in err(r), f"message does not name the file: {err(r)!r}")
+    eq(listdir(d), [], "directory after the failed run")
+    # Unreadable output directory: an outside-world failure too.
+    src = write(os.path.join(d, "in.csv"), "a\n1\n")
+    r = s.run("convert", src, os.path.join(d, "no", "such", "dir", "out.jsonl"))
+    expect_exit(r, 1, "output in a missing directory")
+
+
+@s.case("usage_errors_exit_2")
+def _(d):
+    src = write(os.path.join(d, "in.csv"), "a,b\n1,2\n")
+    out = os.path.join(d, "out.jsonl")
+    cases = [
+        (["--from", "xml", src, out], "unknown --from"),
+        (["--to", "parquet", src, out], "unknown --to"),
+        ([src, os.path.join(d, "out.xyz")], "unknown output extension"),
+        ([src, os.path.join(d, "out")], "output without extension"),
+        ([os.path.join(d, "in.unknown"), out], "unknown input extension"),
+        (["--compress", "lz4", src, out], "unknown --compress"),
+        (["--level", "abc", src, out + ".gz"], "non-numeric --level"),
+        (["--level", "5", src, out], "--level without compression"),
+        (["--bogus", src, out], "unknown flag"),
+        ([src], "missing OUTPUT"),
+        ([], "no arguments"),
+        (["--on-error", "maybe", src, out], "bad --on-error"),
+        (["--dead-letter", os.path.join(d, "dl.jsonl"), src, out], "--dead-letter without skip"),
+        (["--columns", "a,b", src, out], "--columns with CSV input"),
+        (["--part-size", "lots", src, out], "bad --part-size"),
+        (["--threads", "0", src, out], "--threads 0"),
+    ]
+    write(os.path.join(d, "in.unknown"), "a\n1\n")
+    before = listdir(d)
+    problems = []
+    for args, what in cases:
+        r = s.run("convert", *args)
+        if r.returncode != 2:
+            problems.append(f"{what}: exit {r.returncode}, want 2; stderr {err(r)[:200]!r}")
+        elif not err(r):
+            problems.append(f"{what}: no message on stderr")
+    r = s.run("frobnicate")
+    if r.returncode != 2:
+        problems.append(f"unknown subcommand: exit {r.returncode}")
+    r = s.run()
+    if r.returncode != 2:
+        problems.append(f"no subcommand: exit {r.returncode}")
+    r = s.run("convert", "--help")
+    if r.returncode != 0 or b"--from" not in r.stdout:
+        problems.append(f"--help: exit {r.returncode}")
+    eq(listdir(d), before, "directory after usage errors")
+    check(not problems, "\n  " + "\n  ".join(problems))
+
+
+# --- dead letters ----------------------------------------------------------------------------
+@s.case("dead_letters_csv")
+def _(d):
+    good = [["1", "a"], ["2", "b,c"], ["3", 'q"q'], ["4", "multi\nline"], ["5", "é"], ["6", ""]]
+    lines = [b"id,v\n",
+             b"1,a\n",
+             b'x"y,3\n',                 # line 3: quote in unquoted field
+             b'2,"b,c"\n',
+             b"4\n",                     # line 5: too few fields
+             b"\n",
+             b'3,"q""q"\n',
+             b"7,\xff\n",                # line 8: invalid UTF-8
+             b'4,"multi\nline"\n',        # lines 9-10
+             b'"q"z,1\n',                # line 11: text after a closing quote
+             b"5,\xc3\xa9\n",
+             b"8,9,10\n",                # line 13: too many fields
+             b"6,\n"]
+    src = write(os.path.join(d, "in.csv"), b"".join(lines))
+    out = os.path.join(d, "out.jsonl")
+    dl = os.path.join(d, "dead.jsonl")
+    r = s.run("convert", "--on-error", "skip", "--dead-letter", dl, src, out)
+    expect_exit(r, 0, "--on-error skip")
+    got = [dict(o) for o in jsonl_records(read(out))]
+    eq(got, [{"id": a, "v": b} for a, b in good], "good rows in the output")
+    bad = [json.loads(l) for l in read(dl).decode("utf-8").splitlines()]
+    eq([b.get("line") for b in bad], [3, 5, 8, 11, 13], "dead-letter lines")
+    for b in bad:
+        check(isinstance(b.get("error"), str) and b["error"], f"no error text: {b}")
+        check(isinstance(b.get("raw"), str), f"no raw text: {b}")
+    check("x\"y,3" in bad[0]["raw"], f"raw of line 3: {bad[0]['raw']!r}")
+    check(bad[1]["raw"].rstrip("\n") == "4", f"raw of line 5: {bad[1]['raw']!r}")
+    check("8,9,10" in bad[4]["raw"], f"raw of line 13: {bad[4]['raw']!r}")
+    check(re.search(r"\b5\b.*(bad|skipped|reject)", err(r)), f"no summary counting 5: {err(r)!r}")
+    # Without --dead-letter: skipped, counted, exit 0.
+    r = s.run("convert", "--on-error", "skip", src, out)
+    expect_exit(r, 0, "--on-error skip without a dead-letter file")
+    check(re.search(r"\b5\b", err(r)), f"no count in the summary: {err(r)!r}")
+    # --max-errors: more bad records than allowed fails (exit 2), nothing written.
+    os.remove(out)
+    os.remove(dl)
+    r = s.run("convert", "--on-error", "skip", "--dead-letter", dl, "--max-errors", "2", src, out)
+    expect_exit(r, 2, "--max-errors 2 with 5 bad records")
+    eq(listdir(d), ["in.csv"], "directory after exceeding --max-errors")
+
+
+@s.case("dead_letters_jsonl")
+def _(d):
+    src = write(os.path.join(d, "in.jsonl"),
+                b'{"a":1,"b":"x"}\n'
+                b'{"a":2,"b":}\n'            # line 2: malformed
+                b'{"a":3,"b":"y"}\n'
+                b'{"a":4,"c":"z"}\n'         # line 4: unknown key
+                b'\n'
+                b'{"a":"\\ud800"}\n'         # line 6: lone surrogate
+                b'{"a":5}\n'
+                b'{"a":"\xff"}\n'            # line 8: invalid UTF-8
+                b'{"a":6,"b":null}\n')
+    out = os.path.join(d, "out.csv")
+    dl = os.path.join(d, "dead.jsonl")
+    r = s.run("convert", "--on-error", "skip", "--dead-letter", dl, src, out)
+    expect_exit(r, 0, "--on-error skip")
+    eq(read(out), b"a,b\n1,x\n3,y\n5,\n6,\n", "good rows")
+    bad = [json.loads(l) for l in read(dl).decode("utf-8").splitlines()]
+    eq([b.get("line") for b in bad], [2, 4, 6, 8], "dead-letter lines")
+    for b in bad:
+        check(b.get("error") and isinstance(b.get("raw"), str), f"incomplete dead letter: {b}")
+    check('"b":}' in bad[0]["raw"], f"raw of line 2: {bad[0]['raw']!r}")
+    check('"c":"z"' in bad[1]["raw"], f"raw of line 4: {bad[1]['raw']!r}")
+    check(re.search(r"\b4\b.*(bad|skipped|reject)", err(r)), f"no summary counting 4: {err(r)!r}")
+
+
+# --- progress --------------------------------------------------------------------------------
+@s.case("progress")
+def _(d):
+    src = s.generate(os.path.join(d, "in.csv"), 5000)
+    out = os.path.join(d, "out.jsonl.gz")
+    r = s.ok("convert", "--progress", src, out)
+    text = err(r)
+    lines = text.splitlines()
+    check("\r" not in text and "\033[" not in text, f"terminal codes on a non-tty stderr: {text!r}")
+    check(any(re.search(r"5,?000 rows", l) for l in lines), f"no progress line with the rows: {text!r}")
+    check(any("%" in l for l in lines), f"no percentage (the input size is known): {text!r}")
+    check(re.search(r"\b5000 rows\b|\b5,000 rows\b", lines[-1]), f"no summary line: {text!r}")
+    eq(len(jsonl_records(gzip.decompress(read(out)))), 5000, "rows written")
+    # Without --progress: silent.
+    r = s.ok("convert", src, os.path.join(d, "quiet.jsonl"))
+    eq(err(r), "", "stderr without --progress")
+
+
+s.finish()
