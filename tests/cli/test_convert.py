@@ -451,7 +451,7 @@ def _(d):
         (["--dead-letter", os.path.join(d, "dl.jsonl"), src, out], "--dead-letter without skip"),
         (["--columns", "a,b", src, out], "--columns with CSV input"),
         (["--part-size", "lots", src, out], "bad --part-size"),
-        (["--threads", "0", src, out], "--threads 0"),
+        (["--threads", "-1", src, out], "negative --threads"),
     ]
     write(os.path.join(d, "in.unknown"), "a\n1\n")
     before = listdir(d)
