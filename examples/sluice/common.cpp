@@ -1,6 +1,7 @@
 // Inputs, outputs, formats, progress and signals of the `sluice` tool.
 #include "common.hpp"
 
+#include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <sys/resource.h>
@@ -83,6 +84,12 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
         return sluice::s3::upload(s3_config(io), loc.bucket, loc.key, o);
     }
     return sluice::to_file(spec);
+}
+
+sluice::any_codec make_output_codec(sluice::compression::format f, std::optional<int> level,
+                                    int threads) {
+    if (f == sluice::compression::format::zstd && threads == 0) threads = 1;
+    return sluice::compression::make_parallel_encoder(f, level, static_cast<unsigned>(threads));
 }
 
 std::optional<format> parse_format(std::string_view n) {

@@ -2,6 +2,8 @@
 // Shared pieces of the `sluice` command-line tool: exit statuses, inputs and outputs by
 // name (path, `-`, s3://bucket/key), data formats, the progress display, signals.
 
+#include <sluice/compress/any_codec.hpp>
+#include <sluice/compress/format.hpp>
 #include <sluice/core/shutdown.hpp>
 #include <sluice/sluice.hpp>
 
@@ -43,6 +45,13 @@ input open_input(const std::string& spec, const io_options& io, bool want_size);
 
 /// Opens `spec` as a byte sink: a file (temporary + rename), `-` (stdout) or an S3 upload.
 sluice::any_byte_sink open_output(const std::string& spec, const io_options& io);
+
+/// The output codec for `--compress`/`--level`/`--threads`. gzip runs on every core by
+/// default (independent 1 MiB members, so cancelling waits for at most one block per
+/// thread); zstd is single-threaded unless --threads asks for more, because libzstd's
+/// workers take whole multi-megabyte jobs that a cancellation has to wait out.
+sluice::any_codec make_output_codec(sluice::compression::format f, std::optional<int> level,
+                                    int threads);
 
 /// Data formats of `convert`.
 enum class format { csv, tsv, jsonl, json };

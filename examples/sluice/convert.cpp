@@ -150,7 +150,7 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
 
     run_env env{o, sink, {}, {}, {}, progress_display(o.progress), 0};
     if (*cformat != sluice::compression::format::none)
-        env.codec = sluice::compression::make_parallel_encoder(*cformat, o.level, static_cast<unsigned>(io.threads));
+        env.codec = make_output_codec(*cformat, o.level, io.threads);
     sluice::metrics metrics;
     env.run = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
     env.progress.interval = env.display.interval();

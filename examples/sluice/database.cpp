@@ -13,6 +13,7 @@
 
 #include "dead_letters.hpp"
 #include "json_rows.hpp"
+#include "pg_values.hpp"
 
 namespace cli {
 
@@ -93,7 +94,7 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     sluice::any_byte_sink sink = open_output(o.to, io);
     sluice::any_codec codec;
     if (*cformat != sluice::compression::format::none)
-        codec = sluice::compression::make_parallel_encoder(*cformat, o.level, static_cast<unsigned>(io.threads));
+        codec = make_output_codec(*cformat, o.level, io.threads);
     progress_display display(o.progress);
     std::uint64_t rows = 0, written = 0;
     if (fmt == "csv") {
@@ -203,18 +204,42 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
         } else {
             json_to_fields mapping({});
             std::vector<std::optional<std::string_view>> fields;
+            std::vector<std::string> scratch;
+            std::vector<pg_column_kind> kinds;
             bad_record_handler on_bad;
             if (bad) on_bad = [&bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
-            auto to_fields = [&mapping, &fields](const sluice::json::json_record& r) -> const auto& {
+            // The target's column types decide the input text (arrays, json): looked up once,
+            // when the first record has named the columns.
+            auto kinds_for = [&conn, &o](const std::vector<std::string>& cols) {
+                std::vector<pg_column_kind> k(cols.size(), pg_column_kind::plain);
+                auto r = conn.query(
+                    "SELECT a.attname, t.typcategory, t.typname FROM pg_attribute a "
+                    "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass "
+                    "AND a.attnum > 0 AND NOT a.attisdropped",
+                    sluice::pg::quote_qualified_name(o.table));
+                for (int row = 0; row < r.rows(); ++row)
+                    for (std::size_t i = 0; i < cols.size(); ++i)
+                        if (cols[i] == r.value(row, 0)) {
+                            if (r.value(row, 1) == "A") k[i] = pg_column_kind::array;
+                            else if (r.value(row, 2) == "json" || r.value(row, 2) == "jsonb")
+                                k[i] = pg_column_kind::json;
+                        }
+                return k;
+            };
+            auto to_fields = [&](const sluice::json::json_record& r) -> const auto& {
                 const auto& f = mapping(r);
+                if (kinds.size() != f.size()) {
+                    kinds = kinds_for(mapping.columns());
+                    scratch.resize(f.size());
+                }
                 fields.clear();
-                // null and missing keys are NULL; everything else its text.
+                // null and missing keys are NULL; everything else the text its type needs.
                 for (std::size_t i = 0; i < f.size(); ++i) {
                     const auto* v = r.get(mapping.columns()[i]);
                     if (!v || v->is_null())
                         fields.push_back(std::nullopt);
                     else
-                        fields.push_back(f[i]);
+                        fields.push_back(pg_input_text(*v, kinds[i], f[i], scratch[i]));
                 }
                 return fields;
             };
