@@ -95,7 +95,7 @@ s3_start() {
 s3_stop() {
     local pid
     for pid in ${_S3_PROXY_PID:-} ${_S3_SERVER_PID:-}; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true  # the killed server's status is not ours
     done
     _S3_PROXY_PID= _S3_SERVER_PID=
     if [[ -n ${SLUICE_S3_DIR:-} && -d $SLUICE_S3_DIR ]]; then

@@ -2,6 +2,8 @@
 // never appearing in an error message. Quoting helpers (no server needed).
 #include <catch2/catch.hpp>
 
+#include "pg_support.hpp"
+
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -13,16 +15,6 @@ namespace pg = sluice::pg;
 
 namespace {
 
-const char* test_dsn() {
-    const char* d = std::getenv("SLUICE_TEST_PG_DSN");
-    return d && *d ? d : nullptr;
-}
-#define PG_REQUIRE_SERVER()                                                                \
-    if (!test_dsn()) {                                                                     \
-        WARN("SKIPPED: SLUICE_TEST_PG_DSN is not set (source scripts/lib/postgres.sh; "    \
-             "pg_start)");                                                                 \
-        return;                                                                            \
-    }
 
 std::string replace(std::string s, const std::string& from, const std::string& to) {
     auto at = s.find(from);

@@ -1,6 +1,8 @@
 // pg::copy_in: all-or-nothing, commit_every, idempotent (keyed) loads, dead-lettering.
 #include <catch2/catch.hpp>
 
+#include "pg_support.hpp"
+
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -16,16 +18,6 @@ using fields = std::vector<std::optional<std::string>>;
 
 namespace {
 
-const char* test_dsn() {
-    const char* d = std::getenv("SLUICE_TEST_PG_DSN");
-    return d && *d ? d : nullptr;
-}
-#define PG_REQUIRE_SERVER()                                                                \
-    if (!test_dsn()) {                                                                     \
-        WARN("SKIPPED: SLUICE_TEST_PG_DSN is not set (source scripts/lib/postgres.sh; "    \
-             "pg_start)");                                                                 \
-        return;                                                                            \
-    }
 
 void make_table(pg::connection& c) {
     c.exec(R"sql(

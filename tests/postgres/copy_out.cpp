@@ -3,6 +3,8 @@
 // output file, and the server-side query is gone.
 #include <catch2/catch.hpp>
 
+#include "pg_support.hpp"
+
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -25,16 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* test_dsn() {
-    const char* d = std::getenv("SLUICE_TEST_PG_DSN");
-    return d && *d ? d : nullptr;
-}
-#define PG_REQUIRE_SERVER()                                                                \
-    if (!test_dsn()) {                                                                     \
-        WARN("SKIPPED: SLUICE_TEST_PG_DSN is not set (source scripts/lib/postgres.sh; "    \
-             "pg_start)");                                                                 \
-        return;                                                                            \
-    }
 
 std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -3,6 +3,8 @@
 // N-D arrays with NULLs), under several TimeZone settings.
 #include <catch2/catch.hpp>
 
+#include "pg_support.hpp"
+
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -17,16 +19,6 @@ namespace pg = sluice::pg;
 
 namespace {
 
-const char* test_dsn() {
-    const char* d = std::getenv("SLUICE_TEST_PG_DSN");
-    return d && *d ? d : nullptr;
-}
-#define PG_REQUIRE_SERVER()                                                                \
-    if (!test_dsn()) {                                                                     \
-        WARN("SKIPPED: SLUICE_TEST_PG_DSN is not set (source scripts/lib/postgres.sh; "    \
-             "pg_start)");                                                                 \
-        return;                                                                            \
-    }
 
 const char* const create_types = R"sql(
 DROP TABLE IF EXISTS sluice_json_types;

@@ -2,6 +2,8 @@
 // stop token (the server-side query is gone) and a backend killed mid-stream.
 #include <catch2/catch.hpp>
 
+#include "pg_support.hpp"
+
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -17,16 +19,6 @@ namespace pg = sluice::pg;
 
 namespace {
 
-const char* test_dsn() {
-    const char* d = std::getenv("SLUICE_TEST_PG_DSN");
-    return d && *d ? d : nullptr;
-}
-#define PG_REQUIRE_SERVER()                                                                \
-    if (!test_dsn()) {                                                                     \
-        WARN("SKIPPED: SLUICE_TEST_PG_DSN is not set (source scripts/lib/postgres.sh; "    \
-             "pg_start)");                                                                 \
-        return;                                                                            \
-    }
 
 // (Set-returning functions in the select list stream; in FROM they are materialised
 // first, which would make these tests slow.)
