@@ -8,7 +8,7 @@
 # bare find_library for libraries that ship neither, such as libdeflate and ISA-L on Debian).
 #
 #   sluice_find_dependency(<dep> <result-var>)
-#     <dep> is one of: threads simdjson zlib libdeflate isal zstd libpq curl openssl
+#     <dep> is one of: threads simdjson zlib libdeflate isal zstd libpq curl openssl httplib
 #     Sets <result-var> to TRUE when sluice::deps::<dep> exists afterwards (or, for threads,
 #     Threads::Threads), FALSE otherwise. Never fails the configure step by itself.
 #
@@ -155,6 +155,46 @@ function(sluice_find_dependency dep result)
         if(TARGET OpenSSL::Crypto)
             _sluice_make_facade(openssl OpenSSL::Crypto)
             set(found TRUE)
+        endif()
+
+    elseif(dep STREQUAL "httplib")
+        # cpp-httplib: upstream is header-only (CMake package httplib::httplib); Debian's
+        # libcpp-httplib-dev splits it into httplib.h + libcpp-httplib.so, whose ABI depends on
+        # the CPPHTTPLIB_*_SUPPORT macros its pkg-config file lists, so they are passed on.
+        if(NOT TARGET httplib::httplib)
+            find_package(httplib CONFIG QUIET)
+        endif()
+        if(TARGET httplib::httplib)
+            _sluice_make_facade(httplib httplib::httplib)
+            set(found TRUE)
+        else()
+            find_package(PkgConfig QUIET)
+            if(PKG_CONFIG_FOUND)
+                pkg_check_modules(_sluice_pc_httplib QUIET cpp-httplib)
+            endif()
+            find_path(SLUICE_HTTPLIB_INCLUDE_DIR NAMES httplib.h
+                HINTS ${_sluice_pc_httplib_INCLUDE_DIRS})
+            find_library(SLUICE_HTTPLIB_LIBRARY NAMES cpp-httplib
+                HINTS ${_sluice_pc_httplib_LIBRARY_DIRS})
+            mark_as_advanced(SLUICE_HTTPLIB_INCLUDE_DIR SLUICE_HTTPLIB_LIBRARY)
+            if(NOT TARGET Threads::Threads)
+                set(THREADS_PREFER_PTHREAD_FLAG ON)
+                find_package(Threads QUIET)
+            endif()
+            if(SLUICE_HTTPLIB_INCLUDE_DIR AND SLUICE_HTTPLIB_LIBRARY AND TARGET Threads::Threads)
+                _sluice_make_library_target(httplib "${SLUICE_HTTPLIB_LIBRARY}"
+                    "${SLUICE_HTTPLIB_INCLUDE_DIR}")
+                set(defs "")
+                foreach(flag IN LISTS _sluice_pc_httplib_CFLAGS_OTHER)
+                    if(flag MATCHES "^-D(.+)$")
+                        list(APPEND defs "${CMAKE_MATCH_1}")
+                    endif()
+                endforeach()
+                set_target_properties(sluice::deps::httplib PROPERTIES
+                    INTERFACE_COMPILE_DEFINITIONS "${defs}"
+                    INTERFACE_LINK_LIBRARIES Threads::Threads)
+                set(found TRUE)
+            endif()
         endif()
 
     else()

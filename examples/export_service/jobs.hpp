@@ -65,7 +65,7 @@ private:
     template <class F>
     auto with_store(F&& f) {
         std::lock_guard lk(store_m_);
-        if (!store_.is_open()) store_ = sluice::pg::connection(dsn_);
+        if (!store_.ok()) store_ = sluice::pg::connection(dsn_);  // reconnect after a loss
         return f(store_);
     }
 

@@ -7,7 +7,7 @@ SLUICE_PACKAGES=(
     librange-v3-dev libsimdjson-dev catch2 libcli11-dev libfmt-dev libbenchmark-dev
     zlib1g-dev libdeflate-dev libisal-dev libzstd-dev
     libpq-dev postgresql-15
-    libcurl4-openssl-dev libssl-dev
+    libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
     zstd pigz gzip python3 python3-boto3 curl
 )
 

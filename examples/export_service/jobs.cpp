@@ -1,0 +1,314 @@
+// Background export jobs (see jobs.hpp).
+#include "jobs.hpp"
+
+#include <sluice/s3/presign.hpp>
+#include <sluice/s3/upload.hpp>
+
+#include <cstdio>
+#include <random>
+
+#include "json_util.hpp"
+
+namespace export_service {
+
+namespace pg = sluice::pg;
+
+namespace {
+
+constexpr const char* table_ddl = R"(
+CREATE TABLE IF NOT EXISTS sluice_export_jobs (
+    id          text PRIMARY KEY,
+    seq         bigserial,
+    table_name  text NOT NULL,
+    format      text NOT NULL,
+    gzip        boolean NOT NULL,
+    bucket      text NOT NULL,
+    object_key  text NOT NULL,
+    status      text NOT NULL CHECK (status IN ('pending','running','completed','failed','cancelled')),
+    rows_done   bigint NOT NULL DEFAULT 0,
+    rows_total  bigint,
+    total_exact boolean NOT NULL DEFAULT false,
+    bytes       bigint NOT NULL DEFAULT 0,
+    error       text,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    started_at  timestamptz,
+    finished_at timestamptz
+))";
+
+std::string new_id() {
+    std::random_device rd;
+    std::string id;
+    char buf[9];
+    for (int i = 0; i < 4; ++i) {
+        std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(rd()));
+        id += buf;
+    }
+    return id;
+}
+
+/// A sink wrapper counting the bytes that reach the upload (the compressed size).
+template <class K>
+struct counting_sink : sluice::sink_base {
+    K& inner;
+    std::atomic<std::uint64_t>& bytes;
+    counting_sink(K& k, std::atomic<std::uint64_t>& b) : inner(k), bytes(b) {}
+    bool push(sluice::chunk& c) {
+        bytes.fetch_add(c.size(), std::memory_order_relaxed);
+        return inner.push(c);
+    }
+    auto finish() { return inner.finish(); }
+    void abort(const sluice::error& e) noexcept { inner.abort(e); }
+    void bind(sluice::run_context& ctx) {
+        if constexpr (requires { inner.bind(ctx); }) inner.bind(ctx);
+    }
+};
+
+}  // namespace
+
+job_manager::job_manager(std::string dsn, sluice::s3::config s3cfg, unsigned max_concurrent,
+                         std::function<void(const std::string&)> log)
+    : dsn_(std::move(dsn)), s3cfg_(s3cfg), s3_(std::move(s3cfg)),
+      max_concurrent_(max_concurrent ? max_concurrent : 1), log_(std::move(log)) {}
+
+job_manager::~job_manager() { shutdown(); }
+
+void job_manager::start() {
+    std::vector<std::string> pending;
+    with_store([&](pg::connection& c) {
+        c.exec(table_ddl);
+        auto r = c.exec(
+            "UPDATE sluice_export_jobs SET status = 'failed', finished_at = now(), error = "
+            "'the service stopped while this export was running (restart); start it again' "
+            "WHERE status = 'running'");
+        if (r.affected()) log_("marked " + std::to_string(r.affected()) + " interrupted job(s) failed");
+        auto p = c.exec("SELECT id FROM sluice_export_jobs WHERE status = 'pending' ORDER BY seq");
+        for (int i = 0; i < p.rows(); ++i) pending.emplace_back(p.value(i, 0));
+        return 0;
+    });
+    std::lock_guard lk(m_);
+    for (auto& id : pending) queue_.push_back(std::move(id));
+    for (unsigned i = 0; i < max_concurrent_; ++i) workers_.emplace_back([this] { worker(); });
+}
+
+std::string job_manager::submit(const job_request& r) {
+    std::string id = new_id();
+    // r.key is the prefix ("exports/" or ""): the id keeps object names unique.
+    std::string key = r.key + r.spec.table + "-" + id + "." + r.spec.format + (r.spec.gzip ? ".gz" : "");
+    with_store([&](pg::connection& c) {
+        return c.query(
+            "INSERT INTO sluice_export_jobs (id, table_name, format, gzip, bucket, object_key, status) "
+            "VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
+            id, r.spec.table, r.spec.format, r.spec.gzip ? "true" : "false", r.bucket, key);
+    });
+    {
+        std::lock_guard lk(m_);
+        queue_.push_back(id);
+    }
+    cv_.notify_one();
+    return id;
+}
+
+std::optional<std::string> job_manager::status_json(const std::string& id) {
+    auto r = with_store([&](pg::connection& c) {
+        return c.query(
+            "SELECT table_name, format, gzip, bucket, object_key, status, rows_done, rows_total, "
+            "total_exact, bytes, error, created_at, started_at, finished_at "
+            "FROM sluice_export_jobs WHERE id = $1",
+            id);
+    });
+    if (r.rows() != 1) return std::nullopt;
+    auto text = [&](int col) { return std::string(r.value(0, col)); };
+    auto num = [&](int col) -> std::optional<std::uint64_t> {
+        if (r.is_null(0, col)) return std::nullopt;
+        return std::stoull(text(col));
+    };
+    std::string status = text(5);
+    std::uint64_t rows = *num(6), bytes = *num(9);
+    std::optional<std::uint64_t> total = num(7);
+    bool exact = text(8) == "t";
+    {
+        // A running job's counters live in memory; the table has them only every few seconds.
+        std::lock_guard lk(m_);
+        if (auto it = running_.find(id); it != running_.end() && status == "running") {
+            rows = std::max(rows, it->second->rows.load());
+            bytes = std::max(bytes, it->second->bytes.load());
+        }
+    }
+    json_object o;
+    o.str("id", id);
+    o.str("table", text(0));
+    o.str("format", text(1));
+    o.str("compress", text(2) == "t" ? "gzip" : "none");
+    o.str("to", "s3://" + text(3) + "/" + text(4));
+    o.str("status", status);
+    o.num("rows_done", rows);
+    if (total) o.num("rows_total", *total); else o.null("rows_total");
+    o.boolean("total_exact", exact);
+    if (status == "completed") {
+        o.raw("percent", "100");
+    } else if (total && *total > 0) {
+        // An estimate may be low: never claim 100% before the end.
+        double p = std::min(99.9, 100.0 * static_cast<double>(rows) / static_cast<double>(*total));
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", p);
+        o.raw("percent", buf);
+    } else {
+        o.null("percent");
+    }
+    o.num("bytes", bytes);
+    if (r.is_null(0, 10)) o.null("error"); else o.str("error", text(10));
+    o.str("created_at", text(11));
+    if (r.is_null(0, 12)) o.null("started_at"); else o.str("started_at", text(12));
+    if (r.is_null(0, 13)) o.null("finished_at"); else o.str("finished_at", text(13));
+    if (status == "completed") {
+        try {
+            o.str("url", sluice::s3::presign(s3cfg_, text(3), text(4), sluice::s3::max_presign_expiry));
+            o.num("url_expires_in", static_cast<std::uint64_t>(sluice::s3::max_presign_expiry.count()));
+        } catch (const sluice::error& e) {
+            o.str("url_error", e.what());
+        }
+    }
+    return o.done();
+}
+
+job_manager::cancel_result job_manager::cancel(const std::string& id) {
+    {
+        std::lock_guard lk(m_);
+        if (auto it = running_.find(id); it != running_.end()) {
+            it->second->by_user = true;
+            it->second->stop.request_stop();
+            return cancel_result::cancelled;  // the worker marks it when the run has unwound
+        }
+        for (auto q = queue_.begin(); q != queue_.end(); ++q)
+            if (*q == id) {
+                queue_.erase(q);
+                break;
+            }
+    }
+    auto r = with_store([&](pg::connection& c) {
+        return c.query(
+            "UPDATE sluice_export_jobs SET status = 'cancelled', finished_at = now(), "
+            "error = 'cancelled by request' WHERE id = $1 AND status = 'pending'",
+            id);
+    });
+    if (r.affected()) return cancel_result::cancelled;
+    auto s = with_store([&](pg::connection& c) {
+        return c.query("SELECT status FROM sluice_export_jobs WHERE id = $1", id);
+    });
+    if (s.rows() == 0) return cancel_result::not_found;
+    // It may have just started: look again now that it may be registered as running.
+    {
+        std::lock_guard lk(m_);
+        if (auto it = running_.find(id); it != running_.end()) {
+            it->second->by_user = true;
+            it->second->stop.request_stop();
+            return cancel_result::cancelled;
+        }
+    }
+    return cancel_result::already_finished;
+}
+
+void job_manager::shutdown() {
+    {
+        std::lock_guard lk(m_);
+        if (stopping_ && workers_.empty()) return;
+        stopping_ = true;
+        for (auto& [id, live] : running_) live->stop.request_stop();
+    }
+    cv_.notify_all();
+    for (auto& t : workers_)
+        if (t.joinable()) t.join();
+    workers_.clear();
+}
+
+void job_manager::worker() {
+    for (;;) {
+        std::string id;
+        std::shared_ptr<live_job> live;
+        {
+            std::unique_lock lk(m_);
+            cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
+            if (stopping_) return;
+            id = std::move(queue_.front());
+            queue_.pop_front();
+            live = std::make_shared<live_job>();
+            running_[id] = live;
+        }
+        try {
+            run_job(id, *live);
+        } catch (const std::exception& e) {
+            log_("job " + id + ": " + e.what());
+        }
+        std::lock_guard lk(m_);
+        running_.erase(id);
+    }
+}
+
+void job_manager::run_job(const std::string& id, live_job& live) {
+    // Claim it: a DELETE may have cancelled it between the queue and here.
+    auto claim = with_store([&](pg::connection& c) {
+        return c.query(
+            "UPDATE sluice_export_jobs SET status = 'running', started_at = now() "
+            "WHERE id = $1 AND status = 'pending' "
+            "RETURNING table_name, format, gzip, bucket, object_key",
+            id);
+    });
+    if (claim.rows() != 1) return;
+    export_spec spec{std::string(claim.value(0, 0)), std::string(claim.value(0, 1)),
+                     claim.value(0, 2) == "t"};
+    std::string bucket(claim.value(0, 3)), key(claim.value(0, 4));
+    log_("job " + id + ": exporting " + spec.table + " to s3://" + bucket + "/" + key);
+
+    auto finish_as = [&](const std::string& status, const std::optional<std::string>& err,
+                         bool exact) {
+        with_store([&](pg::connection& c) {
+            return c.query(
+                "UPDATE sluice_export_jobs SET status = $2, finished_at = now(), rows_done = $3, "
+                "bytes = $4, error = $5, total_exact = $6, "
+                "rows_total = CASE WHEN $6 THEN $3 ELSE rows_total END WHERE id = $1",
+                id, status, live.rows.load(), live.bytes.load(), err, exact ? "true" : "false");
+        });
+        log_("job " + id + ": " + status + (err ? ": " + *err : ""));
+    };
+
+    try {
+        pg::connection conn(dsn_);
+        if (auto total = estimate_rows(conn, spec.table))
+            with_store([&](pg::connection& c) {
+                return c.query("UPDATE sluice_export_jobs SET rows_total = $2 WHERE id = $1", id, *total);
+            });
+        sluice::s3::upload_options uo;
+        uo.content_type = spec.content_type();
+        auto upload = sluice::s3::upload(s3_, bucket, key, uo);
+        counting_sink<decltype(upload)> sink(upload, live.bytes);
+        auto last_saved = std::chrono::steady_clock::now();
+        run_export(conn, spec, sink, live.stop.get_token(), [&](std::uint64_t rows) {
+            live.rows = rows;
+            // Persist progress now and then, so a status read by another replica (or after
+            // a crash) is not far behind.
+            auto now = std::chrono::steady_clock::now();
+            if (now - last_saved >= std::chrono::seconds(2)) {
+                last_saved = now;
+                try {
+                    with_store([&](pg::connection& c) {
+                        return c.query("UPDATE sluice_export_jobs SET rows_done = $2, bytes = $3 WHERE id = $1",
+                                       id, rows, live.bytes.load());
+                    });
+                } catch (const std::exception&) {
+                    // Progress is best effort; the final update reports the outcome.
+                }
+            }
+        });
+        finish_as("completed", std::nullopt, true);
+    } catch (const sluice::error& e) {
+        if (e.code() == sluice::errc::cancelled || live.stop.stop_requested())
+            finish_as("cancelled",
+                      live.by_user ? "cancelled by request" : "cancelled: the service shut down", false);
+        else
+            finish_as("failed", std::string(e.what()), false);
+    } catch (const std::exception& e) {
+        finish_as("failed", std::string(e.what()), false);
+    }
+}
+
+}  // namespace export_service
