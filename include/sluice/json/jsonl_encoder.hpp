@@ -7,7 +7,13 @@
 ///
 ///     read_file("in.csv") | csv::read() | encode(json::jsonl_encoder{}) | to_file("out.jsonl");
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "../core/chunk.hpp"
+#include "escape.hpp"
 #include "write_value.hpp"
 #include "writer.hpp"
 
@@ -19,10 +25,57 @@ struct jsonl_encoder {
     /// Appends `record` and a line end to `out`.
     template <json_writable R>
     void encode(const R& record, chunk& out) const {
-        writer w(out);
-        write_value(w, record);
-        out.push_back('\n');
+        if constexpr (string_record<R> && detail::has_header<R>) {
+            encode_row(record, out);
+        } else {
+            writer w(out);
+            write_value(w, record);
+            out.push_back('\n');
+        }
     }
+
+private:
+    /// CSV-like rows: every row repeats the same keys, so `,"key":` is rendered once per
+    /// header and copied per row instead of escaped per row (the CSV -> JSONL hot path).
+    template <class R>
+    void encode_row(const R& r, chunk& out) const {
+        const auto& h = r.header();
+        const std::size_t n = static_cast<std::size_t>(r.size());
+        if (&h != keys_for_ || n != key_ends_.size()) {
+            if (n > static_cast<std::size_t>(h.size())) {  // unnamed columns: the generic path
+                writer w(out);
+                write_value(w, r);
+                out.push_back('\n');
+                return;
+            }
+            render_keys(h, n);
+        }
+        out.push_back('{');
+        std::size_t from = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            out.append(std::string_view(keys_.data() + from, key_ends_[i] - from));
+            from = key_ends_[i];
+            write_string(std::string_view(r[i]), out);
+        }
+        out.append("}\n");
+    }
+    template <class H>
+    void render_keys(const H& h, std::size_t n) const {
+        chunk rendered;
+        key_ends_.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i) rendered.push_back(',');
+            write_string(std::string_view(h[i]), rendered);
+            rendered.push_back(':');
+            key_ends_.push_back(rendered.size());
+        }
+        keys_.assign(rendered.view());
+        keys_for_ = &h;
+    }
+
+    mutable const void* keys_for_ = nullptr;
+    mutable std::string keys_;  // a string, so the encoder stays copyable
+    mutable std::vector<std::size_t> key_ends_;
 };
 
 }  // namespace sluice::json
