@@ -26,6 +26,8 @@ struct run_env {
     sluice::progress_options progress;
     progress_display display;
     std::uint64_t rows = 0;
+    /// With --stats and --progress: every stage's counters, also printed at each report.
+    const sluice::metrics* periodic_stats = nullptr;
 };
 
 /// Writes CSV rows given as field lists, with a header from the JSON column mapping.
@@ -59,6 +61,8 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
                        [&env](const sluice::progress_info& p) {
                            env.rows = p.items;
                            env.display(p);
+                           if (env.periodic_stats && !p.done)
+                               std::fprintf(stderr, "%s\n", env.periodic_stats->to_json().c_str());
                        },
                        env.progress);
     auto encoded = std::move(counted) | sluice::encode(std::move(enc)) | sluice::meter("encode");
@@ -153,6 +157,7 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         env.codec = make_output_codec(*cformat, o.level, io.threads);
     sluice::metrics metrics;
     env.run = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
+    if (ctl.stats && o.progress) env.periodic_stats = &metrics;
     env.progress.interval = env.display.interval();
     env.progress.total_bytes = src.size;
     const sluice::any_byte_source& counter = src.bytes;
