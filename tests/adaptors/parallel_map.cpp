@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "thread_support.hpp"
+
 #include <sluice/adaptors/parallel_map.hpp>
 #include <sluice/adaptors/prefetch.hpp>
 #include <sluice/sluice.hpp>
@@ -17,28 +19,6 @@
 #include <vector>
 
 namespace {
-int thread_count() {
-    // A sanitizer may start a helper thread with the first thread: start one first, so the
-    // baseline already counts it.
-    static const bool warmed = (std::thread([] {}).join(), true);
-    (void)warmed;
-    int n = 0;
-    if (DIR* d = ::opendir("/proc/self/task")) {
-        while (dirent* e = ::readdir(d))
-            if (e->d_name[0] != '.') ++n;
-        ::closedir(d);
-    }
-    return n;
-}
-/// True once the process is back to `n` threads: a joined thread leaves /proc/self/task a
-/// moment after join() returns, so poll briefly instead of racing the kernel.
-bool threads_back_to(int n) {
-    for (int i = 0; i < 200; ++i) {
-        if (thread_count() == n) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-}
 /// Deterministic uneven work: some records take much longer than others.
 void jitter(int x) {
     if (x % 17 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));

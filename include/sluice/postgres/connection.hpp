@@ -49,7 +49,7 @@ private:
 };
 
 /// The SQLSTATE of an error raised by this adaptor, also from a sliced copy (it is parsed
-/// from the message's "[SQLSTATE xxxxx]"); empty for other errors.
+/// from the message's "[SQLSTATE 22P02]"-style suffix); empty for other errors.
 inline std::string sqlstate(const sluice::error& e) {
     if (auto* p = dynamic_cast<const pg::error*>(&e)) return p->sqlstate();
     const std::string& m = e.message();

@@ -94,7 +94,7 @@ private:
         // The temporary lives in the destination's directory so the rename is atomic.
         std::string dir = directory_of(path_);
         std::string base = path_.substr(path_.find_last_of('/') + 1);
-        tmp_ = dir + "/." + base + ".sluice-XXXXXX";
+        tmp_ = dir + "/." + base + ".sluice-" + std::string(6, 'X');  // mkostemp template
         int fd = ::mkostemp(tmp_.data(), O_CLOEXEC);
         if (fd < 0) {
             int err = errno;
