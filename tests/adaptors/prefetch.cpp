@@ -14,9 +14,6 @@
 #include <thread>
 #include <vector>
 
-namespace {
-}  // namespace
-
 TEST_CASE("prefetch keeps order on the pull and push paths", "[adaptor][prefetch]") {
     auto v = sluice::iota(0, 100000) | sluice::prefetch(4) | sluice::to_vector();
     REQUIRE(v.size() == 100000);
