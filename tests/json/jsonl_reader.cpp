@@ -253,3 +253,17 @@ TEST_CASE("read_jsonl: the reader resumes after a line over max_record_size", "[
     CHECK(errors == 1);
     CHECK(got == std::vector<std::string>{"{\"a\":1}", "{\"c\":3}"});
 }
+
+TEST_CASE("read_jsonl: a string followed by a colon where a value ends is malformed",
+          "[json][jsonl]") {
+    // Guards the fast path that takes plain strings without unescaping them: simdjson reads a
+    // skipped string followed by ':' as a key, so every string must be consumed as a value.
+    for (std::string bad : {R"({"a":"b":1})", R"({"x":[{"a":"b":"c"}]})", R"(["a":1])"}) {
+        INFO(bad);
+        std::vector<std::string> in{bad + "\n"};
+        auto r = sluice::try_run(in | sluice::json::read_jsonl(), sluice::count());
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code() == sluice::errc::bad_input);
+        CHECK(r.error().where().line == 1);
+    }
+}

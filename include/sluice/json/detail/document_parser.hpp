@@ -4,11 +4,13 @@
 /// fills a reusable `json_record`. Shared by the JSONL, array and document readers.
 ///
 /// ondemand is lazy: it checks only what is visited. So the parser walks every value of the
-/// document once - strings are unescaped (which checks escapes and rejects lone surrogates),
-/// numbers are checked against the RFC 8259 grammar on their raw text (so big integers stay
-/// valid and keep their digits), literals are compared exactly - and then requires that no
-/// token follows the value. Top-level members of an object are recorded with their raw text
-/// as they go by; duplicate keys keep the first position and the last value.
+/// document once - strings with a backslash are unescaped (which checks escapes and rejects
+/// lone surrogates; stage 1 already checked UTF-8 and control characters, so a string without
+/// one is used as it stands), numbers are checked against the RFC 8259 grammar on their raw
+/// text (so big integers stay valid and keep their digits), literals are compared exactly -
+/// and then requires that no token follows the value. Values inside nested containers are
+/// only validated, not described. Top-level members of an object are recorded with their raw
+/// text as they go by; duplicate keys keep the first position and the last value.
 
 #include <algorithm>
 #include <cstddef>
@@ -104,7 +106,7 @@ public:
                 type = json_type::object;
                 simdjson::ondemand::object obj;
                 if (auto e = doc.get_object().get(obj)) return fail(e, doc);
-                msg = walk_members(obj, 1, true);
+                msg = walk_members(obj, 1);
                 if (!msg) msg = check_end(doc);
                 break;
             }
@@ -201,16 +203,42 @@ private:
         return "unexpected character";
     }
 
+    /// The content of the string whose text starts at `p` (just after its opening quote) when
+    /// it holds no escape: then it is the text up to the closing quote, and nothing is left to
+    /// validate (stage 1 already rejected invalid UTF-8, unescaped control characters and
+    /// unclosed strings, so the quote is there). `plain` is false when a backslash comes
+    /// first: then simdjson must unescape the string.
+    static std::string_view plain_string(const char* p, bool& plain) noexcept {
+        const char* q = p;
+        while (*q != '"' && *q != '\\') ++q;
+        plain = *q == '"';
+        return std::string_view(p, static_cast<std::size_t>(q - p));
+    }
+
+    /// Consumes the string value `v`: unescaped by simdjson into `s` unless it is `plain`.
+    /// A plain one must still be consumed, not left for simdjson to skip: its skipping takes a
+    /// string followed by ':' for a key and would let `"a":"b":1` through.
+    const char* consume_string(simdjson::ondemand::value& v, bool plain, std::string_view& s) {
+        if (plain) {
+            simdjson::ondemand::raw_json_string raw;
+            if (auto e = v.get_raw_json_string().get(raw)) return fail_at(e, v);
+            return nullptr;
+        }
+        if (auto e = v.get_string().get(s)) return fail_at(e, v);
+        return nullptr;
+    }
+
     /// Walks `v` (validating everything in it) and describes it as a `json_value`.
-    const char* walk_value(simdjson::ondemand::value v, unsigned depth, json_value& out) {
+    const char* walk_value(simdjson::ondemand::value& v, unsigned depth, json_value& out) {
         using jt = simdjson::ondemand::json_type;
         jt t;
         if (auto e = v.type().get(t)) return fail_at(e, v);
         std::string_view tok = v.raw_json_token();
         switch (t) {
             case jt::string: {
-                std::string_view s;
-                if (auto e = v.get_string().get(s)) return fail_at(e, v);
+                bool plain;
+                std::string_view s = plain_string(tok.data() + 1, plain);
+                if (const char* msg = consume_string(v, plain, s)) return msg;
                 out = json_value(json_type::string, trim_json_ws(tok), s);
                 return nullptr;
             }
@@ -226,7 +254,7 @@ private:
                 } else {
                     simdjson::ondemand::object o;
                     if (auto e = v.get_object().get(o)) return fail_at(e, v);
-                    msg = walk_members(o, depth + 1, false);
+                    msg = check_members(o, depth + 1);
                 }
                 if (msg) return msg;
                 // The container ends where the next token (',' ']' '}') starts.
@@ -246,26 +274,79 @@ private:
         }
     }
 
+    /// Validates `v` and everything in it without describing it (values inside containers
+    /// need no `json_value`, nor the container's extent).
+    const char* check_value(simdjson::ondemand::value& v, unsigned depth) {
+        using jt = simdjson::ondemand::json_type;
+        jt t;
+        if (auto e = v.type().get(t)) return fail_at(e, v);
+        switch (t) {
+            case jt::string: {
+                bool plain;
+                std::string_view s = plain_string(v.raw_json_token().data() + 1, plain);
+                return consume_string(v, plain, s);
+            }
+            case jt::array: {
+                if (depth >= max_depth_) return at(v.raw_json_token().data(), "nesting too deep");
+                simdjson::ondemand::array a;
+                if (auto e = v.get_array().get(a)) return fail_at(e, v);
+                return walk_elements(a, depth + 1);
+            }
+            case jt::object: {
+                if (depth >= max_depth_) return at(v.raw_json_token().data(), "nesting too deep");
+                simdjson::ondemand::object o;
+                if (auto e = v.get_object().get(o)) return fail_at(e, v);
+                return check_members(o, depth + 1);
+            }
+            default: {
+                std::string_view tok = trim_json_ws(v.raw_json_token());
+                json_type type;
+                if (const char* msg = check_scalar(t, tok, type)) return at(tok.data(), msg);
+                return nullptr;
+            }
+        }
+    }
+
     const char* walk_elements(simdjson::ondemand::array& a, unsigned depth) {
-        json_value ignored;
         for (auto element : a) {
             simdjson::ondemand::value v;
             if (auto e = std::move(element).get(v)) return fail(e);
-            if (const char* msg = walk_value(v, depth, ignored)) return msg;
+            if (const char* msg = check_value(v, depth)) return msg;
         }
         return nullptr;
     }
 
-    /// Walks an object; at the top level (`record`) its members are recorded.
-    const char* walk_members(simdjson::ondemand::object& o, unsigned depth, bool record) {
+    /// The unescaped key of `f`: its raw text when it holds no escape (see `plain_string`).
+    const char* field_key(simdjson::ondemand::field& f, std::string_view& key) {
+        bool plain;
+        key = plain_string(f.key().raw(), plain);
+        if (plain) return nullptr;
+        if (auto e = f.unescaped_key().get(key)) return fail(e);
+        return nullptr;
+    }
+
+    /// Validates a nested object (its members are not recorded).
+    const char* check_members(simdjson::ondemand::object& o, unsigned depth) {
+        for (auto member : o) {
+            simdjson::ondemand::field f;
+            if (auto e = std::move(member).get(f)) return fail(e);
+            std::string_view key;
+            if (const char* msg = field_key(f, key)) return msg;
+            if (const char* msg = check_value(f.value(), depth)) return msg;
+        }
+        return nullptr;
+    }
+
+    /// Walks the top-level object, recording its members.
+    const char* walk_members(simdjson::ondemand::object& o, unsigned depth) {
         json_value value;
         for (auto member : o) {
             simdjson::ondemand::field f;
             if (auto e = std::move(member).get(f)) return fail(e);
             std::string_view key;
-            if (auto e = f.unescaped_key().get(key)) return fail(e);
+            if (const char* msg = field_key(f, key)) return msg;
             if (const char* msg = walk_value(f.value(), depth, value)) return msg;
-            if (record) add_field(key, value);
+            add_field(key, value);
         }
         return nullptr;
     }
