@@ -2,6 +2,8 @@
 // commas and escaped quotes, any block size; errors for broken and truncated arrays.
 #include <catch2/catch.hpp>
 
+#include "reader_support.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,32 +19,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_file {
-    fs::path path;
-    explicit temp_file(const std::string& content) {
-        static int n = 0;
-        path = fs::temp_directory_path() /
-               ("sluice_jsonarr_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".json");
-        std::ofstream(path, std::ios::binary) << content;
-    }
-    ~temp_file() { fs::remove(path); }
-};
-
 std::vector<json::json_owned_record> read_all(const std::string& content, std::size_t block = 4096,
                                              json::array_options o = {}) {
-    temp_file f(content);
-    return sluice::read_file(f.path.string(), {.block_size = block}) | json::read_array(o) |
-           sluice::to_vector();
+    return read_with(content, block, json::read_array(o));
 }
 
 sluice::error error_of(const std::string& content, std::size_t block = 4096, json::array_options o = {}) {
-    try {
-        (void)read_all(content, block, o);
-    } catch (const sluice::error& e) {
-        return e;
-    }
-    FAIL("no error for: " << content);
-    return sluice::error(sluice::errc::failed, "", "");
+    return error_with(content, block, json::read_array(o));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // crossing read blocks, error lines, limits and recovery after a bad line.
 #include <catch2/catch.hpp>
 
+#include "reader_support.hpp"
+
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,34 +19,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A file holding `content`, removed at scope exit.
-struct temp_file {
-    fs::path path;
-    explicit temp_file(const std::string& content) {
-        static int n = 0;
-        path = fs::temp_directory_path() /
-               ("sluice_jsonl_" + std::to_string(::getpid()) + "_" + std::to_string(n++) + ".jsonl");
-        std::ofstream(path, std::ios::binary) << content;
-    }
-    ~temp_file() { fs::remove(path); }
-};
-
 std::vector<json::json_owned_record> read_all(const std::string& content, std::size_t block = 4096,
                                              json::jsonl_options o = {}) {
-    temp_file f(content);
-    return sluice::read_file(f.path.string(), {.block_size = block}) | json::read_jsonl(o) |
-           sluice::to_vector();
+    return read_with(content, block, json::read_jsonl(o));
 }
 
-/// The error reading `content` raises (fails the test if there is none).
 sluice::error error_of(const std::string& content, std::size_t block = 4096, json::jsonl_options o = {}) {
-    try {
-        (void)read_all(content, block, o);
-    } catch (const sluice::error& e) {
-        return e;
-    }
-    FAIL("no error for: " << content);
-    return sluice::error(sluice::errc::failed, "", "");
+    return error_with(content, block, json::read_jsonl(o));
 }
 
 }  // namespace
