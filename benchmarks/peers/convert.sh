@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side conversion benchmark: `sluice convert` against Miller, Python csv+json, DuckDB
 # (@duckdb/node-api, 1 thread), jq and the command-line compressors, on events.csv /
-# events.jsonl from ../shared/bench (built by lib.sh's bench_data when missing).
+# events.jsonl from benchmarks/data/events.sql (built by lib.sh's bench_data when missing).
 #
 #   benchmarks/peers/convert.sh                # ROWS=2000000 (453 MB CSV)
 #   ROWS=200000 benchmarks/peers/convert.sh    # quick run

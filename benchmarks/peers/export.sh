@@ -3,14 +3,14 @@
 # | pigz -p2 -6), server-side row_to_json COPY (alone and | gzip / | pigz), a Node exporter
 # (node/export.js: pg + pg-query-stream batchSize 1000 + JSON.stringify + zlib) and a
 # psycopg2 server-side-cursor exporter (export_psycopg2.py), on the `events` table from
-# ../shared/bench/events.sql, in a throwaway local cluster (or the caller's, see lib.sh).
+# benchmarks/data/events.sql, in a throwaway local cluster (or the caller's, see lib.sh).
 #
 #   benchmarks/peers/export.sh                # ROWS=2000000 (+ events_small, 200000 rows)
 #   ROWS=200000 benchmarks/peers/export.sh    # quick run
 #   ONLY="csv csvgz" benchmarks/peers/export.sh   # workloads: csv csvgz jsonl jsonlgz rss
 #
 # Both sides run with PGOPTIONS='-c synchronize_seqscans=off', so the unordered scans start
-# at the same block and the outputs can be compared byte for byte (../shared/bench/README.md).
+# at the same block and the outputs can be compared byte for byte (benchmarks/data/README.md).
 # The server runs on the same 2 cores, so every figure includes its work.
 # Commands for `bash -c` are single-quoted on purpose: their arguments come as $1, $2, ...
 # shellcheck disable=SC2016

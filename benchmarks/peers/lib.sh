@@ -23,7 +23,7 @@
 
 PEERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$PEERS_DIR/../.." && pwd)
-SHARED_BENCH_DIR=${SHARED_BENCH_DIR:-$REPO_ROOT/../shared/bench}
+EVENTS_SQL=${EVENTS_SQL:-$REPO_ROOT/benchmarks/data/events.sql}
 
 ROWS=${ROWS:-2000000}
 SMALL_ROWS=${SMALL_ROWS:-$((ROWS < 200000 ? ROWS : 200000))}
@@ -278,7 +278,7 @@ bench_cleanup() {
 }
 
 # bench_events_table: makes sure `events` holds ROWS rows and `events_small` SMALL_ROWS
-# (building them with ../shared/bench/events.sql when not). Needs bench_pg_up first.
+# (building them with benchmarks/data/events.sql when not). Needs bench_pg_up first.
 bench_events_table() {
     local have
     have=$(psql -X -qAt -c "select (select count(*) from events)::text || ' ' || (select count(*) from events_small)::text" 2>/dev/null || true)
@@ -286,11 +286,11 @@ bench_events_table() {
         log "events already has $ROWS rows (events_small $SMALL_ROWS)"
         return 0
     fi
-    [[ -f $SHARED_BENCH_DIR/events.sql ]] || die "missing $SHARED_BENCH_DIR/events.sql"
+    [[ -f $EVENTS_SQL ]] || die "missing $EVENTS_SQL"
     log "building events ($ROWS rows, events_small $SMALL_ROWS) with events.sql; takes ~1-2 min at 2M rows"
     local t0=$SECONDS
     psql -X -q -v ON_ERROR_STOP=1 -v rows="$ROWS" -v small_rows="$SMALL_ROWS" \
-        -f "$SHARED_BENCH_DIR/events.sql" >"$OUT_DIR/events_load.log" 2>&1 ||
+        -f "$EVENTS_SQL" >"$OUT_DIR/events_load.log" 2>&1 ||
         {
             tail -n 20 "$OUT_DIR/events_load.log" >&2
             die "events.sql failed (log: $OUT_DIR/events_load.log)"
@@ -299,7 +299,7 @@ bench_events_table() {
 }
 
 # bench_data: makes sure $DATA_DIR/events.csv and events.jsonl hold the ROWS-row export
-# (exported exactly as ../shared/bench/README.md says). Starts Postgres only when they must
+# (exported as benchmarks/data/README.md says). Starts Postgres only when they must
 # be (re)built. A stamp file records the row count; a different ROWS rebuilds them.
 bench_data() {
     mkdir -p "$DATA_DIR" "$OUT_DIR"
@@ -312,7 +312,7 @@ bench_data() {
     bench_events_table
     rm -f "$DATA_DIR/events.rows"
     # synchronize_seqscans=off: an unordered scan then always starts at the table's first
-    # block, so the files are the same on every run (see ../shared/bench/README.md).
+    # block, so the files are the same on every run (see benchmarks/data/README.md).
     PGOPTIONS='-c synchronize_seqscans=off' psql -X -v ON_ERROR_STOP=1 \
         -c "\copy (select * from events) to stdout with (format csv, header)" >"$DATA_DIR/events.csv.tmp"
     # The odd quote and delimiter bytes keep COPY from escaping the JSON (README).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the benchmark data set: the `events` table from ../shared/bench/events.sql in a
+# Builds the benchmark data set: the `events` table from benchmarks/data/events.sql in a
 # throwaway Postgres cluster, exported to $DATA_DIR/events.csv and events.jsonl exactly as
-# ../shared/bench/README.md says. convert.sh calls the same function, so running this first
+# benchmarks/data/README.md says. convert.sh calls the same function, so running this first
 # is optional.
 #
 #   benchmarks/peers/prep.sh                 # ROWS=2000000 (~450 MB CSV, ~640 MB JSONL)

@@ -10,7 +10,8 @@ exits non-zero when anything failed. Scratch files go to a fresh directory under
 working directory, removed at the end unless something failed (then its path is printed).
 
 Environment:
-    SLUICE_CONFORMANCE_DIR   the shared conformance data (default: <repo>/../shared/conformance)
+    SLUICE_CSV_SPECTRUM_DIR  csv-spectrum's csvs/ and json/ (ctest sets it to the npm
+                             package the build installs; see tests/data/npm)
     SLUICE_CLI_KEEP          1: keep the scratch directory even when everything passed
 """
 
@@ -172,8 +173,14 @@ def jsonl_records(data):
     return out
 
 
-def conformance_dir():
-    d = os.environ.get("SLUICE_CONFORMANCE_DIR")
-    if d:
-        return d
-    return os.path.normpath(os.path.join(REPO, "..", "shared", "conformance"))
+def csv_spectrum_dir():
+    """csv-spectrum's root (csvs/, json/): $SLUICE_CSV_SPECTRUM_DIR, which ctest sets. Missing
+    data is a failure, never a skip: a checkout carries (or installs) its own test data."""
+    d = os.environ.get("SLUICE_CSV_SPECTRUM_DIR")
+    if not d:
+        raise Failure("SLUICE_CSV_SPECTRUM_DIR is not set (ctest sets it to the npm package "
+                      "installed under <build>/npm/conformance)")
+    if not os.path.isdir(os.path.join(d, "csvs")) or not os.path.isdir(os.path.join(d, "json")):
+        raise Failure(f"csv-spectrum is not installed at {d} (scripts/test installs it; "
+                      "or `ctest -R conformance_data`)")
+    return d

@@ -13,7 +13,7 @@ import re
 import shutil
 import subprocess
 
-from cli_common import (Failure, Skip, Suite, check, conformance_dir, eq, err, expect_exit,
+from cli_common import (Failure, Skip, Suite, check, csv_spectrum_dir, eq, err, expect_exit,
                         jsonl_records, listdir, read, write)
 
 s = Suite("convert")
@@ -25,9 +25,7 @@ COMPRESSIONS = ["", ".gz", ".zst"]
 # --- csv-spectrum ------------------------------------------------------------------------------
 @s.case("csv_spectrum")
 def _(d):
-    root = os.path.join(conformance_dir(), "csv-spectrum")
-    if not os.path.isdir(root):
-        raise Skip(f"no csv-spectrum at {root} (set SLUICE_CONFORMANCE_DIR)")
+    root = csv_spectrum_dir()
     names = sorted(n[:-4] for n in os.listdir(os.path.join(root, "csvs")) if n.endswith(".csv"))
     check(names, "csv-spectrum has no files")
     problems = []
