@@ -80,6 +80,22 @@ std::vector<std::string> server_json(pg::connection& c, const std::string& query
     return out;
 }
 
+/// `s` with every `from` replaced by `to`.
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+    for (auto at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
+    return s;
+}
+
+/// row_to_json embeds a json value's text as written; the encoder compacts it.
+std::vector<std::string> server_json_compacted(pg::connection& c, const std::string& query,
+                                               std::string_view as_written,
+                                               std::string_view compacted) {
+    auto rows = server_json(c, query);
+    for (auto& r : rows) r = replace_all(r, as_written, compacted);
+    return rows;
+}
+
 }  // namespace
 
 TEST_CASE("json_encoder matches row_to_json for every mapped type", "[postgres][json]") {
@@ -90,7 +106,10 @@ TEST_CASE("json_encoder matches row_to_json for every mapped type", "[postgres][
     for (const char* tz : {"UTC", "America/St_Johns", "Asia/Kathmandu", "Pacific/Chatham"}) {
         INFO("TimeZone " << tz);
         c.exec(std::string("SET TimeZone = '") + tz + "'");
-        auto expected = server_json(c, query);
+        // Row 1's json value is stored with spaces, which the encoder removes; jsonb values
+        // (and everything else) are byte for byte what the server prints.
+        auto expected = server_json_compacted(c, query, R"({"a" : 1,  "b":[1, 2]})",
+                                              R"({"a":1,"b":[1,2]})");
         REQUIRE(expected.size() == 5);
 
         pg::json_lines_options o;
@@ -148,4 +167,80 @@ TEST_CASE("json_encoder encodes owned rows and works with sluice::encode", "[pos
     kept | sluice::encode(pg::json_encoder{}) |
         sluice::for_each([&](const sluice::chunk& ch) { out += ch.view(); });
     CHECK(out == "{\"n\":1,\"s\":\"v1\"}\n{\"n\":2,\"s\":\"v2\"}\n");
+}
+
+TEST_CASE("json values are compacted onto the row's line, jsonb stays byte-identical",
+          "[postgres][json]") {
+    PG_REQUIRE_SERVER();
+    pg::connection c(test_dsn());
+    // json keeps its text as written: pretty-printed, CRLF between tokens, \n escapes and
+    // spaces inside strings, nested arrays of objects, a scalar with space around it.
+    struct value {
+        const char* sql;         // E'' literal
+        std::string as_written;  // what the server stores and row_to_json embeds
+        std::string compacted;   // what the encoder writes
+    };
+    const std::vector<value> values = {
+        {R"(E'{\n  "a": 1,\n  "b": [\n    1,\n    2.50\n  ]\n}')",
+         "{\n  \"a\": 1,\n  \"b\": [\n    1,\n    2.50\n  ]\n}", R"({"a":1,"b":[1,2.50]})"},
+        {R"(E'{\r\n\t"k" : "line\\nbreak \\"q\\" \\\\ ",\r\n\t"n":1e400 ,"k":"dup"}\r\n')",
+         "{\r\n\t\"k\" : \"line\\nbreak \\\"q\\\" \\\\ \",\r\n\t\"n\":1e400 ,\"k\":\"dup\"}\r\n",
+         R"({"k":"line\nbreak \"q\" \\ ","n":1e400,"k":"dup"})"},
+        {R"(E'[\n  {"x": [ {"y": [ ] }, { } ] },\n  { "z" : "a  b\\u0041" }\n]')",
+         "[\n  {\"x\": [ {\"y\": [ ] }, { } ] },\n  { \"z\" : \"a  b\\u0041\" }\n]",
+         R"([{"x":[{"y":[]},{}]},{"z":"a  b\u0041"}])"},
+        {R"(E'  "str  with  spaces"\n')", "  \"str  with  spaces\"\n", R"("str  with  spaces")"},
+    };
+    c.exec("DROP TABLE IF EXISTS sluice_json_pretty; DROP TYPE IF EXISTS sluice_mood2 CASCADE;"
+           "DROP DOMAIN IF EXISTS sluice_doc; CREATE TYPE sluice_mood2 AS ENUM ('ok');"
+           "CREATE DOMAIN sluice_doc AS json;"
+           "CREATE TABLE sluice_json_pretty (id int, j json, jb jsonb, ja json[], jba jsonb[])");
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        std::string v = values[i].sql;
+        c.exec("INSERT INTO sluice_json_pretty VALUES (" + std::to_string(i + 1) + ", " + v + ", " +
+               v + ", ARRAY[" + v + ", NULL, " + v + "]::json[], ARRAY[" + v + "]::jsonb[])");
+    }
+    // The literals above say what the server stores.
+    auto stored = c.exec("SELECT j::text FROM sluice_json_pretty ORDER BY id");
+    for (std::size_t i = 0; i < values.size(); ++i)
+        REQUIRE(stored.value(static_cast<int>(i), 0) == values[i].as_written);
+
+    auto expect = [&](const std::string& query) {
+        auto rows = server_json(c, query);
+        for (auto& r : rows)
+            for (const auto& v : values) r = replace_all(r, v.as_written, v.compacted);
+        return rows;
+    };
+    auto check_lines = [&](const std::string& query, pg::json_method method) {
+        INFO(query);
+        pg::json_lines_options o;
+        o.method = method;
+        std::string out = collect(pg::json_lines(c, o, query));
+        auto got = lines_of(out);
+        auto want = expect(query);
+        REQUIRE(got.size() == values.size());  // one line per row
+        CHECK(got == want);
+        // Nothing but the json values changed: the server's jsonb text is all there.
+        for (const auto& r : server_json(c, "SELECT jb FROM sluice_json_pretty ORDER BY id"))
+            CHECK(out.find(r.substr(6, r.size() - 7)) != std::string::npos);
+    };
+    const std::string plain = "SELECT * FROM sluice_json_pretty ORDER BY id";
+    // Client-side encoding: json and json[] compacted, jsonb and jsonb[] as printed.
+    check_lines(plain, pg::json_method::client);
+    check_lines(plain, pg::json_method::automatic);
+    // Server-side encoding (types the client does not map): the same compaction, also for
+    // json inside a domain and a composite; jsonb members stay exactly as printed.
+    const std::string odd =
+        "SELECT id, j, jb, ja, jba, 'ok'::sluice_mood2 AS m, j::sluice_doc AS dj, "
+        "row(id, j) AS r FROM sluice_json_pretty ORDER BY id";
+    REQUIRE_FALSE(pg::json_mapping_exact(pg::describe(c, odd)));
+    check_lines(odd, pg::json_method::automatic);
+    check_lines(plain, pg::json_method::server);
+    // Array framing: one compact object per element.
+    pg::json_lines_options o;
+    o.framing = pg::json_framing::array;
+    auto want = expect(plain);
+    std::string arr = "[";
+    for (std::size_t i = 0; i < want.size(); ++i) arr += (i ? ",\n" : "") + want[i];
+    CHECK(collect(pg::json_lines(c, o, plain)) == arr + "]\n");
 }

@@ -4,6 +4,7 @@
 /// Include the individual headers to use the writers without simdjson.
 
 #include "array_encoder.hpp"
+#include "compact.hpp"
 #include "document_reader.hpp"
 #include "escape.hpp"
 #include "json_array_reader.hpp"

@@ -10,7 +10,11 @@
 ///                                           verbatim, never through a double); NaN and
 ///                                           +-Infinity as strings "NaN", "Infinity" ...
 ///   bool                                    true / false
-///   json, jsonb                             embedded as they print
+///   json                                    embedded compacted: whitespace between
+///                                           tokens removed (the server keeps a json
+///                                           value's text as written, line breaks and
+///                                           all), everything else as stored
+///   jsonb                                   embedded as it prints (always one line)
 ///   date, timestamp, timestamptz            to_json's ISO 8601: "2024-01-02T03:04:05+00:00"
 ///                                           (needs the session's DateStyle ISO, which
 ///                                           `pg::connection` sets by default)
@@ -18,17 +22,21 @@
 ///   NULL                                    null
 ///   everything else (text, uuid, oid, ...)  its text as a JSON string (bytea: "\\x...")
 /// Composite values, domains and other types created with CREATE TYPE are not mapped
-/// (`json_mapping_exact` tells): `pg::json_lines` then lets the server encode.
+/// (`json_mapping_exact` tells): `pg::json_lines` then lets the server encode, and compacts
+/// what it sends the same way (see `json_encoder_options::verbatim_columns`).
+/// So every encoded row is one line, whatever its json values hold.
 
 #include <libpq-fe.h>
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
+#include "../json/compact.hpp"
 #include "../json/escape.hpp"
 #include "row.hpp"
 
@@ -40,7 +48,8 @@ enum class json_kind : std::uint8_t {
     integer,      ///< a number, always valid as printed (int2/4/8)
     number,       ///< a number unless NaN/Infinity (float4/8, numeric)
     boolean,      ///< t/f -> true/false
-    raw,          ///< json/jsonb: embedded as is
+    json,         ///< json: embedded compacted (whitespace between tokens removed)
+    raw,          ///< jsonb: embedded as it prints
     date,         ///< a string, as printed in DateStyle ISO
     timestamp,    ///< a string, ' ' -> 'T'
     timestamptz,  ///< a string, ' ' -> 'T', "+HH" -> "+HH:00"
@@ -64,7 +73,8 @@ inline json_type json_type_of(Oid oid) noexcept {
         case 20: case 21: case 23: return {k::integer};                  // int8 int2 int4
         case 700: case 701: case 1700: return {k::number};                // float4 float8 numeric
         case 16: return {k::boolean};
-        case 114: case 3802: return {k::raw};                             // json jsonb
+        case 114: return {k::json};
+        case 3802: return {k::raw};                                       // jsonb
         case 1082: return {k::date};
         case 1114: return {k::timestamp};
         case 1184: return {k::timestamptz};
@@ -83,7 +93,8 @@ inline json_type json_type_of(Oid oid) noexcept {
         case 1016: case 1005: case 1007: return {k::integer, true};
         case 1021: case 1022: case 1231: return {k::number, true};
         case 1000: return {k::boolean, true};
-        case 199: case 3807: return {k::raw, true};
+        case 199: return {k::json, true};
+        case 3807: return {k::raw, true};
         case 1182: return {k::date, true};
         case 1115: return {k::timestamp, true};
         case 1185: return {k::timestamptz, true};
@@ -148,6 +159,7 @@ inline void write_scalar(std::string_view v, json_kind kind, chunk& out) {
         case json_kind::integer: out.append(v); return;
         case json_kind::number: write_number(v, out); return;
         case json_kind::boolean: out.append(v == "t" ? std::string_view("true") : "false"); return;
+        case json_kind::json: json::write_compact(v, out); return;
         case json_kind::raw: out.append(v); return;
         case json_kind::date:
         case json_kind::timestamp:
@@ -267,25 +279,35 @@ enum class json_framing : std::uint8_t {
 struct json_encoder_options {
     json_framing framing = json_framing::lines;
     /// Each row is one column that the server already encoded (`SELECT row_to_json(q)
-    /// FROM (...) q`): its text is copied as it is. `pg::json_lines` sets this when the
-    /// query has types the client-side mapping does not know.
+    /// FROM (...) q`): its text is copied compacted, the values of `verbatim_columns`
+    /// exactly. `pg::json_lines` sets this when the query has types the client-side
+    /// mapping does not know.
     bool passthrough = false;
+    /// With `passthrough`: the members (by column index) whose values are copied exactly -
+    /// the jsonb columns, which the server prints on one line with a space after each
+    /// `:` and `,` (as the client-side mapping keeps them). Every other member is
+    /// compacted, so a json value (as written: raw line breaks, indentation) nested
+    /// anywhere in it, even inside a composite or a domain, cannot break the line.
+    std::vector<bool> verbatim_columns;
 };
 
 /// Encodes rows as `{"col":value,...}` exactly as `row_to_json(q)` prints them (no spaces;
-/// keys are the column names, in order). An encoder for `sluice::encode`; also usable
-/// directly: `enc.encode(row, chunk)`. Unknown types become strings (see the file comment).
+/// keys are the column names, in order), except that json values are compacted so each
+/// row is one line. An encoder for `sluice::encode`; also usable directly:
+/// `enc.encode(row, chunk)`. Unknown types become strings (see the file comment).
 class json_encoder {
 public:
     json_encoder() = default;
-    explicit json_encoder(json_encoder_options o) : opt_(o) {}
+    explicit json_encoder(json_encoder_options o) : opt_(std::move(o)) {}
 
     /// Appends the row's JSON object (and '\n' unless disabled) to `out`.
     template <row_like R>
     void encode(const R& r, chunk& out) {
         if (opt_.framing == json_framing::array && count_++ > 0) out.append(",\n");
         if (opt_.passthrough) {
-            out.append(r.value(0));
+            const auto& keep = opt_.verbatim_columns;
+            json::write_compact_members(
+                r.value(0), [&keep](std::size_t i) { return i < keep.size() && keep[i]; }, out);
             if (opt_.framing == json_framing::lines) out.push_back('\n');
             return;
         }

@@ -9,7 +9,8 @@
 /// server's `row_to_json` prints for built-in types and 2.6x faster than letting the server
 /// encode (on 2 cores the server is the bottleneck). When the query returns a type the
 /// client mapping does not know (composites, domains, enums ...), the server encodes
-/// instead: `SELECT row_to_json(q) FROM (sql) q`, passed through unchanged.
+/// instead: `SELECT row_to_json(q) FROM (sql) q`, passed through compacted (json values
+/// keep their text as written; see `json_encoder_options::verbatim_columns`).
 
 #include <string>
 #include <utility>
@@ -41,24 +42,34 @@ struct json_lines_options {
 /// The type `json_lines` returns: rows encoded into chunks.
 using json_lines_source = sluice::detail::encode_stage<detail::rows_source, json_encoder>;
 
-/// `pg::json_lines(conn, opts, sql, params...)` yields the JSON of every row as `chunk&`.
-/// With `json_method::automatic` the query is described first (one round trip, here and
-/// now: bad SQL throws from this call). `conn` must outlive the source.
+/// `pg::json_lines(conn, opts, sql, params...)` yields the JSON of every row as `chunk&`,
+/// each on one line (json values compacted, see `json_encoder`). Unless the method is
+/// `client`, the query is described first (one round trip, here and now: bad SQL throws
+/// from this call). `conn` must outlive the source.
 struct json_lines_fn {
     template <class... P>
     json_lines_source operator()(connection& c, const json_lines_options& o, std::string sql,
                                  const P&... params) const {
-        bool server = o.method == json_method::server;
-        if (o.method == json_method::automatic) server = !json_mapping_exact(describe(c, sql));
         json_encoder_options eo;
         eo.framing = o.framing;
-        eo.passthrough = server;
+        if (o.method != json_method::client) {
+            column_list cols = describe(c, sql);
+            eo.passthrough = o.method == json_method::server || !json_mapping_exact(cols);
+            // The server prints jsonb on one line already: those values stay as they are.
+            if (eo.passthrough)
+                for (const auto& col : cols) {
+                    auto t = json_type_of(col.type);
+                    eo.verbatim_columns.push_back(t.kind == json_kind::raw);
+                }
+        }
+        const bool server = eo.passthrough;
         if (server) sql = "SELECT row_to_json(q) FROM (" + sql + ") q";
         rows_options ro;
         ro.fetch_size = o.fetch_size;
         encode_options enc;
         enc.chunk_size = o.chunk_size;
-        return json_lines_source(rows(c, ro, std::move(sql), params...), json_encoder(eo), enc);
+        return json_lines_source(rows(c, ro, std::move(sql), params...),
+                                 json_encoder(std::move(eo)), enc);
     }
     template <class... P>
     json_lines_source operator()(connection& c, std::string sql, const P&... params) const {
