@@ -49,7 +49,7 @@ int main() {
     if (const char* m = std::getenv("SLUICE_API_MAX_PAGE_BYTES"))
         o.max_page_bytes = std::strtoull(m, nullptr, 10);
     o.retry.base_delay = std::chrono::milliseconds(50);
-    o.breaker.failure_threshold = 3;  // a dead endpoint fails after 3 tries, not 6
+    o.retry.max_attempts = 3;  // a dead endpoint fails after 3 tries, not 6
     o.log = [](const std::string& m) { std::fprintf(stderr, "retry: %s\n", m.c_str()); };
 
     int status = 0;

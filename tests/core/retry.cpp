@@ -89,7 +89,7 @@ TEST_CASE("a custom classifier decides what is transient", "[adaptor][retry]") {
     CHECK(calls == 3);
 }
 
-TEST_CASE("backoff is full jitter under an exponential, capped ceiling", "[adaptor][retry]") {
+TEST_CASE("backoff is equal jitter under an exponential, capped ceiling", "[adaptor][retry]") {
     sluice::retry_policy p;
     p.base_delay = 100ms;
     p.max_delay = 1000ms;
@@ -101,11 +101,26 @@ TEST_CASE("backoff is full jitter under an exponential, capped ceiling", "[adapt
             lo = std::min(lo, d);
             hi = std::max(hi, d);
         }
-        CHECK(lo >= 0);
+        CHECK(lo >= ceiling / 2);      // the lower half is always waited...
         CHECK(hi <= ceiling);
-        CHECK(lo < ceiling / 4);       // full jitter reaches down to ~0...
-        CHECK(hi > ceiling * 3 / 4);   // ...and up to the ceiling
+        CHECK(lo < ceiling * 5 / 8);   // ...the upper half is random
+        CHECK(hi > ceiling * 7 / 8);
     }
+}
+
+TEST_CASE("the retry window grows with the attempts", "[adaptor][retry]") {
+    // Issue 16: 5 attempts at 100 ms base and full jitter could give up after ~0.1 s and
+    // never waited more than 1.5 s, shorter than a typical S3 brown-out.
+    sluice::retry_policy p;
+    p.base_delay = 1000ms;
+    p.max_delay = 20'000ms;
+    p.max_attempts = 5;
+    CHECK(sluice::min_retry_window(p) == 7500ms);  // 0.5 + 1 + 2 + 4 s
+    p.max_attempts = 10;
+    CHECK(sluice::min_retry_window(p) == 55'500ms);  // ... + 8 + 10 + 10 + 10 + 10 s
+    // Every sleep is at least half its ceiling, so later sleeps are longer than early ones.
+    for (int i = 0; i < 200; ++i)
+        CHECK(sluice::detail::backoff_delay(p, 3) > sluice::detail::backoff_delay(p, 1));
 }
 
 TEST_CASE("on_retry sees each failure and its sleep", "[adaptor][retry]") {

@@ -167,7 +167,24 @@ TEST_CASE("the circuit breaker opens on a dead endpoint and half-opens with one 
     c.breaker.failure_threshold = 3;
     c.breaker.cooldown = 300ms;
     s3::client cli(c);
+    auto& conn = cli.breakers().of(sluice::failure_kind::connection);
 
+    // A call uses all its attempts: the breaker never cuts its retries short, and the call
+    // counts once.
+    s3::s3_call first = cli.call("PutObject", "PUT", "bucket", "key", {});
+    first.body = "data";
+    try {
+        cli.execute(first);
+        FAIL("no error");
+    } catch (const sluice::error& e) {
+        CHECK(std::string(e.what()).find("(after 5 attempts)") != std::string::npos);
+    }
+    CHECK(conn.consecutive_failures() == 1);
+    CHECK(conn.state() == sluice::breaker_state::closed);
+
+    // Three failed calls in a row open it; the fourth is refused at once.
+    CHECK_THROWS(cli.put_object("bucket", "key", "data"));
+    CHECK_THROWS(cli.put_object("bucket", "key", "data"));
     auto t0 = std::chrono::steady_clock::now();
     std::string m;
     try {
@@ -177,17 +194,14 @@ TEST_CASE("the circuit breaker opens on a dead endpoint and half-opens with one 
         m = e.what();
     }
     INFO(m);
-    // Three refused connections open the breaker; the fourth attempt is refused by it.
     CHECK(m.find("circuit breaker open for S3 endpoint " + c.endpoint +
-                 " after 3 consecutive failures") != std::string::npos);
+                 " (connection failures) after 3 consecutive failures") != std::string::npos);
     CHECK(m.find("next probe in") != std::string::npos);
     CHECK(m.find("PUT " + c.endpoint + "/bucket/key") != std::string::npos);  // last failure
     CHECK(leaks_nothing(m, c.credentials));
-    CHECK(cli.breaker().state() == sluice::breaker_state::open);
-    CHECK(std::chrono::steady_clock::now() - t0 < 2s);
-
-    // Every caller is now refused at once, without touching the network.
-    CHECK_THROWS_WITH(cli.put_object("bucket", "key2", "data"), Catch::Contains("circuit breaker open"));
+    CHECK(conn.state() == sluice::breaker_state::open);
+    CHECK(cli.breakers().of(sluice::failure_kind::server).state() == sluice::breaker_state::closed);
+    CHECK(std::chrono::steady_clock::now() - t0 < 100ms);
 
     // After the cooldown exactly one of several concurrent callers probes.
     std::this_thread::sleep_for(350ms);
@@ -212,8 +226,8 @@ TEST_CASE("the circuit breaker opens on a dead endpoint and half-opens with one 
     }
     CHECK(probes == 1);
     CHECK(refused == 5);
-    CHECK(cli.breaker().state() == sluice::breaker_state::open);  // the probe failed
-    CHECK(cli.breaker().times_opened() == 2);
+    CHECK(conn.state() == sluice::breaker_state::open);  // the probe failed
+    CHECK(conn.times_opened() == 2);
 }
 
 TEST_CASE("a successful probe closes the breaker", "[s3][faults][breaker]") {
@@ -223,13 +237,68 @@ TEST_CASE("a successful probe closes the breaker", "[s3][faults][breaker]") {
     c.breaker.failure_threshold = 2;
     c.breaker.cooldown = 200ms;
     s3::client cli(c);
+    auto& server = cli.breakers().of(sluice::failure_kind::server);
     std::string key = unique_key("faults/probe");
     fault(key, R"("status":503,"count":2,"match":"PutObject")");
     CHECK_THROWS(cli.put_object(bucket(), key, "a"));
     CHECK_THROWS(cli.put_object(bucket(), key, "a"));
-    CHECK(cli.breaker().state() == sluice::breaker_state::open);
+    CHECK(server.state() == sluice::breaker_state::open);
     CHECK_THROWS_WITH(cli.put_object(bucket(), key, "a"), Catch::Contains("circuit breaker open"));
     std::this_thread::sleep_for(250ms);
     CHECK_NOTHROW(cli.put_object(bucket(), key, "probe"));
-    CHECK(cli.breaker().state() == sluice::breaker_state::closed);
+    CHECK(server.state() == sluice::breaker_state::closed);
+}
+
+TEST_CASE("a call's retries are not capped by the breaker threshold", "[s3][faults][breaker]") {
+    // Issue 16: a threshold of 5 failed a call allowed 10 attempts at its sixth 503.
+    S3_REQUIRE_SERVER();
+    auto c = test_config();
+    c.retry.max_attempts = 10;
+    c.retry.base_delay = 1ms;
+    c.breaker.failure_threshold = 5;
+    s3::client cli(c);
+    std::string key = unique_key("faults/ten");
+    fault(key, R"("status":503,"count":6,"match":"PutObject")");
+    s3::s3_call call = cli.call("PutObject", "PUT", bucket(), key, {});
+    call.body = "ten";
+    CHECK_NOTHROW(cli.execute(call));
+    CHECK(cli.breakers().of(sluice::failure_kind::server).state() == sluice::breaker_state::closed);
+}
+
+TEST_CASE("one object's failures do not open the breaker for unrelated calls",
+          "[s3][faults][breaker]") {
+    // Issue 16: one job's bad key made the server answer 500 five times, which opened the
+    // client's only breaker and failed two unrelated jobs at once.
+    S3_REQUIRE_SERVER();
+    auto c = test_config();
+    c.retry.max_attempts = 5;
+    c.retry.base_delay = 1ms;
+    c.breaker.failure_threshold = 3;
+    s3::client cli(c);
+    std::string bad = unique_key("faults/bad-object");
+    fault(bad, R"("status":500,"count":5,"match":"PutObject")");
+    CHECK_THROWS_WITH(cli.put_object(bucket(), bad, "x"), Catch::Contains("(after 5 attempts)"));
+    std::string good = unique_key("faults/unrelated");
+    CHECK_NOTHROW(cli.put_object(bucket(), good, "fine"));
+    CHECK_NOTHROW(cli.put_object(bucket(), good + "-2", "fine"));
+    CHECK_FALSE(cli.breakers().refusing());
+
+    // Client errors never count: 4xx answers and a key longer than S3 allows (refused
+    // before any request, so the server's answer to it cannot count either).
+    std::string denied = unique_key("faults/denied4xx");
+    fault(denied, R"("status":404,"count":10,"match":"PutObject")");
+    for (int i = 0; i < 5; ++i) CHECK_THROWS(cli.put_object(bucket(), denied, "x"));
+    std::string long_key = unique_key("faults/long-") + std::string(1025, 'k');
+    for (int i = 0; i < 5; ++i) {
+        try {
+            cli.put_object(bucket(), long_key, "x");
+            FAIL("no error");
+        } catch (const sluice::error& e) {
+            CHECK(e.code() == sluice::errc::usage);
+            CHECK(std::string(e.what()).find("S3 keys are at most 1024 bytes") != std::string::npos);
+        }
+    }
+    CHECK_FALSE(cli.breakers().refusing());
+    CHECK(cli.breakers().of(sluice::failure_kind::server).consecutive_failures() == 0);
+    CHECK_NOTHROW(cli.put_object(bucket(), good + "-3", "fine"));
 }

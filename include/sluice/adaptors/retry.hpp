@@ -1,8 +1,11 @@
 #pragma once
 /// \file
 /// `retry(fn, policy)`: calls `fn` until it succeeds, retrying *transient* failures with
-/// exponential backoff and full jitter (`sleep = random(0, min(max_delay, base_delay * 2^n))`)
-/// for at most `policy.max_attempts` attempts. For stages that call other services (HTTP, a
+/// exponential backoff and "equal" jitter (`c = min(max_delay, base_delay * 2^n)`,
+/// `sleep = random(c/2, c)`) for at most `policy.max_attempts` attempts. The lower half of
+/// the window is guaranteed, so the time retried over grows with the attempts (5 attempts of
+/// 1 s base wait 7.5 to 15 s in all) instead of collapsing to a few lucky short sleeps, while
+/// the upper half still spreads the retries of many clients hit by the same outage. For stages that call other services (HTTP, a
 /// database): everything not classified as transient propagates at once, and a stop request
 /// interrupts the sleep between attempts.
 ///
@@ -39,7 +42,8 @@ public:
 struct retry_policy {
     /// Attempts in all, the first included (1 = no retry). Values below 1 count as 1.
     int max_attempts = 5;
-    /// Backoff ceiling before jitter for the first retry; doubles with every retry.
+    /// Backoff ceiling before jitter for the first retry; doubles with every retry. Tests
+    /// set it low (a few ms) to stay fast.
     std::chrono::milliseconds base_delay{100};
     /// Upper bound of any one sleep.
     std::chrono::milliseconds max_delay{20'000};
@@ -54,18 +58,25 @@ struct retry_policy {
 
 namespace detail {
 
-/// The jittered sleep before retry number `retry` (0-based): uniform in
-/// [0, min(max_delay, base_delay * 2^retry)]. Full jitter spreads the retries of many
-/// clients hit by the same outage instead of synchronising them.
-inline std::chrono::milliseconds backoff_delay(const retry_policy& p, int retry) {
+/// The backoff ceiling before retry number `retry` (0-based): min(max_delay, base_delay * 2^retry).
+inline std::chrono::milliseconds backoff_ceiling(const retry_policy& p, int retry) {
     using rep = std::chrono::milliseconds::rep;
     rep cap = p.max_delay.count() < 0 ? 0 : p.max_delay.count();
     rep ceiling = p.base_delay.count() < 0 ? 0 : p.base_delay.count();
     for (int i = 0; i < retry && ceiling < cap; ++i) ceiling *= 2;
-    if (ceiling > cap) ceiling = cap;
+    return std::chrono::milliseconds(ceiling > cap ? cap : ceiling);
+}
+
+/// The jittered sleep before retry number `retry` (0-based): uniform in
+/// [ceiling / 2, ceiling] (see `backoff_ceiling`). The random half spreads the retries of
+/// many clients hit by the same outage instead of synchronising them; the fixed half keeps
+/// the window growing with the attempts.
+inline std::chrono::milliseconds backoff_delay(const retry_policy& p, int retry) {
+    using rep = std::chrono::milliseconds::rep;
+    rep ceiling = backoff_ceiling(p, retry).count();
     if (ceiling <= 0) return std::chrono::milliseconds(0);
     thread_local std::minstd_rand rng{std::random_device{}()};
-    std::uniform_int_distribution<rep> dist(0, ceiling);
+    std::uniform_int_distribution<rep> dist(ceiling / 2, ceiling);
     return std::chrono::milliseconds(dist(rng));
 }
 
@@ -91,6 +102,14 @@ inline bool is_retryable(const retry_policy& p, const error& e) {
 }
 
 }  // namespace detail
+
+/// The shortest total time `p` spends sleeping before giving up (the sum of the lower
+/// halves of its windows): what an outage must outlast to fail a call.
+inline std::chrono::milliseconds min_retry_window(const retry_policy& p) {
+    std::chrono::milliseconds sum{0};
+    for (int r = 0; r + 1 < p.max_attempts; ++r) sum += detail::backoff_ceiling(p, r) / 2;
+    return sum;
+}
 
 /// `retry(fn, policy)` calls `fn()` (or `fn(attempt)` with the 1-based attempt number, if it
 /// takes an int) and returns its result. A retryable `sluice::error` leads to a jittered

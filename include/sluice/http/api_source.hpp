@@ -25,10 +25,12 @@
 ///
 /// **Failures.** Every GET runs under `sluice::retry` (transient: connection failures,
 /// timeouts, HTTP 408/429/500/502/503/504; `Retry-After` is not consulted, the jittered
-/// backoff is) inside one `circuit_breaker` per source (pass `shared_breaker` to share one
-/// between sources of one endpoint). When the breaker opens, the run fails at once with the
-/// breaker's message. Other HTTP statuses fail at once (`errc::network`, the status and up
-/// to 200 bytes of the body in the message). The run's stop token aborts a transfer in
+/// backoff is) behind the `endpoint_breakers` of the source (pass `shared_breaker` to share
+/// them between sources of one endpoint). A page counts toward a breaker once, when its
+/// retries are spent, and 4xx answers never count (see adaptors/endpoint_breakers.hpp), so
+/// the retries are never cut short by the breaker; once `failure_threshold` pages in a row
+/// have failed, further GETs fail at once with the breaker's message. Other HTTP statuses
+/// fail at once (`errc::network`, the status and up to 200 bytes of the body in the message). The run's stop token aborts a transfer in
 /// progress (curl's progress callback) and the backoff sleeps.
 ///
 /// **Secrets.** Messages name the URL without its query string; the cursor and the query
@@ -56,6 +58,7 @@
 #include <simdjson.h>
 
 #include "../adaptors/circuit_breaker.hpp"
+#include "../adaptors/endpoint_breakers.hpp"
 #include "../adaptors/retry.hpp"
 #include "../core/chunk.hpp"
 #include "../core/config.hpp"
@@ -112,11 +115,11 @@ struct api_options {
     std::chrono::milliseconds request_timeout{120'000};
     /// Retries of one page; its `stop` is replaced by the run's stop token.
     retry_policy retry{.max_attempts = 6, .base_delay = std::chrono::milliseconds(200)};
-    /// The breaker of this source (unless `shared_breaker` is set); `name` defaults to
-    /// "api <origin>".
+    /// The breakers of this source (unless `shared_breaker` is set); `name` defaults to
+    /// "api <origin>". The threshold counts pages that failed after their retries.
     circuit_breaker_options breaker{.failure_threshold = 5};
-    /// A breaker shared with other sources of the same endpoint (optional).
-    std::shared_ptr<circuit_breaker> shared_breaker;
+    /// Breakers shared with other sources of the same endpoint (optional).
+    std::shared_ptr<endpoint_breakers> shared_breaker;
     /// Options of the array reader cutting each page's records.
     json::array_options array{};
     /// Verify TLS certificates (https).
@@ -227,7 +230,7 @@ public:
         if (!opt_.shared_breaker) {
             circuit_breaker_options b = opt_.breaker;
             if (b.name.empty() || b.name == "service") b.name = "api " + std::string(detail::origin_of(opt_.url));
-            opt_.shared_breaker = std::make_shared<circuit_breaker>(std::move(b));
+            opt_.shared_breaker = std::make_shared<endpoint_breakers>(b);
         }
         next_url_ = opt_.url;
     }
@@ -266,8 +269,8 @@ public:
     std::uint64_t pages_done() const noexcept { return pages_; }
     /// Records yielded so far.
     std::uint64_t records_done() const noexcept { return records_done_; }
-    /// The breaker guarding the endpoint (shared when `shared_breaker` was given).
-    const circuit_breaker& breaker() const noexcept { return *opt_.shared_breaker; }
+    /// The breakers guarding the endpoint (shared when `shared_breaker` was given).
+    const endpoint_breakers& breaker() const noexcept { return *opt_.shared_breaker; }
 
 private:
     struct transfer {
@@ -296,7 +299,14 @@ private:
                          " failed, retrying in " + std::to_string(d.count()) + " ms");
             };
         std::string link;
-        retry([&] { opt_.shared_breaker->call([&] { fetch(link); }); }, rp);
+        // An answer's status tells whose fault a failure is: 5xx the server's, 4xx (and a
+        // page over max_page_bytes) the request's; no answer at all, the connection's.
+        auto kind_of = [this](const error&) {
+            if (status_ >= 500) return failure_kind::server;
+            if (status_ >= 400 || over_) return failure_kind::client;
+            return failure_kind::connection;
+        };
+        guarded_retry(*opt_.shared_breaker, [&] { fetch(link); }, rp, kind_of);
         parse_page(link);
     }
 
@@ -372,7 +382,10 @@ private:
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opt_.verify_tls ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opt_.verify_tls ? 2L : 0L);
         body_.reserve(64 * 1024);
+        status_ = 0;
         CURLcode rc = curl_easy_perform(c);
+        over_ = t.over;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status_);
         if (rc != CURLE_OK) {
             if (rc == CURLE_ABORTED_BY_CALLBACK || this->stop_.stop_requested())
                 throw cancelled_error("http.api");
@@ -391,8 +404,7 @@ private:
             if (transient) throw transient_error(errc::network, "http.api", msg);
             throw error(errc::network, "http.api", msg);
         }
-        long status = 0;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        long status = status_;
         if (status < 200 || status > 299) {
             std::string snippet(body_.view().substr(0, 200));
             std::string msg = page_label() + ": HTTP " + std::to_string(status);
@@ -470,6 +482,8 @@ private:
     std::optional<detail::page_array_stage> records_;
     std::string page_url_, next_url_, cursor_;
     std::uint64_t pages_ = 0;
+    long status_ = 0;   // the last GET's HTTP status (0: no answer)
+    bool over_ = false;  // the last GET's page was over max_page_bytes
     std::uint64_t records_done_ = 0;
     std::size_t until_check_ = 0;
 };

@@ -2,8 +2,11 @@
 /// \file
 /// `s3::client`: the S3 operations sluice needs (PutObject, the multipart calls, GET, HEAD,
 /// DELETE), each request signed when it is sent (so a long upload never goes stale and
-/// hits RequestTimeTooSkewed), retried on transient faults with `sluice::retry`, and
-/// guarded by one `circuit_breaker` per client, i.e. per endpoint, shared by all threads.
+/// hits RequestTimeTooSkewed), retried on transient faults, and guarded by the endpoint's
+/// breakers (`endpoint_breakers`: one for connection failures, one for server errors,
+/// shared by all copies and threads). A call counts toward a breaker once, when it gives
+/// up, so one object's failures cannot open it for unrelated calls nor cut a call's own
+/// retries short; client errors (4xx, a key S3 would refuse) never count.
 ///
 /// A client is a cheap, copyable handle to shared state (config, breaker, a pool of
 /// transports with live connections); copies may be used from several threads at once.
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "../adaptors/circuit_breaker.hpp"
+#include "../adaptors/endpoint_breakers.hpp"
 #include "../adaptors/retry.hpp"
 #include "../core/error.hpp"
 #include "addressing.hpp"
@@ -132,6 +136,22 @@ inline bool s3_retryable(const error& e) {
     return false;
 }
 
+/// What a failed S3 attempt says about the endpoint (see endpoint_breakers.hpp): 5xx and
+/// transient error codes inside a 200 are the server's; other answers (4xx, including 429
+/// throttling of this client) are the request's own; usage errors say nothing; failures to
+/// get an answer are the connection's.
+inline failure_kind s3_failure_kind(const error& e) {
+    if (auto* s = dynamic_cast<const s3_error*>(&e)) {
+        if (s->status() >= 500 || (s->status() < 300 && s->transient())) return failure_kind::server;
+        return failure_kind::client;
+    }
+    if (e.code() == errc::usage) return failure_kind::none;
+    return failure_kind::connection;
+}
+
+/// S3's longest object key, in bytes of UTF-8.
+inline constexpr std::size_t max_key_bytes = 1024;
+
 }  // namespace detail
 
 /// One request as the client sends it (see `client::execute`).
@@ -153,7 +173,10 @@ struct s3_call {
     std::stop_token stop{};
     /// Attempts in all; 0 = the config's retry policy.
     int max_attempts = 0;
-    /// Whether the endpoint's circuit breaker gates (and counts) this request. Cleanup
+    /// The caller retries this call itself after its last attempt (a GET resumed at the
+    /// bytes received): a transient failure then does not count toward a breaker yet.
+    bool caller_retries = false;
+    /// Whether the endpoint's breakers gate (and count) this request. Cleanup
     /// (AbortMultipartUpload) bypasses it: it must be tried even when the breaker is open.
     bool use_breaker = true;
     /// Appended to the object in messages (" part 3").
@@ -172,22 +195,31 @@ public:
 
     /// The configuration this client was made with.
     const config& settings() const noexcept { return st_->cfg; }
-    /// The endpoint's circuit breaker, shared by every copy of this client.
-    circuit_breaker& breaker() const noexcept { return st_->breaker; }
+    /// The endpoint's breakers (connection failures, server errors), shared by every copy
+    /// of this client.
+    endpoint_breakers& breakers() const noexcept { return st_->breakers; }
 
     /// Sends `c`: signed at each attempt, retried on transient failures with backoff and
-    /// jitter, gated by the breaker. Returns the 2xx answer; throws otherwise.
+    /// jitter, gated by the breakers. Returns the 2xx answer; throws otherwise. A key longer
+    /// than S3's 1024 bytes is a usage error before any request.
     http_response execute(const s3_call& c) const {
         if (st_->cfg.credentials.empty())
             throw error(errc::usage, "s3",
                         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
                         "AWS_PROFILE with a profile in the shared credentials file "
                         "(AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/credentials)");
+        if (c.key.size() > detail::max_key_bytes)
+            throw error(errc::usage, "s3",
+                        c.operation + " s3://" + c.bucket + "/" + c.key.substr(0, 64) +
+                            "...: the key is " + std::to_string(c.key.size()) +
+                            " bytes; S3 keys are at most 1024 bytes");
         retry_policy p = st_->cfg.retry;
         p.stop = c.stop;
         p.retryable = &detail::s3_retryable;
         if (c.max_attempts > 0) p.max_attempts = c.max_attempts;
-        return sluice::retry([&] { return attempt(c); }, p);
+        if (!c.use_breaker) return sluice::retry([&] { return attempt(c); }, p);
+        return guarded_retry(st_->breakers, [&] { return attempt(c); }, p, &detail::s3_failure_kind,
+                             c.caller_retries);
     }
 
     /// PutObject: `body` as the whole object. Returns its ETag.
@@ -273,6 +305,32 @@ public:
         }
     }
 
+    /// One multipart upload in progress, as ListMultipartUploads names it.
+    struct pending_upload {
+        std::string key;
+        std::string upload_id;
+    };
+
+    /// ListMultipartUploads of the keys starting with `prefix` (the first 1000), e.g. to
+    /// find the upload a crashed process left open when its UploadId was not recorded.
+    std::vector<pending_upload> list_multipart_uploads(std::string_view bucket,
+                                                      std::string_view prefix,
+                                                      std::stop_token stop = {}) const {
+        s3_call c = call("ListMultipartUploads", "GET", bucket, "", stop);
+        c.query = {{"prefix", std::string(prefix)}, {"uploads", ""}};
+        std::string_view xml;
+        http_response r = execute(c);
+        xml = r.body;
+        std::vector<pending_upload> out;
+        for (std::size_t at = xml.find("<Upload>"); at != std::string_view::npos;
+             at = xml.find("<Upload>", at + 8)) {
+            std::size_t end = xml.find("</Upload>", at);
+            std::string_view one = xml.substr(at, end == std::string_view::npos ? end : end - at);
+            out.push_back({detail::xml_text(one, "Key"), detail::xml_text(one, "UploadId")});
+        }
+        return out;
+    }
+
     /// HeadObject: the answer's headers (Content-Length, ETag, ...).
     http_response head_object(std::string_view bucket, std::string_view key,
                               std::stop_token stop = {}) const {
@@ -306,7 +364,7 @@ private:
     struct state {
         state(config c, transport_factory f)
             : cfg(std::move(c)), factory(std::move(f)),
-              breaker([&] {
+              breakers([&] {
                   circuit_breaker_options o = cfg.breaker;
                   if (o.name == circuit_breaker_options{}.name)
                       o.name = "S3 endpoint " + cfg.effective_endpoint();
@@ -320,7 +378,7 @@ private:
         config cfg;
         transport_factory factory;
         transport_options topt;
-        circuit_breaker breaker;
+        endpoint_breakers breakers;
         std::mutex m;
         // Idle transports with their open connections; one is leased per request.
         std::vector<std::unique_ptr<transport>> idle;
@@ -356,65 +414,34 @@ private:
         std::unique_ptr<transport> t_;
     };
 
-    /// One attempt: breaker admission, signing with the current time, the request, and
-    /// the classification of its outcome for the breaker.
+    /// One attempt: signing with the current time, the request, and the answer's check.
     http_response attempt(const s3_call& c) const {
-        circuit_breaker& br = st_->breaker;
-        circuit_breaker::ticket t = c.use_breaker ? br.admit() : circuit_breaker::ticket{true, false};
-        if (!t) throw br.rejection();
-        auto report = [&](bool failed, const std::string& why) {
-            if (!c.use_breaker) return;
-            if (failed)
-                br.failed(t, why);
-            else
-                br.succeeded(t);
-        };
+        const config& cfg = st_->cfg;
+        request_target tgt = target(cfg, c.bucket, c.key);
+        sigv4::request_parts parts{c.method, tgt.path, c.query, c.headers, sigv4::sha256_hex(c.body)};
+        parts.headers.emplace_back("host", tgt.host);
+        std::string auth =
+            sign_headers(parts, cfg.credentials, cfg.region, std::chrono::system_clock::now());
+        http_request req;
+        req.method = c.method;
+        req.url = tgt.url(sigv4::canonical_query(c.query));
+        req.headers = std::move(parts.headers);
+        req.headers.emplace_back("Authorization", std::move(auth));
+        req.body = c.body;
+        req.on_body = c.on_body;
+        req.on_headers = c.on_headers;
+        req.stop = c.stop;
+        lease l(*st_);
+        http_response r;
         try {
-            const config& cfg = st_->cfg;
-            request_target tgt = target(cfg, c.bucket, c.key);
-            sigv4::request_parts parts{c.method, tgt.path, c.query, c.headers,
-                                       sigv4::sha256_hex(c.body)};
-            parts.headers.emplace_back("host", tgt.host);
-            std::string auth = sign_headers(parts, cfg.credentials, cfg.region,
-                                            std::chrono::system_clock::now());
-            http_request req;
-            req.method = c.method;
-            req.url = tgt.url(sigv4::canonical_query(c.query));
-            req.headers = std::move(parts.headers);
-            req.headers.emplace_back("Authorization", std::move(auth));
-            req.body = c.body;
-            req.on_body = c.on_body;
-            req.on_headers = c.on_headers;
-            req.stop = c.stop;
-            lease l(*st_);
-            http_response r;
-            try {
-                r = l.get().request(req);
-            } catch (...) {
-                l.discard();
-                throw;
-            }
-            if (!r.ok()) throw answer_error(c, r, r.status);
-            if (c.check) c.check(r);
-            report(false, {});
-            return r;
-        } catch (const s3_error& e) {
-            // An error answer proves the endpoint alive unless it is a server-side fault.
-            report(e.transient(), e.message());
-            throw;
-        } catch (const error& e) {
-            if (e.code() == errc::cancelled) {
-                if (c.use_breaker) br.released(t);
-            } else if (e.code() == errc::usage) {
-                if (c.use_breaker) br.released(t);
-            } else {
-                report(true, e.message());
-            }
-            throw;
-        } catch (const std::exception& e) {
-            report(true, e.what());
+            r = l.get().request(req);
+        } catch (...) {
+            l.discard();
             throw;
         }
+        if (!r.ok()) throw answer_error(c, r, r.status);
+        if (c.check) c.check(r);
+        return r;
     }
 
     /// The s3_error for an error answer: "UploadPart s3://b/k part 3: HTTP 503 SlowDown:

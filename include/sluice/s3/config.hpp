@@ -46,10 +46,16 @@ struct config {
     /// A CA bundle to trust instead of the system's (empty: the system's).
     std::string ca_file;
 
-    /// Retries of every request (attempts in all, default 5; exponential backoff, full
-    /// jitter). Its `stop` and `retryable` fields are set per request by the client.
-    retry_policy retry{};
-    /// The breaker shared by every request of one client (one client = one endpoint).
+    /// Retries of every request (attempts in all, default 5; exponential backoff from 1 s,
+    /// capped at 20 s, equal jitter: the default waits 7.5 to 15 s in all before giving up,
+    /// longer than a typical S3 brown-out). Its `stop` and `retryable` fields are set per
+    /// request by the client. Tests lower `base_delay` to stay fast.
+    retry_policy retry{.max_attempts = 5,
+                       .base_delay = std::chrono::milliseconds(1000),
+                       .max_delay = std::chrono::milliseconds(20'000)};
+    /// The settings of the endpoint's two breakers (connection failures, server errors),
+    /// shared by every request of one client (one client = one endpoint). The threshold
+    /// counts failed *calls* (after their retries), not attempts.
     circuit_breaker_options breaker{};
 
     /// Whether requests use path-style addressing.

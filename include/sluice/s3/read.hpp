@@ -118,7 +118,8 @@ private:
         for (;;) {
             std::uint64_t before = offset_;
             try {
-                get_from(offset_);
+                // The last try of the budget counts toward the breakers; earlier ones do not.
+                get_from(offset_, failures + 1 < (policy.max_attempts < 1 ? 1 : policy.max_attempts));
                 return;
             } catch (const error& e) {
                 if (!s3::detail::s3_retryable(e)) throw;
@@ -133,9 +134,10 @@ private:
     }
 
     /// One GET from `from` (a Range request with If-Match after the first).
-    void get_from(std::uint64_t from) {
+    void get_from(std::uint64_t from, bool retried_after) {
         s3_call c = cli_.call("GetObject", "GET", bucket_, key_, stop_.get_token());
         c.max_attempts = 1;  // fetch_all retries, with the Range moved on
+        c.caller_retries = retried_after;
         if (from > 0) {
             c.headers.emplace_back("Range", "bytes=" + std::to_string(from) + "-");
             if (!etag_.empty()) c.headers.emplace_back("If-Match", etag_);

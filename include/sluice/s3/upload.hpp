@@ -74,6 +74,10 @@ struct upload_options {
     /// FOR TESTS ONLY: accept a `part_size` below S3's 5 MiB minimum (real S3 rejects such
     /// uploads at Complete; test servers let a test see many parts from little data).
     bool allow_small_parts_for_testing = false;
+    /// Told the UploadId as soon as the multipart upload is created (on the pipeline
+    /// thread), e.g. to record it so that a crashed process's upload can be aborted later.
+    /// An exception from it aborts the upload and fails the run.
+    std::function<void(const std::string&)> on_multipart_created{};
     /// Receives the error when `abort(error)` could not remove the multipart upload (it
     /// names the UploadId). Default: one line on stderr, since abort cannot throw.
     std::function<void(const error&)> on_cleanup_failure{};
@@ -195,6 +199,7 @@ private:
         if (upload_id_.empty()) {
             upload_id_ = cli_.create_multipart_upload(bucket_, key_, stop_.get_token(),
                                                       opt_.content_type);
+            if (opt_.on_multipart_created) opt_.on_multipart_created(upload_id_);
             start_workers();
         }
         if (next_part_ > max_parts)

@@ -26,6 +26,8 @@
 //      "key_prefix":"..." (only objects whose key starts with it, so that tests running in
 //      parallel against one proxy do not hit each other's faults)
 //   POST /__admin/config           {"min_part_size":bytes}
+//   (ListMultipartUploads, GET /bucket?uploads&prefix=P, is answered by the proxy from its
+//   lifecycle records: s3rver does not implement it)
 //   POST /__admin/reset            forget uploads, stats and pending faults
 //
 // Usage: node proxy.js --port P --upstream-port U [--secret S] [--key-id K]
@@ -208,6 +210,7 @@ function json(res, obj) {
 }
 function classify(method, q) {
     if (method === 'POST' && q.has('uploads')) return 'CreateMultipartUpload';
+    if (method === 'GET' && q.has('uploads')) return 'ListMultipartUploads';
     if (method === 'PUT' && q.has('uploadId') && q.has('partNumber')) return 'UploadPart';
     if (method === 'POST' && q.has('uploadId')) return 'CompleteMultipartUpload';
     if (method === 'DELETE' && q.has('uploadId')) return 'AbortMultipartUpload';
@@ -346,6 +349,18 @@ function handle(req, res, body) {
     const uploadId = q.get('uploadId');
     const upload = uploadId ? state.uploads.get(uploadId) : undefined;
 
+    if (op === 'ListMultipartUploads') {
+        // s3rver has no multipart listing: answered from the lifecycle records.
+        const prefix = q.get('prefix') || '';
+        const items = [...state.uploads.values()]
+            .filter((u) => u.bucket === bucket && u.state === 'open' && u.key.startsWith(prefix))
+            .map((u) => `<Upload><Key>${u.key.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Key>` +
+                `<UploadId>${u.upload_id}</UploadId></Upload>`).join('');
+        const body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>' +
+            `<Bucket>${bucket}</Bucket>${items}</ListMultipartUploadsResult>`;
+        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+        return res.end(body);
+    }
     if (op === 'AbortMultipartUpload') {
         if (!upload || upload.state !== 'open') return xmlError(res, 404, 'NoSuchUpload', 'no such upload');
         upload.state = 'aborted';
