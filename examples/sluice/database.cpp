@@ -27,7 +27,7 @@ std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const e
                                            const std::string& query) {
     try {
         if (o.count) {
-            auto r = conn.exec("SELECT count(*) FROM (" + query + ") q");
+            auto r = conn.exec("SELECT count(*) FROM " + sluice::pg::subquery(query) + " q");
             return std::stoull(std::string(r.value(0, 0)));
         }
         if (!o.table.empty()) {
@@ -97,13 +97,21 @@ int run_export(const export_options& o, const io_options& io, const run_control&
         codec = make_output_codec(*cformat, o.level, io.threads);
     progress_display display(o.progress);
     std::uint64_t rows = 0, written = 0;
+    // --drain-on-signal: drainable() cuts the input at a record boundary and everything after
+    // it finishes as at a normal end, so the file is complete (a JSON array gets its `]`).
     if (fmt == "csv") {
         pg::copy_out_options co_opts;
         co_opts.header = true;
-        auto src = pg::copy_out(conn, query, co_opts);
-        written = drive_export(src, [&src] { return src.rows_done(); }, std::move(codec), sink,
+        // COPY hands over one message per row and copy_out fills chunks with whole
+        // messages, so a cut between chunks is a cut between rows.
+        auto copy = pg::copy_out(conn, query, co_opts);
+        auto src = std::move(copy) | sluice::drainable();
+        auto& rows_src = src.upstream();
+        written = drive_export(src, [&rows_src] { return rows_src.rows_done(); }, std::move(codec), sink,
                                display, total, run_opts, rows);
     } else {
+        // pg::rows (inside json_lines) ends at a drain request between two rows, before the
+        // encoder, which then closes a JSON array.
         pg::json_lines_options jo;
         if (fmt == "json") jo.framing = pg::json_framing::array;
         auto src = pg::json_lines(conn, jo, query);
@@ -119,7 +127,8 @@ int run_export(const export_options& o, const io_options& io, const run_control&
                      format_bytes(secs > 0 ? static_cast<double>(written) / secs : 0).c_str(),
                      peak_rss_mib());
     }
-    return exit_ok;
+    // A drained export committed the rows it read, but it was cut short: say so.
+    return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }
 
 namespace {
@@ -183,7 +192,8 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
                 };
             std::vector<std::optional<std::string_view>> fields;
             // An empty CSV field is NULL, as in Postgres's own CSV COPY.
-            auto rows = std::move(bytes) | sluice::csv::read(ro) |
+            // drainable: --drain-on-signal stops reading between two records.
+            auto rows = std::move(bytes) | sluice::csv::read(ro) | sluice::drainable() |
                         sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
                             fields.clear();
                             for (std::size_t i = 0; i < r.size(); ++i)
@@ -192,7 +202,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
                             return fields;
                         });
             // The header is known once the first row is read.
-            auto& reader = rows.upstream();
+            auto& reader = rows.upstream().upstream();
             res = load_rows(
                 rows,
                 [&reader](const auto&) {
@@ -244,7 +254,8 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
                 return fields;
             };
             auto run_json = [&](auto&& records) {
-                auto rows = guard(std::forward<decltype(records)>(records), to_fields, on_bad);
+                auto rows = guard(std::forward<decltype(records)>(records), to_fields, on_bad) |
+                            sluice::drainable();
                 return load_rows(
                     rows, [&mapping](const auto&) { return mapping.columns(); }, conn, o, lo, run_opts);
             };
@@ -270,7 +281,9 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
                      static_cast<unsigned long long>(bad->count()),
                      bad->path().empty() ? "" : ", written to ", bad->path().c_str());
     std::fprintf(stderr, "\n");
-    return exit_ok;
+    // A drained load committed every row it read (the earlier --commit-every batches and
+    // the last, partial one), but it was cut short: say so.
+    return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }
 
 }  // namespace cli

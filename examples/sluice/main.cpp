@@ -38,7 +38,7 @@ std::size_t parse_size(const std::string& text) {
 
 void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, bool& stats, bool& drain) {
     cmd->add_flag("--stats", stats, "print every stage's counters as one JSON object on stderr at the end");
-    cmd->add_flag("--drain-on-signal", drain, "on SIGINT/SIGTERM stop reading, finish and commit what was read (a second signal drops)");
+    cmd->add_flag("--drain-on-signal", drain, "on SIGINT/SIGTERM stop reading at a record boundary, finish and commit what was read, exit 130 (a second signal drops)");
     cmd->add_option("--part-size", part_size, "S3 multipart part size, e.g. 8MiB (grows for long streams)");
     cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")->check(CLI::PositiveNumber);
     cmd->add_option("--retries", io.retries, "attempts per S3 request")->check(CLI::PositiveNumber);

@@ -19,6 +19,7 @@
 #include "../core/stage.hpp"
 #include "connection.hpp"
 #include "quote.hpp"
+#include "subquery.hpp"
 
 namespace sluice::pg {
 
@@ -38,9 +39,10 @@ struct copy_out_options {
 
 /// The `COPY (query) TO STDOUT WITH (...)` statement `copy_out` runs.
 inline std::string copy_out_sql(std::string_view query, const copy_out_options& o) {
-    std::string s = "COPY (";
-    s += query;
-    s += ") TO STDOUT WITH (FORMAT ";
+    // A trailing `;` or `-- comment` in the query must not end the statement early.
+    std::string s = "COPY ";
+    s += subquery(query);
+    s += " TO STDOUT WITH (FORMAT ";
     s += quote_identifier(o.format);
     if (o.header) s += ", HEADER";
     if (o.delimiter) s += ", DELIMITER " + quote_literal(*o.delimiter);

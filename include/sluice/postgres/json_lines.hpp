@@ -19,6 +19,7 @@
 #include "connection.hpp"
 #include "json.hpp"
 #include "rows.hpp"
+#include "subquery.hpp"
 
 namespace sluice::pg {
 
@@ -63,7 +64,7 @@ struct json_lines_fn {
                 }
         }
         const bool server = eo.passthrough;
-        if (server) sql = "SELECT row_to_json(q) FROM (" + sql + ") q";
+        if (server) sql = "SELECT row_to_json(q) FROM " + subquery(sql) + " q";
         rows_options ro;
         ro.fetch_size = o.fetch_size;
         encode_options enc;

@@ -12,3 +12,4 @@
 #include "quote.hpp"
 #include "row.hpp"
 #include "rows.hpp"
+#include "subquery.hpp"

