@@ -4,6 +4,7 @@
 #include <sluice/s3/presign.hpp>
 #include <sluice/s3/upload.hpp>
 
+#include <condition_variable>
 #include <cstdio>
 #include <random>
 
@@ -33,7 +34,15 @@ CREATE TABLE IF NOT EXISTS sluice_export_jobs (
     created_at  timestamptz NOT NULL DEFAULT now(),
     started_at  timestamptz,
     finished_at timestamptz
-))";
+);
+ALTER TABLE sluice_export_jobs ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE sluice_export_jobs ADD COLUMN IF NOT EXISTS heartbeat_at timestamptz;
+ALTER TABLE sluice_export_jobs ADD COLUMN IF NOT EXISTS upload_id text;
+)";
+
+/// Two instances starting at once both run the DDL: serialise it (CREATE TABLE IF NOT
+/// EXISTS is not safe against a concurrent CREATE).
+constexpr const char* ddl_lock = "SELECT pg_advisory_xact_lock(7163316716)";
 
 std::string new_id() {
     std::random_device rd;
@@ -66,8 +75,8 @@ struct counting_sink : sluice::sink_base {
 }  // namespace
 
 job_manager::job_manager(std::string dsn, sluice::s3::config s3cfg, unsigned max_concurrent,
-                         std::function<void(const std::string&)> log)
-    : dsn_(std::move(dsn)), s3cfg_(s3cfg), s3_(std::move(s3cfg)),
+                         std::function<void(const std::string&)> log, heartbeat_options hb)
+    : dsn_(std::move(dsn)), instance_(new_id()), hb_(hb), s3cfg_(s3cfg), s3_(std::move(s3cfg)),
       max_concurrent_(max_concurrent ? max_concurrent : 1), log_(std::move(log)) {}
 
 job_manager::~job_manager() { shutdown(); }
@@ -75,12 +84,11 @@ job_manager::~job_manager() { shutdown(); }
 void job_manager::start() {
     std::vector<std::string> pending;
     with_store([&](pg::connection& c) {
-        c.exec(table_ddl);
-        auto r = c.exec(
-            "UPDATE sluice_export_jobs SET status = 'failed', finished_at = now(), error = "
-            "'the service stopped while this export was running (restart); start it again' "
-            "WHERE status = 'running'");
-        if (r.affected()) log_("marked " + std::to_string(r.affected()) + " interrupted job(s) failed");
+        c.exec(std::string("BEGIN; ") + ddl_lock + "; " + table_ddl + "; COMMIT");
+        return 0;
+    });
+    recover_orphans();
+    with_store([&](pg::connection& c) {
         auto p = c.exec("SELECT id FROM sluice_export_jobs WHERE status = 'pending' ORDER BY seq");
         for (int i = 0; i < p.rows(); ++i) pending.emplace_back(p.value(i, 0));
         return 0;
@@ -88,6 +96,70 @@ void job_manager::start() {
     std::lock_guard lk(m_);
     for (auto& id : pending) queue_.push_back(std::move(id));
     for (unsigned i = 0; i < max_concurrent_; ++i) workers_.emplace_back([this] { worker(); });
+    heartbeat_ = std::jthread([this](std::stop_token st) { heartbeat_loop(st); });
+}
+
+void job_manager::heartbeat_loop(std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    for (;;) {
+        {
+            std::unique_lock lk(m);
+            (void)cv.wait_for(lk, stop, hb_.interval, [] { return false; });
+        }
+        if (stop.stop_requested()) return;
+        try {
+            with_store([&](pg::connection& c) {
+                return c.query(
+                    "UPDATE sluice_export_jobs SET heartbeat_at = now() "
+                    "WHERE owner = $1 AND status = 'running'",
+                    instance_);
+            });
+            recover_orphans();
+        } catch (const std::exception& e) {
+            log_(std::string("heartbeat: ") + e.what());
+        }
+    }
+}
+
+void job_manager::recover_orphans() {
+    // Another instance's job is orphaned once its owner stopped beating; a job without an
+    // owner was left by a version that did not record one.
+    auto r = with_store([&](pg::connection& c) {
+        return c.query(
+            "UPDATE sluice_export_jobs SET status = 'failed', finished_at = now(), error = "
+            "'the service running this export stopped (crash or restart); start it again' "
+            "WHERE status = 'running' AND owner IS DISTINCT FROM $1 AND (owner IS NULL OR "
+            "heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $2)) "
+            "RETURNING id, bucket, object_key, upload_id",
+            instance_, static_cast<double>(hb_.stale_after.count()) / 1000.0);
+    });
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string id(r.value(i, 0));
+        log_("job " + id + ": its service instance is gone; marked failed");
+        abort_orphan_upload(id, std::string(r.value(i, 1)), std::string(r.value(i, 2)),
+                            r.is_null(i, 3) ? std::string() : std::string(r.value(i, 3)));
+    }
+}
+
+void job_manager::abort_orphan_upload(const std::string& id, const std::string& bucket,
+                                      const std::string& key, const std::string& upload_id) {
+    try {
+        std::vector<std::string> ids;
+        if (!upload_id.empty()) {
+            ids.push_back(upload_id);
+        } else {
+            // Crashed before the id was recorded (or by an older version): find it by key.
+            for (auto& u : s3_.list_multipart_uploads(bucket, key))
+                if (u.key == key) ids.push_back(u.upload_id);
+        }
+        for (const auto& u : ids) {
+            s3_.abort_multipart_upload(bucket, key, u);
+            log_("job " + id + ": aborted its multipart upload " + u);
+        }
+    } catch (const std::exception& e) {
+        log_("job " + id + ": could not abort its upload: " + e.what());
+    }
 }
 
 std::string job_manager::submit(const job_request& r) {
@@ -216,6 +288,10 @@ void job_manager::shutdown() {
         for (auto& [id, live] : running_) live->stop.request_stop();
     }
     cv_.notify_all();
+    if (heartbeat_.joinable()) {
+        heartbeat_.request_stop();
+        heartbeat_.join();
+    }
     for (auto& t : workers_)
         if (t.joinable()) t.join();
     workers_.clear();
@@ -245,70 +321,85 @@ void job_manager::worker() {
 }
 
 void job_manager::run_job(const std::string& id, live_job& live) {
-    // Claim it: a DELETE may have cancelled it between the queue and here.
+    // Claim it: a DELETE (or another instance) may have taken it between the queue and here.
     auto claim = with_store([&](pg::connection& c) {
         return c.query(
-            "UPDATE sluice_export_jobs SET status = 'running', started_at = now() "
-            "WHERE id = $1 AND status = 'pending' "
+            "UPDATE sluice_export_jobs SET status = 'running', started_at = now(), owner = $2, "
+            "heartbeat_at = now() WHERE id = $1 AND status = 'pending' "
             "RETURNING table_name, format, gzip, bucket, object_key",
-            id);
+            id, instance_);
     });
     if (claim.rows() != 1) return;
     export_spec spec{std::string(claim.value(0, 0)), std::string(claim.value(0, 1)),
                      claim.value(0, 2) == "t"};
     std::string bucket(claim.value(0, 3)), key(claim.value(0, 4));
     log_("job " + id + ": exporting " + spec.table + " to s3://" + bucket + "/" + key);
-
-    auto finish_as = [&](const std::string& status, const std::optional<std::string>& err,
-                         bool exact) {
-        with_store([&](pg::connection& c) {
-            return c.query(
-                "UPDATE sluice_export_jobs SET status = $2, finished_at = now(), rows_done = $3, "
-                "bytes = $4, error = $5, total_exact = $6, "
-                "rows_total = CASE WHEN $6 THEN $3 ELSE rows_total END WHERE id = $1",
-                id, status, live.rows.load(), live.bytes.load(), err, exact ? "true" : "false");
-        });
-        log_("job " + id + ": " + status + (err ? ": " + *err : ""));
-    };
-
     try {
-        pg::connection conn(dsn_);
-        if (auto total = estimate_rows(conn, spec.table))
-            with_store([&](pg::connection& c) {
-                return c.query("UPDATE sluice_export_jobs SET rows_total = $2 WHERE id = $1", id, *total);
-            });
-        sluice::s3::upload_options uo;
-        uo.content_type = spec.content_type();
-        auto upload = sluice::s3::upload(s3_, bucket, key, uo);
-        counting_sink<decltype(upload)> sink(upload, live.bytes);
-        auto last_saved = std::chrono::steady_clock::now();
-        run_export(conn, spec, sink, live.stop.get_token(), [&](std::uint64_t rows) {
-            live.rows = rows;
-            // Persist progress now and then, so a status read by another replica (or after
-            // a crash) is not far behind.
-            auto now = std::chrono::steady_clock::now();
-            if (now - last_saved >= std::chrono::seconds(2)) {
-                last_saved = now;
-                try {
-                    with_store([&](pg::connection& c) {
-                        return c.query("UPDATE sluice_export_jobs SET rows_done = $2, bytes = $3 WHERE id = $1",
-                                       id, rows, live.bytes.load());
-                    });
-                } catch (const std::exception&) {
-                    // Progress is best effort; the final update reports the outcome.
-                }
-            }
-        });
-        finish_as("completed", std::nullopt, true);
+        export_job(id, live, spec, bucket, key);
+        finish_as(id, live, "completed", std::nullopt, true);
     } catch (const sluice::error& e) {
         if (e.code() == sluice::errc::cancelled || live.stop.stop_requested())
-            finish_as("cancelled",
+            finish_as(id, live, "cancelled",
                       live.by_user ? "cancelled by request" : "cancelled: the service shut down", false);
         else
-            finish_as("failed", std::string(e.what()), false);
+            finish_as(id, live, "failed", std::string(e.what()), false);
     } catch (const std::exception& e) {
-        finish_as("failed", std::string(e.what()), false);
+        finish_as(id, live, "failed", std::string(e.what()), false);
     }
+}
+
+bool job_manager::finish_as(const std::string& id, const live_job& live, const std::string& status,
+                            const std::optional<std::string>& err, bool exact) {
+    auto r = with_store([&](pg::connection& c) {
+        return c.query(
+            "UPDATE sluice_export_jobs SET status = $2, finished_at = now(), rows_done = $3, "
+            "bytes = $4, error = $5, total_exact = $6, "
+            "rows_total = CASE WHEN $6 THEN $3 ELSE rows_total END "
+            "WHERE id = $1 AND status = 'running' AND owner = $7",
+            id, status, live.rows.load(), live.bytes.load(), err, exact ? "true" : "false", instance_);
+    });
+    if (r.affected() == 0) {
+        log_("job " + id + ": finished as " + status + " but was no longer running here; its state stays");
+        return false;
+    }
+    log_("job " + id + ": " + status + (err ? ": " + *err : ""));
+    return true;
+}
+
+void job_manager::export_job(const std::string& id, live_job& live, const export_spec& spec,
+                             const std::string& bucket, const std::string& key) {
+    pg::connection conn(dsn_);
+    if (auto total = estimate_rows(conn, spec.table))
+        with_store([&](pg::connection& c) {
+            return c.query("UPDATE sluice_export_jobs SET rows_total = $2 WHERE id = $1", id, *total);
+        });
+    sluice::s3::upload_options uo;
+    uo.content_type = spec.content_type();
+    // Recorded at once, so that a restart can abort exactly this upload if we crash.
+    uo.on_multipart_created = [&](const std::string& upload_id) {
+        with_store([&](pg::connection& c) {
+            return c.query("UPDATE sluice_export_jobs SET upload_id = $2 WHERE id = $1", id, upload_id);
+        });
+    };
+    auto upload = sluice::s3::upload(s3_, bucket, key, uo);
+    counting_sink<decltype(upload)> sink(upload, live.bytes);
+    auto last_saved = std::chrono::steady_clock::now();
+    run_export(conn, spec, sink, live.stop.get_token(), [&](std::uint64_t rows) {
+        live.rows = rows;
+        // Persist progress now and then, so a status read by another replica (or after a
+        // crash) is not far behind.
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_saved < std::chrono::seconds(2)) return;
+        last_saved = now;
+        try {
+            with_store([&](pg::connection& c) {
+                return c.query("UPDATE sluice_export_jobs SET rows_done = $2, bytes = $3 WHERE id = $1",
+                               id, rows, live.bytes.load());
+            });
+        } catch (const std::exception&) {
+            // Progress is best effort; the final update reports the outcome.
+        }
+    });
 }
 
 }  // namespace export_service

@@ -117,19 +117,56 @@ std::variant<job_request, std::string> parse_job(const service_config& cfg, cons
     return r;
 }
 
+/// The answer to a request the server's limits refused (see http_server.hpp), or none.
+std::optional<std::string> refusal_message(int status, const server_limits& lim) {
+    switch (status) {
+        case 408:
+            return "the request line and headers must arrive within " +
+                   std::to_string(lim.header_timeout.count()) + " ms";
+        case 431: return "the request headers exceed " + std::to_string(lim.max_header_bytes) + " bytes";
+        case 413: return "the request body is larger than " + std::to_string(lim.max_body) + " bytes";
+        default: return std::nullopt;
+    }
+}
+
+/// POST /exports: validated, its destination checked, then recorded and queued.
+void post_export(const service_config& cfg, job_manager& jobs, const httplib::Request& req,
+                 httplib::Response& res) {
+    auto parsed = parse_job(cfg, req.body);
+    if (auto* msg = std::get_if<std::string>(&parsed)) return send_json(res, 400, json_error(*msg));
+    job_request r = std::get<job_request>(std::move(parsed));
+    if (cfg.destinations.empty())
+        return send_json(res, 403, json_error("background exports to S3 are disabled: the service "
+                                              "was started without --allow-destinations"));
+    auto prefix = allowed_prefix(cfg.destinations, r.bucket, r.key);
+    if (!prefix)
+        return send_json(res, 403, json_error("\"to\" is outside the destinations this service may "
+                                              "write to (--allow-destinations)"));
+    r.key = *prefix;  // completed by submit with the id
+    std::string id = jobs.submit(r);
+    auto s = jobs.status_json(id);
+    res.set_header("Location", "/exports/" + id);
+    send_json(res, 202, s ? *s : json_object().str("id", id).done());
+}
+
 }  // namespace
 
-void install_routes(httplib::Server& svr, const service_config& cfg, job_manager& jobs) {
-    // Every endpoint needs the token: checked before routing, so unknown paths answer 401
-    // too and reveal nothing.
-    svr.set_pre_routing_handler([&cfg](const httplib::Request& req, httplib::Response& res) {
+void install_routes(guarded_server& svr, const service_config& cfg, job_manager& jobs) {
+    // Every endpoint needs the token: checked before routing (after the size limits), so
+    // unknown paths answer 401 too and reveal nothing.
+    svr.set_guarded_pre_routing_handler([&cfg](const httplib::Request& req, httplib::Response& res) {
         if (bearer_matches(req.get_header_value("Authorization"), cfg.token))
             return httplib::Server::HandlerResponse::Unhandled;
         res.set_header("WWW-Authenticate", "Bearer");
         send_json(res, 401, json_error("missing or wrong bearer token"));
         return httplib::Server::HandlerResponse::Handled;
     });
-    svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    svr.set_error_handler([&svr](const httplib::Request&, httplib::Response& res) {
+        if (auto m = refusal_message(guarded_server::refused_status(), svr.limits())) {
+            res.status = guarded_server::refused_status();
+            res.set_header("Connection", "close");
+            return send_json(res, res.status, json_error(*m));
+        }
         if (res.body.empty())
             send_json(res, res.status, json_error(res.status == 404 ? "not found" : "error"));
     });
@@ -155,16 +192,7 @@ void install_routes(httplib::Server& svr, const service_config& cfg, job_manager
     });
 
     svr.Post("/exports", [&cfg, &jobs](const httplib::Request& req, httplib::Response& res) {
-        auto parsed = parse_job(cfg, req.body);
-        if (auto* msg = std::get_if<std::string>(&parsed)) return send_json(res, 400, json_error(*msg));
-        job_request r = std::get<job_request>(std::move(parsed));
-        std::string prefix = r.key;
-        if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-        r.key = prefix;  // completed by submit with the id
-        std::string id = jobs.submit(r);
-        auto s = jobs.status_json(id);
-        res.set_header("Location", "/exports/" + id);
-        send_json(res, 202, s ? *s : json_object().str("id", id).done());
+        post_export(cfg, jobs, req, res);
     });
 
     svr.Delete(R"(/exports/([^/]+))", [&jobs](const httplib::Request& req, httplib::Response& res) {

@@ -149,7 +149,7 @@ def _(d):
 @s.case("api/503_then_success")
 def _(d):
     need_api_example()
-    Api.flaky_left = 2  # the example's breaker opens at 3 consecutive failures
+    Api.flaky_left = 2  # the example makes 3 attempts per page
     r = run_api(API + "/flaky")
     check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.decode()}")
     eq(len(r.stdout.decode().splitlines()), 35, "records")
@@ -163,7 +163,7 @@ def _(d):
     t0 = time.monotonic()
     r = run_api(f"http://127.0.0.1:{free_port()}/pages")
     eq(r.returncode, 1, "exit status")
-    check("circuit breaker open" in r.stderr.decode(), f"breaker error: {r.stderr.decode()}")
+    check("(after 3 attempts)" in r.stderr.decode(), f"retried, then failed: {r.stderr.decode()}")
     check(time.monotonic() - t0 < 30, "gave up promptly")
 
 
@@ -181,19 +181,23 @@ def psql_value(sql):
 
 
 class Service:
-    def __init__(self, d, max_concurrent=2):
+    def __init__(self, d, max_concurrent=2, args=(), destinations=True, log_name="service.log"):
         self.port = free_port()
-        self.log = open(os.path.join(d, "service.log"), "ab")
+        self.log = open(os.path.join(d, log_name), "ab")
         env = dict(os.environ, SLUICE_SERVICE_TOKEN=TOKEN)
+        dest = ["--allow-destinations", f"s3://{BUCKET}/{PREFIX}"] if destinations else []
         self.p = subprocess.Popen(
             [SERVICE, "--dsn", DSN, "--listen", f"127.0.0.1:{self.port}",
-             "--allow-tables", f"{BIG},{SMALL}", "--max-concurrent", str(max_concurrent)],
+             "--allow-tables", f"{BIG},{SMALL}", "--max-concurrent", str(max_concurrent), *dest, *args],
             env=env, stdout=self.log, stderr=self.log)
         self.log_path = self.log.name
-        for _ in range(200):
+        for _ in range(400):
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                # Listening is logged once the start-up (job recovery) is done.
+                if "listening on" in self.log_text():
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                    return
+                time.sleep(0.05)
             except OSError:
                 if self.p.poll() is not None:
                     raise Failure(f"the service exited {self.p.returncode}: {self.log_text()}")
@@ -287,7 +291,7 @@ def no_object(prefix):
 def active_copies(table):
     return int(psql_value(
         "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() "
-        f"AND query LIKE 'COPY (SELECT * FROM \"{table}\")%'"))
+        f"AND query LIKE 'COPY (SELECT * FROM \"{table}\"%'"))  # pg::subquery may add a newline
 
 
 service_ok = True
@@ -536,6 +540,261 @@ def _(d):
     # Two run at once (--max-concurrent 2): the later two start no earlier than the first two.
     starts = [j["started_at"] for j in jobs]
     check(min(starts[2:]) >= min(starts[:2]), f"FIFO order: {starts}")
+
+
+# --- issue 16: hardening ----------------------------------------------------------------------
+def boto():
+    import boto3
+    from botocore.config import Config
+    return boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
+                        config=Config(s3={"addressing_style": "path"}))
+
+
+def job_rows():
+    return int(psql_value("SELECT count(*) FROM sluice_export_jobs"))
+
+
+def raw_request(port, data, timeout=10):
+    """Sends `data` on a fresh connection; returns (status or None, seconds to the answer)."""
+    so = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    t0 = time.monotonic()
+    try:
+        so.sendall(data)
+        got = b""
+        while b"\r\n" not in got:
+            b = so.recv(4096)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    finally:
+        so.close()
+    head = got.split(b"\r\n", 1)[0].split()
+    return (int(head[1]) if len(head) > 1 else None), time.monotonic() - t0
+
+
+def vm_hwm_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0
+
+
+@s.case("hardening/address_in_use")
+def _(d):
+    # Issue 16 item 2: SO_REUSEPORT let a second instance bind A's port and take half of
+    # its connections.
+    env = dict(os.environ, SLUICE_SERVICE_TOKEN="other-token")
+    try:
+        r = subprocess.run([SERVICE, "--dsn", DSN, "--listen", f"127.0.0.1:{svc.port}", "--allow-tables", SMALL],
+                           env=env, capture_output=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        raise Failure("a second instance kept running on the port in use")
+    eq(r.returncode, 1, f"exit status: {r.stderr.decode()}")
+    check("address already in use" in r.stderr.decode(), f"message: {r.stderr.decode()}")
+    check("listening" not in r.stderr.decode(), "it claimed to listen")
+    for _ in range(20):
+        eq(svc.request("GET", "/exports/0123456789abcdef0123456789abcdef")[0], 404, "A answers every request")
+
+
+@s.case("hardening/destination_allow_list")
+def _(d):
+    # Issue 16 item 3: any token holder could write to any bucket the service's keys reach.
+    before = job_rows()
+    outside = [f"s3://other-bucket/{PREFIX}", f"s3://{BUCKET}/elsewhere/", f"s3://{BUCKET}/",
+               f"s3://{BUCKET}/{PREFIX}../x/", f"s3://{BUCKET}/{PREFIX}a/../../x/",
+               f"s3://{BUCKET}/{PREFIX}%2e%2e/x/", f"s3://{BUCKET}/{PREFIX}a/%2E%2E/%2e%2e/x/",
+               f"s3://{BUCKET}/{PREFIX[:-1]}-evil/", f"s3://{BUCKET}//{PREFIX}..//x/"]
+    for to in outside:
+        status, data = svc.json("POST", "/exports", {"table": SMALL, "to": to})
+        eq(status, 403, f"POST to {to}: {data}")
+        check("allow-destinations" in data["error"], f"message: {data}")
+    eq(job_rows(), before, "no job row for a refused destination")
+    status, job = svc.json("POST", "/exports", {"table": SMALL, "to": f"s3://{BUCKET}/{PREFIX}a/./b//../ok/"})
+    eq(status, 202, f"POST inside the prefix: {job}")
+    check(job["to"].startswith(f"s3://{BUCKET}/{PREFIX}a/ok/{SMALL}-"), f"normalised key: {job['to']}")
+    eq(wait_job(svc, job["id"], ("completed", "failed", "cancelled"))["status"], "completed", "job")
+    # Without the option, background exports are refused, and the start says so.
+    other = Service(d, destinations=False, log_name="nodest.log")
+    try:
+        status, data = other.json("POST", "/exports", {"table": SMALL, "to": f"s3://{BUCKET}/{PREFIX}"})
+        eq(status, 403, f"POST without --allow-destinations: {data}")
+        eq(job_rows(), before + 1, "no job row")
+        check("background exports to S3 are disabled" in other.log_text(), other.log_text())
+    finally:
+        other.stop()
+
+
+@s.case("hardening/request_limits")
+def _(d):
+    # Issue 16 item 4: no body limit (8 x 50 MB POSTs took the service to 981 MB), no cap
+    # on header size.
+    auth = f"Authorization: Bearer {TOKEN}\r\n".encode()
+    big = b"POST /exports HTTP/1.1\r\nHost: x\r\n" + auth + b"Content-Length: 50000000\r\n\r\n"
+    status, took = raw_request(svc.port, big)
+    eq(status, 413, "50 MB announced, no byte sent: answered at once")
+    check(took < 2, f"413 after {took:.2f} s: the body was waited for")
+    over = b"x" * (64 * 1024 + 1)
+    status, _ = raw_request(svc.port, b"POST /exports HTTP/1.1\r\nHost: x\r\n" + auth +
+                            f"Content-Length: {len(over)}\r\n\r\n".encode() + over)
+    eq(status, 413, "64 KiB + 1")
+    status, _ = raw_request(svc.port, b"POST /exports HTTP/1.1\r\nHost: x\r\n" + auth +
+                            b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    eq(status, 411, "chunked request body")
+    headers = b"".join(f"X-Filler-{i}: {'y' * 90}\r\n".encode() for i in range(300))
+    status, _ = raw_request(svc.port, b"GET /exports/x HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    eq(status, 431, "30 KB of headers")
+    status, _ = svc.json("POST", "/exports", {"table": SMALL, "to": "/x", "pad": "p" * 60000})
+    eq(status, 400, "a body under the limit is still read")
+
+    fresh = Service(d, log_name="limits.log")
+
+    def post_50mb(results):
+        try:
+            so = socket.create_connection(("127.0.0.1", fresh.port), timeout=30)
+            so.sendall(big)
+            chunk = b"z" * (1 << 20)
+            for _ in range(50):
+                so.sendall(chunk)
+            results.append(so.recv(100))
+        except OSError as e:
+            results.append(repr(e).encode())
+    results = []
+    ts = [threading.Thread(target=post_50mb, args=(results,)) for _ in range(8)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    hwm = vm_hwm_mb(fresh.p.pid)
+    print(f"     peak RSS after 8 x 50 MB POSTs: {hwm:.0f} MB ({len(results)} answered or reset)")
+    try:
+        check(hwm < 100, f"peak RSS {hwm:.0f} MB")
+        eq(fresh.request("GET", "/exports/0123456789abcdef0123456789abcdef")[0], 404, "still serving")
+    finally:
+        fresh.stop()
+
+
+@s.case("hardening/slow_loris")
+def _(d):
+    # Issue 16 item 4: 40 connections trickling header bytes held all 32 workers and locked
+    # valid clients out for as long as the attack ran.
+    slow = Service(d, args=("--threads", "4", "--header-timeout", "2"), log_name="loris.log")
+    stop = threading.Event()
+    closed_after = []
+
+    def trickle():
+        so = socket.create_connection(("127.0.0.1", slow.port), timeout=10)
+        t0 = time.monotonic()
+        try:
+            so.sendall(b"GET /exports/x HTTP/1.1\r\nHost: x\r\n")
+            so.settimeout(0.3)
+            while not stop.is_set():
+                so.sendall(b"X-Slow: 1\r\n")
+                try:
+                    if so.recv(4096) == b"":
+                        break
+                    break  # an answer (408): the server gave up on us
+                except socket.timeout:
+                    pass
+        except OSError:
+            pass
+        closed_after.append(time.monotonic() - t0)
+        so.close()
+    try:
+        ts = [threading.Thread(target=trickle) for _ in range(40)]
+        for t in ts:
+            t.start()
+        time.sleep(0.5)
+        worst = 0
+        for _ in range(10):
+            t0 = time.monotonic()
+            eq(slow.request("GET", "/exports/0123456789abcdef0123456789abcdef")[0], 404, "valid client")
+            worst = max(worst, time.monotonic() - t0)
+        print(f"     valid requests during the attack: slowest {worst * 1000:.0f} ms")
+        check(worst < 1.0, f"a valid request took {worst:.2f} s")
+        for t in ts:
+            t.join(8)
+        stop.set()
+        eq(len(closed_after), 40, "the slow connections were closed by the server")
+        check(max(closed_after) < 5, f"slow connections held for up to {max(closed_after):.1f} s")
+    finally:
+        stop.set()
+        slow.stop()
+
+
+@s.case("hardening/store_reconnect")
+def _(d):
+    # Issue 16 item 7: the first request after the job store's connection dropped got a 500.
+    status, job = svc.json("POST", "/exports", {"table": SMALL, "to": f"s3://{BUCKET}/{PREFIX}re/"})
+    eq(status, 202, "POST")
+    wait_job(svc, job["id"], ("completed", "failed"))
+    killed = psql_value(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+        "AND datname = current_database() AND query LIKE '%sluice_export_jobs%'")
+    check(int(killed) >= 1, "the service's store connection was terminated")
+    time.sleep(0.2)
+    status, j = svc.json("GET", f"/exports/{job['id']}")
+    eq(status, 200, f"first request after the drop: {j}")
+    check("reconnecting" in svc.log_text(), "the loss is logged")
+
+
+@s.case("hardening/instances_share_the_job_table")
+def _(d):
+    # Issue 16 items 1 and 6: a second instance's start-up recovery failed the first one's
+    # live jobs (which later flipped to completed), and left crashed jobs' uploads open.
+    b3 = boto()
+    live_prefix = f"{PREFIX}live/"
+    admin("/__admin/faults", {"stall_ms": 1500, "count": 3, "match": "UploadPart", "key_prefix": live_prefix})
+    status, live = svc.json("POST", "/exports", {"table": BIG, "format": "csv", "to": f"s3://{BUCKET}/{live_prefix}"})
+    eq(status, 202, "POST")
+    wait_job(svc, live["id"], ("running",))
+    other_live, dead_rec, dead_unrec = (uuid.uuid4().hex for _ in range(3))
+    keys = {i: f"{PREFIX}orphans/{i}.csv" for i in (dead_rec, dead_unrec)}
+    ups = {i: b3.create_multipart_upload(Bucket=BUCKET, Key=k)["UploadId"] for i, k in keys.items()}
+    psql("INSERT INTO sluice_export_jobs (id, table_name, format, gzip, bucket, object_key, status, "
+         "owner, heartbeat_at, upload_id) VALUES "
+         f"('{other_live}', '{SMALL}', 'csv', false, '{BUCKET}', 'x', 'running', 'alive', now(), NULL), "
+         f"('{dead_rec}', '{SMALL}', 'csv', false, '{BUCKET}', '{keys[dead_rec]}', 'running', 'gone', "
+         f"now() - interval '1 hour', '{ups[dead_rec]}'), "
+         f"('{dead_unrec}', '{SMALL}', 'csv', false, '{BUCKET}', '{keys[dead_unrec]}', 'running', 'gone', "
+         "now() - interval '1 hour', NULL)")
+    second = Service(d, log_name="second.log")
+    try:
+        def state(i):
+            return psql_value(f"SELECT status FROM sluice_export_jobs WHERE id = '{i}'")
+        eq(state(live["id"]), "running", f"A's live job after B started; B: {second.log_text()[-800:]}")
+        eq(state(other_live), "running", "a job with a fresh heartbeat")
+        eq(state(dead_rec), "failed", "a job whose owner is gone")
+        eq(state(dead_unrec), "failed", "a job whose owner is gone (no upload id)")
+        view = admin(f"/__admin/uploads?key_prefix={urllib.parse.quote(PREFIX + 'orphans/')}")
+        eq(sorted(u["state"] for u in view["uploads"]), ["aborted", "aborted"], f"orphan uploads: {view}")
+        seen = set()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            st = state(live["id"])
+            seen.add(st)
+            if st != "running":
+                break
+            time.sleep(0.2)
+        eq(st, "completed", "A's job completes")
+        check("failed" not in seen, f"states seen: {seen}")
+        # State never moves backwards: a job failed by a recovery stays failed when its old
+        # owner finishes it after all.
+        back_prefix = f"{PREFIX}back/"
+        admin("/__admin/faults", {"stall_ms": 1500, "count": 2, "match": "UploadPart", "key_prefix": back_prefix})
+        status, back = svc.json("POST", "/exports", {"table": BIG, "format": "csv", "to": f"s3://{BUCKET}/{back_prefix}"})
+        wait_job(svc, back["id"], ("running",))
+        psql(f"UPDATE sluice_export_jobs SET status = 'failed', error = 'failed by a test' WHERE id = '{back['id']}'")
+        deadline = time.monotonic() + 120
+        while f"job {back['id']}: finished as" not in svc.log_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        eq(psql_value(f"SELECT status || ':' || error FROM sluice_export_jobs WHERE id = '{back['id']}'"),
+           "failed:failed by a test", "a failed job stays failed")
+    finally:
+        second.stop()
+        psql(f"DELETE FROM sluice_export_jobs WHERE id = '{other_live}'")
 
 
 try:
