@@ -45,6 +45,32 @@ TEST_CASE("skip drops poison records and counts them as rejects", "[adaptor][err
     CHECK(m.to_json().find("\"rejects\":2") != std::string::npos);
 }
 
+// Issue 10: counted_as kept a string_view to the caller's string, so a temporary name
+// (`stage + "-rejects"`) was freed before the run read it (heap use-after-free, which ASan
+// reports in rejecter::bind). The policy owns the name now.
+TEST_CASE("counted_as keeps its own copy of a temporary name", "[adaptor][error_policy]") {
+    const std::string stage = "a-stage-name-well-past-the-small-string-buffer";
+    auto policy = sluice::on_error::skip.counted_as(stage + "-rejects");
+    // The temporary is gone; allocate blocks of its size so its memory is handed out again.
+    std::vector<std::string> reuse;
+    for (int i = 0; i < 8; ++i) reuse.emplace_back(stage.size() + 8, static_cast<char>('A' + i));
+    CHECK(policy.counters_name() == stage + "-rejects");
+    auto moved = std::move(policy).max_rejects(10);
+    CHECK(moved.counters_name() == stage + "-rejects");
+
+    sluice::metrics m;
+    sluice::run_options o;
+    o.metrics = &m;
+    auto v = sluice::run(sluice::from_range(input) | sluice::lines() |
+                             sluice::try_map(parse, moved),
+                         sluice::to_vector(), o);
+    CHECK(v == std::vector<int>{1, 2, 4, 6});
+    auto snap = m.snapshot();
+    REQUIRE(snap.size() == 1);
+    CHECK(snap[0].name == stage + "-rejects");
+    CHECK(snap[0].rejects == 2);
+}
+
 TEST_CASE("dead_letter hands over the raw record, the error and its position",
           "[adaptor][error_policy]") {
     std::vector<sluice::poison<std::string>> dead;

@@ -62,7 +62,7 @@ struct dead_letter_t {
 };
 }  // namespace on_error
 
-/// An error policy: an action plus a reject limit and a counters name. Cheap to copy.
+/// An error policy: an action plus a reject limit and a counters name (owned).
 template <class Action>
 class error_policy {
 public:
@@ -79,19 +79,20 @@ public:
         max_ = n;
         return std::move(*this);
     }
-    /// This policy, counting rejects into the run's counters named `name`.
+    /// This policy, counting rejects into the run's counters named `name`. The policy keeps
+    /// its own copy of the name, so a temporary (`stage + "-rejects"`) is fine.
     constexpr error_policy counted_as(std::string_view name) const& {
         error_policy p = *this;
-        p.name_ = name;
+        p.name_.assign(name);
         return p;
     }
     constexpr error_policy counted_as(std::string_view name) && {
-        name_ = name;
+        name_.assign(name);
         return std::move(*this);
     }
 
     std::uint64_t max_rejects() const noexcept { return max_; }
-    /// The counters name (empty: the stage's own name).
+    /// The counters name (empty: the stage's own name); valid as long as the policy.
     std::string_view counters_name() const noexcept { return name_; }
     const Action& action() const noexcept { return action_; }
     Action& action() noexcept { return action_; }
@@ -102,7 +103,7 @@ public:
 private:
     [[no_unique_address]] Action action_{};
     std::uint64_t max_ = unlimited_rejects;
-    std::string_view name_{};
+    std::string name_{};  // owned: a view would dangle once the caller's string is gone
 };
 
 namespace detail {

@@ -41,6 +41,13 @@ public:
         });
     }
 
+    /// Starts over (when the upstream can); the predicate is kept as it is.
+    void rewind()
+        requires rewindable<Up>
+    {
+        this->up_.rewind();
+    }
+
 private:
     box_t<Pred> pred_;
 };

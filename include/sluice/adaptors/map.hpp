@@ -38,6 +38,13 @@ public:
             [&](auto&& x) -> bool { return f(std::invoke(*fn_, SLUICE_FWD(x))); });
     }
 
+    /// Starts over (when the upstream can); the function is kept as it is.
+    void rewind()
+        requires rewindable<Up>
+    {
+        this->up_.rewind();
+    }
+
 private:
     box_t<Fn> fn_;
 };

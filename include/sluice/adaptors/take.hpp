@@ -19,7 +19,15 @@ class take_stage : public stage_base<take_stage<Up>, Up> {
 public:
     using reference = reference_t<Up>;
 
-    take_stage(Up up, std::uint64_t n) : base(std::move(up)), left_(n) {}
+    take_stage(Up up, std::uint64_t n) : base(std::move(up)), n_(n), left_(n) {}
+
+    /// Starts over (when the upstream can), with `n` records to go again.
+    void rewind()
+        requires rewindable<Up>
+    {
+        this->up_.rewind();
+        left_ = n_;
+    }
 
     maybe<reference> next() {
         if (left_ == 0) return {};
@@ -43,6 +51,7 @@ public:
     }
 
 private:
+    std::uint64_t n_;
     std::uint64_t left_;
 };
 

@@ -36,6 +36,13 @@ public:
         });
     }
 
+    /// Starts over (when the upstream can); the function is kept as it is.
+    void rewind()
+        requires rewindable<Up>
+    {
+        this->up_.rewind();
+    }
+
 private:
     box_t<Fn> fn_;
 };

@@ -9,6 +9,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -44,6 +45,13 @@ using reference_t = typename std::remove_cvref_t<S>::reference;
 /// The plain value type of `S`'s records.
 template <class S>
 using value_t = std::remove_cvref_t<reference_t<S>>;
+
+/// A source that can start over: `s.rewind()` puts it back at its first record. Sources
+/// over data that can be read again (`from_range` over a container or a forward view,
+/// `iota`) have it, and so do the stages whose only state can be reset (filter, map, tap,
+/// take) when their upstream has it. Every other source is single-pass.
+template <class S>
+concept rewindable = requires(S& s) { s.rewind(); };
 
 namespace detail {
 
@@ -110,6 +118,9 @@ using box_t = std::conditional_t<std::movable<F>, callable_box<F>, movable_box<F
 /// Input iterator over a source's pulls; the sentinel is std::default_sentinel.
 /// Dereferencing twice gives the same record; advancing pulls the next one.
 template <class S>
+class source_base;
+
+template <class S>
 class pull_iterator {
     using ref = reference_t<S>;
 
@@ -146,6 +157,8 @@ private:
                 cur_.emplace(*r);
             else
                 cur_.emplace(std::move(*r));
+        } else {
+            static_cast<source_base<S>*>(s_)->pass_ = source_base<S>::pass_state::exhausted;
         }
     }
 
@@ -153,8 +166,17 @@ private:
     mutable maybe<ref> cur_;
 };
 
+template <source S>
+class source_ref;
+
 /// Base of every source (CRTP). Provides the range interface over `next()` and, for
 /// sources that do not write their own, a push loop over `next()`.
+///
+/// It also decides what a second pass does (a second `begin()`, or another run of an lvalue
+/// pipeline into a sink or into more stages). After a pass that stopped early, the next
+/// one resumes where it stopped, as with any input range. After a pass that read the
+/// pipeline to its end, a `rewindable` pipeline starts over; any other (it reads a file, a
+/// socket, a database) throws `errc::usage`: never a silently empty second pass.
 template <class Derived>
 class source_base : public std::ranges::view_base, public detail::source_tag {
 public:
@@ -168,9 +190,41 @@ public:
         return true;
     }
 
-    /// Starts pulling: the first record is read here. A source is single-pass.
-    auto begin() { return pull_iterator<Derived>(static_cast<Derived*>(this)); }
+    /// Starts pulling: the first record is read here. Called again after the end, it starts
+    /// over when the pipeline is `rewindable` and throws when it is single-pass.
+    auto begin() {
+        start_pass();
+        return pull_iterator<Derived>(static_cast<Derived*>(this));
+    }
     std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+    template <class>
+    friend class pull_iterator;
+    template <source>
+    friend class source_ref;
+
+    enum class pass_state : std::uint8_t { fresh, started, exhausted };
+
+    /// The entry of a pass from outside the pipeline (begin(), or a source_ref's first pull).
+    void start_pass() {
+        if (pass_ != pass_state::exhausted) {
+            pass_ = pass_state::started;  // a first pass, or resuming one that stopped early
+            return;
+        }
+        if constexpr (rewindable<Derived>) {
+            static_cast<Derived&>(*this).rewind();
+            pass_ = pass_state::started;
+        } else {
+            throw error(errc::usage, "pipeline",
+                        "this pipeline was already read to its end and its source cannot be "
+                        "read again (a file, a stream, a database, a single-pass view): build "
+                        "the pipeline again for a second pass, or collect the records first "
+                        "(sluice::to_vector)");
+        }
+    }
+
+    pass_state pass_ = pass_state::fresh;
 };
 
 /// Base of sources that have no upstream: keeps the run's stop token for them to check.
@@ -198,21 +252,50 @@ protected:
     Up up_;
 };
 
-/// A non-owning handle on a pipeline that lives elsewhere (an lvalue piped into a stage).
+/// A non-owning handle on a pipeline that lives elsewhere (an lvalue piped into a stage or
+/// run into a sink). Its first pull is a pass over that pipeline: a second one (another
+/// source_ref, or a begin()) starts it over or throws, as `source_base` describes.
 template <source S>
 class source_ref : public source_base<source_ref<S>> {
 public:
     using reference = reference_t<S>;
     explicit source_ref(S& s) noexcept : s_(std::addressof(s)) {}
-    maybe<reference> next() { return s_->next(); }
+    maybe<reference> next() {
+        if (!entered_) [[unlikely]]
+            enter();
+        auto r = s_->next();
+        if (!r) note_end();
+        return r;
+    }
     template <class F>
     bool for_each_while(F&& f) {
-        return s_->for_each_while(SLUICE_FWD(f));
+        if (!entered_) enter();
+        const bool done = s_->for_each_while(SLUICE_FWD(f));
+        if (done) note_end();
+        return done;
     }
     void bind(run_context& ctx) { s_->bind(ctx); }
+    /// Starts the referenced pipeline over (when it can).
+    void rewind()
+        requires rewindable<S>
+    {
+        s_->rewind();
+        entered_ = true;
+        if constexpr (tracked) s_->source_base<S>::pass_ = source_base<S>::pass_state::started;
+    }
 
 private:
+    static constexpr bool tracked = std::derived_from<S, source_base<S>>;
+    void enter() {
+        entered_ = true;
+        if constexpr (tracked) s_->source_base<S>::start_pass();
+    }
+    void note_end() {
+        if constexpr (tracked) s_->source_base<S>::pass_ = source_base<S>::pass_state::exhausted;
+    }
+
     S* s_;
+    bool entered_ = false;
 };
 
 }  // namespace sluice

@@ -95,21 +95,41 @@ public:
         r_ = std::move(o.r_);
         it_.reset();
         end_.reset();
+        step_pending_ = false;
         return *this;
     }
 
     maybe<reference> next() {
         start();
-        if (*it_ == *end_) return {};
-        if (++pulled_ % stop_check_interval == 0) this->check_stop("from_range");
-        maybe<reference> m(**it_);
-        ++*it_;
-        return m;
+        if constexpr (input_only) {
+            // The record may live in the iterator or the view (istream_view keeps the value
+            // it read): step past it at the next pull, when the caller is done with it.
+            if (step_pending_) {
+                step_pending_ = false;
+                ++*it_;
+            }
+            if (*it_ == *end_) return {};
+            if (++pulled_ % stop_check_interval == 0) this->check_stop("from_range");
+            step_pending_ = true;
+            return maybe<reference>(**it_);
+        } else {
+            if (*it_ == *end_) return {};
+            if (++pulled_ % stop_check_interval == 0) this->check_stop("from_range");
+            maybe<reference> m(**it_);
+            ++*it_;
+            return m;
+        }
     }
 
     template <class F>
     bool for_each_while(F&& f) {
         start();
+        if constexpr (input_only) {
+            if (step_pending_) {
+                step_pending_ = false;
+                ++*it_;
+            }
+        }
         iterator& it = *it_;
         const sentinel& end = *end_;
         for (;;) {
@@ -125,7 +145,19 @@ public:
         }
     }
 
+    /// Starts over at the range's first element (a range whose iterators are forward
+    /// iterators can be read again; an input-only one cannot).
+    void rewind()
+        requires std::forward_iterator<iterator>
+    {
+        it_.reset();
+        end_.reset();
+        step_pending_ = false;
+    }
+
 private:
+    static constexpr bool input_only = !std::forward_iterator<iterator>;
+
     void start() {
         if (!it_) [[unlikely]] {
             it_.emplace(detail::begin_of(r_.get()));
@@ -137,6 +169,7 @@ private:
     std::optional<iterator> it_;
     std::optional<sentinel> end_;
     std::size_t pulled_ = 0;
+    bool step_pending_ = false;  // input_only: the last pulled element is still current
 };
 
 }  // namespace detail

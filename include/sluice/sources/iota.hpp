@@ -19,7 +19,10 @@ class iota_source : public root_source<iota_source<T>> {
 public:
     using reference = T;
 
-    iota_source(T first, T last) noexcept : cur_(first), last_(last) {}
+    iota_source(T first, T last) noexcept : first_(first), cur_(first), last_(last) {}
+
+    /// Starts over at `first`.
+    void rewind() noexcept { cur_ = first_; }
 
     maybe<T> next() {
         if (cur_ >= last_) return {};
@@ -62,6 +65,7 @@ public:
     }
 
 private:
+    T first_;
     T cur_;
     T last_;
     std::size_t pulled_ = 0;
