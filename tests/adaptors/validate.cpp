@@ -3,6 +3,7 @@
 #include <sluice/adaptors/validate.hpp>
 #include <sluice/sluice.hpp>
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -84,4 +85,48 @@ TEST_CASE("validate on lines with the identity projection and a reject limit",
 
 TEST_CASE("an invalid pattern is a usage error at construction", "[adaptor][validate]") {
     CHECK_THROWS_AS(sluice::rules::matches("x", sluice::rules::self, "(unclosed"), sluice::error);
+}
+
+// Issue 10: `!(x < lo) && !(hi < x)` holds for NaN, so `amount = nan` passed a range rule.
+TEST_CASE("in_range rejects NaN and infinities unless the rule allows them", "[adaptor][validate]") {
+    namespace r = sluice::rules;
+    const double inf = std::numeric_limits<double>::infinity();
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    std::string why;
+    auto amount = r::in_range("amount", sluice::rules::self, 0.0, 1000.0);
+    CHECK(amount.check(12.5, why));
+    CHECK_FALSE(amount.check(nan, why));
+    CHECK_THAT(why, Catch::StartsWith("amount: nan is not a finite number"));
+    CHECK_FALSE(amount.check(inf, why));
+    CHECK_FALSE(amount.check(-inf, why));
+    CHECK_FALSE(amount.check(std::numeric_limits<float>::quiet_NaN(), why));
+    // Text (a CSV cell, a JSON string) parses "nan" and "inf" as numbers: the same rule.
+    for (std::string text : {"nan", "NaN", "-nan", "inf", "-Infinity"}) {
+        INFO(text);
+        CHECK_FALSE(amount.check(text, why));
+        CHECK_THAT(why, Catch::Contains("is not a finite number"));
+    }
+    // Infinite bounds alone do not admit infinities.
+    auto any = r::in_range("x", sluice::rules::self, -inf, inf);
+    CHECK(any.check(1e300, why));
+    CHECK_FALSE(any.check(inf, why));
+
+    // The opt-in: NaN passes; an infinity is compared with the bounds.
+    auto lax = r::in_range("amount", sluice::rules::self, 0.0, 1000.0).allow_non_finite();
+    CHECK(lax.check(nan, why));
+    CHECK(lax.check(std::string("nan"), why));
+    CHECK_FALSE(lax.check(inf, why));
+    CHECK_THAT(why, Catch::Equals("amount: inf is outside [0, 1000]"));
+    CHECK_FALSE(lax.check(1001.0, why));
+    auto lax_any = any.allow_non_finite();
+    CHECK(lax_any.check(inf, why));
+    CHECK(lax_any.check(-inf, why));
+
+    // Through the stage: a NaN amount is a rejected record, not a passed one.
+    std::vector<double> amounts{1.0, nan, 2.0, inf};
+    auto kept = amounts |
+                sluice::validate(sluice::on_error::skip,
+                                 r::in_range("amount", sluice::rules::self, 0.0, 10.0)) |
+                sluice::to_vector();
+    CHECK(kept == std::vector<double>{1.0, 2.0});
 }

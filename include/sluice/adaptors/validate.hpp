@@ -18,6 +18,7 @@
 ///                                sluice::rules::check("adult", [](const user& u) { ... }))
 
 #include <charconv>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -153,11 +154,28 @@ struct matches_rule {
 };
 
 /// `in_range(name, proj, lo, hi)`: lo <= field <= hi; text fields are parsed as numbers.
+/// NaN and the infinities fail (NaN compares false with everything, so a plain
+/// `!(x < lo) && !(hi < x)` would let it through); `.allow_non_finite()` lets NaN pass and
+/// compares the infinities with the bounds.
 template <class Proj, class N>
 struct in_range_rule {
     std::string name;
     Proj proj;
     N lo, hi;
+    bool non_finite_allowed = false;
+
+    /// This rule, accepting NaN and checking +-infinity against the bounds (so an infinite
+    /// bound admits it) instead of rejecting every value that is not finite.
+    in_range_rule allow_non_finite() const& {
+        in_range_rule r = *this;
+        r.non_finite_allowed = true;
+        return r;
+    }
+    in_range_rule allow_non_finite() && {
+        non_finite_allowed = true;
+        return std::move(*this);
+    }
+
     template <class R>
     bool check(const R& r, std::string& why) const {
         return detail::with_present(std::invoke(proj, r), [&](const auto& v) {
@@ -165,8 +183,11 @@ struct in_range_rule {
             std::string shown;
             bool ok;
             if constexpr (std::is_arithmetic_v<V>) {
-                ok = !(v < lo) && !(hi < v);
                 shown = detail::number_text(v);
+                if constexpr (std::is_floating_point_v<V>) {
+                    if (!std::isfinite(v)) return non_finite(v, shown, why);
+                }
+                ok = !(v < lo) && !(hi < v);
             } else {
                 const std::string_view s = bytes_of(v);
                 auto d = detail::parse_number(s);
@@ -174,14 +195,31 @@ struct in_range_rule {
                     why = name + ": not a number: \"" + std::string(s.substr(0, 64)) + "\"";
                     return false;
                 }
-                ok = !(*d < static_cast<double>(lo)) && !(static_cast<double>(hi) < *d);
                 shown = std::string(s);
+                if (!std::isfinite(*d)) return non_finite(*d, shown, why);
+                ok = !(*d < static_cast<double>(lo)) && !(static_cast<double>(hi) < *d);
             }
             if (ok) return true;
             why = name + ": " + shown + " is outside [" + detail::number_text(lo) + ", " +
                   detail::number_text(hi) + "]";
             return false;
         });
+    }
+
+private:
+    template <class F>
+    bool non_finite(F x, const std::string& shown, std::string& why) const {
+        if (non_finite_allowed) {
+            if (std::isnan(x)) return true;
+            // An infinity is inside only when the bound on its side is infinite too.
+            if (!(x < lo) && !(hi < x)) return true;
+            why = name + ": " + shown + " is outside [" + detail::number_text(lo) + ", " +
+                  detail::number_text(hi) + "]";
+            return false;
+        }
+        why = name + ": " + shown + " is not a finite number (NaN and infinities are outside "
+              "every range unless the rule says .allow_non_finite())";
+        return false;
     }
 };
 
@@ -222,7 +260,8 @@ auto matches(std::string name, Proj proj, std::string pattern) {
     return matches_rule<Proj>{std::move(name), std::move(proj), std::move(pattern),
                               std::move(re)};
 }
-/// lo <= field <= hi (text is parsed as a number; non-numbers fail).
+/// lo <= field <= hi (text is parsed as a number; non-numbers fail; NaN and infinities
+/// fail unless `.allow_non_finite()`).
 template <class Proj, class N>
     requires std::is_arithmetic_v<N>
 auto in_range(std::string name, Proj proj, N lo, N hi) {
