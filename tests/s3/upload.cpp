@@ -96,6 +96,7 @@ TEST_CASE("small output is one PutObject; an empty stream an empty object", "[s3
     std::string small = unique_key("upload/small");
     auto r = sluice::run(test_data(100'000), s3::upload(test_config(), bucket(), small));
     CHECK_FALSE(r.multipart);
+    CHECK(r.parts == 1);
     CHECK(r.bytes == 100'000);
     CHECK(uploads(small).states.empty());
     CHECK(s3::client(test_config()).head_object(bucket(), small).header("Content-Length") == "100000");
@@ -111,8 +112,43 @@ TEST_CASE("small output is one PutObject; an empty stream an empty object", "[s3
     auto e = sluice::run(std::vector<std::string>{}, s3::upload(test_config(), bucket(), empty));
     CHECK(e.bytes == 0);
     CHECK_FALSE(e.multipart);
+    CHECK(e.parts == 1);  // one PutObject of nothing
     CHECK(uploads(empty).states.empty());
     CHECK(s3::client(test_config()).head_object(bucket(), empty).header("Content-Length") == "0");
+}
+
+// Issue 10: a .jsonl.gz object could not carry Content-Encoding, and `parts` was 0 for the
+// single PutObject it is.
+TEST_CASE("content type and encoding reach the object on both upload paths", "[s3][upload]") {
+    S3_REQUIRE_SERVER();
+    s3::upload_options o;
+    o.content_type = "application/x-ndjson";
+    o.content_encoding = "gzip";
+    s3::client cli(test_config());
+
+    std::string single = unique_key("upload/typed-single.jsonl.gz");
+    auto r = sluice::run(test_data(10'000), s3::upload(test_config(), bucket(), single, o));
+    CHECK_FALSE(r.multipart);
+    CHECK(r.parts == 1);
+    auto h = cli.head_object(bucket(), single);
+    CHECK(h.header("Content-Type") == "application/x-ndjson");
+    CHECK(h.header("Content-Encoding") == "gzip");
+
+    admin("POST", "/__admin/config", R"({"min_part_size":1})");
+    o.part_size = 64 * 1024;
+    o.allow_small_parts_for_testing = true;
+    std::string multi = unique_key("upload/typed-multi.jsonl.gz");
+    auto m = sluice::run(test_data(200'000, 10'000), s3::upload(test_config(), bucket(), multi, o));
+    CHECK(m.multipart);
+    CHECK(m.parts == 4);
+    auto hm = cli.head_object(bucket(), multi);
+    CHECK(hm.header("Content-Type") == "application/x-ndjson");
+    CHECK(hm.header("Content-Encoding") == "gzip");
+
+    // Without the options neither header is invented.
+    std::string plain = unique_key("upload/untyped");
+    CHECK(sluice::run(test_data(1'000), s3::upload(test_config(), bucket(), plain)).parts == 1);
+    CHECK(cli.head_object(bucket(), plain).header("Content-Encoding").empty());
 }
 
 namespace {

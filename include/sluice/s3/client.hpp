@@ -222,22 +222,26 @@ public:
                              c.caller_retries);
     }
 
-    /// PutObject: `body` as the whole object. Returns its ETag.
+    /// PutObject: `body` as the whole object, with the given Content-Type and
+    /// Content-Encoding (empty: not sent), which S3 serves back on GET. Returns its ETag.
     std::string put_object(std::string_view bucket, std::string_view key, std::string_view body,
-                           std::stop_token stop = {}, std::string content_type = {}) const {
+                           std::stop_token stop = {}, std::string content_type = {},
+                           std::string content_encoding = {}) const {
         s3_call c = call("PutObject", "PUT", bucket, key, stop);
         c.body = body;
-        if (!content_type.empty()) c.headers.emplace_back("Content-Type", std::move(content_type));
+        add_object_headers(c, std::move(content_type), std::move(content_encoding));
         return execute(c).header("ETag");
     }
 
-    /// CreateMultipartUpload. Returns the UploadId.
+    /// CreateMultipartUpload; the object's Content-Type and Content-Encoding (empty: not
+    /// sent) are given here, not with the parts. Returns the UploadId.
     std::string create_multipart_upload(std::string_view bucket, std::string_view key,
                                         std::stop_token stop = {},
-                                        std::string content_type = {}) const {
+                                        std::string content_type = {},
+                                        std::string content_encoding = {}) const {
         s3_call c = call("CreateMultipartUpload", "POST", bucket, key, stop);
         c.query = {{"uploads", ""}};
-        if (!content_type.empty()) c.headers.emplace_back("Content-Type", std::move(content_type));
+        add_object_headers(c, std::move(content_type), std::move(content_encoding));
         std::string id = detail::xml_text(execute(c).body, "UploadId");
         if (id.empty())
             throw error(errc::network, "s3",
@@ -361,6 +365,14 @@ public:
     }
 
 private:
+    /// The object metadata headers PutObject and CreateMultipartUpload carry.
+    static void add_object_headers(s3_call& c, std::string content_type,
+                                   std::string content_encoding) {
+        if (!content_type.empty()) c.headers.emplace_back("Content-Type", std::move(content_type));
+        if (!content_encoding.empty())
+            c.headers.emplace_back("Content-Encoding", std::move(content_encoding));
+    }
+
     struct state {
         state(config c, transport_factory f)
             : cfg(std::move(c)), factory(std::move(f)),

@@ -69,8 +69,12 @@ struct upload_options {
     /// The stream's size when known in advance: the base part size is then raised so the
     /// whole stream fits in 10,000 parts without growth.
     std::optional<std::uint64_t> size_hint{};
-    /// Content-Type of the object (empty: none sent).
+    /// Content-Type of the object (empty: none sent), e.g. "application/x-ndjson".
     std::string content_type{};
+    /// Content-Encoding of the object (empty: none sent), e.g. "gzip" for a `.jsonl.gz`
+    /// that HTTP clients should decompress as they download it. Sent with the
+    /// CreateMultipartUpload or the single PutObject, as S3 wants.
+    std::string content_encoding{};
     /// FOR TESTS ONLY: accept a `part_size` below S3's 5 MiB minimum (real S3 rejects such
     /// uploads at Complete; test servers let a test see many parts from little data).
     bool allow_small_parts_for_testing = false;
@@ -86,7 +90,7 @@ struct upload_options {
 /// What a finished upload reports.
 struct upload_result {
     std::uint64_t bytes = 0;     ///< bytes stored
-    std::uint32_t parts = 0;     ///< parts uploaded (0 for a single PutObject)
+    std::uint32_t parts = 0;     ///< parts uploaded (1 for a single PutObject)
     bool multipart = false;      ///< whether a multipart upload was used
     std::string etag;            ///< the object's ETag as S3 reports it
 };
@@ -163,8 +167,9 @@ public:
         if (upload_id_.empty()) {
             // The whole stream fit in one part (or was empty): a single PutObject.
             res.etag = cli_.put_object(bucket_, key_, buf_.view(), stop_.get_token(),
-                                       opt_.content_type);
+                                       opt_.content_type, opt_.content_encoding);
             finished_ = true;
+            res.parts = 1;
             return res;
         }
         if (!buf_.empty()) dispatch();
@@ -198,7 +203,7 @@ private:
     void dispatch() {
         if (upload_id_.empty()) {
             upload_id_ = cli_.create_multipart_upload(bucket_, key_, stop_.get_token(),
-                                                      opt_.content_type);
+                                                      opt_.content_type, opt_.content_encoding);
             if (opt_.on_multipart_created) opt_.on_multipart_created(upload_id_);
             start_workers();
         }
