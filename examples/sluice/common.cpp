@@ -29,6 +29,7 @@ namespace {
 sluice::s3::config s3_config(const io_options& io) {
     auto cfg = sluice::s3::config::from_env();
     cfg.retry.max_attempts = io.retries < 1 ? 1 : io.retries;
+    cfg.retry.base_delay = std::chrono::milliseconds(io.retry_delay_ms);
     return cfg;
 }
 

@@ -31,6 +31,7 @@ struct io_options {
     int s3_concurrency = 4;            ///< S3 parts in flight
     int retries = 5;                   ///< attempts per S3 request
     int threads = 0;                   ///< compression threads (0: all cores)
+    int retry_delay_ms = 1000;         ///< S3 backoff base: doubles per retry, up to 20 s
 };
 
 /// An opened input: the raw (possibly compressed) bytes and, when known, their size.

@@ -41,7 +41,8 @@ void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, 
     cmd->add_flag("--drain-on-signal", drain, "on SIGINT/SIGTERM stop reading at a record boundary, finish and commit what was read, exit 130 (a second signal drops)");
     cmd->add_option("--part-size", part_size, "S3 multipart part size, e.g. 8MiB (grows for long streams)");
     cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")->check(CLI::PositiveNumber);
-    cmd->add_option("--retries", io.retries, "attempts per S3 request")->check(CLI::PositiveNumber);
+    cmd->add_option("--retries", io.retries, "attempts per S3 request, all made whatever the circuit breaker's threshold (default 5)")->check(CLI::PositiveNumber);
+    cmd->add_option("--retry-delay", io.retry_delay_ms, "S3 retry backoff base in ms: the sleep before retry n is 1/2 to 1 x base x 2^n, at most 20 s (default 1000: 5 attempts wait 7.5 to 15 s in all)")->check(CLI::NonNegativeNumber);
     cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")->check(CLI::NonNegativeNumber);
 }
 

@@ -299,6 +299,24 @@ def _(d):
     expect_exit(r, 1, "upload to a missing bucket")
 
 
+@s.case("retries_honoured")
+def _(d):
+    # Issue 16: the breaker (threshold 5) refused the sixth attempt, so six 503s failed
+    # `--retries 10`. The breaker counts failed calls, not attempts, now.
+    src = s.generate(os.path.join(d, "small.csv"), 100)
+    key = "six-503s.csv"
+    admin("faults", {"status": 503, "count": 6, "match": "PutObject", "key_prefix": PREFIX + key})
+    ok("convert", src, url(key), "--retries", "10", "--retry-delay", "5")
+    eq(get(key), read(src), "content after six 503s")
+    # The backoff window grows with the attempts: 3 attempts at a 200 ms base wait at least
+    # 100 + 200 ms; 10 ms would be plenty if it did not.
+    key = "three-503s.csv"
+    admin("faults", {"status": 503, "count": 2, "match": "PutObject", "key_prefix": PREFIX + key})
+    t0 = time.monotonic()
+    ok("convert", src, url(key), "--retries", "3", "--retry-delay", "200")
+    check(time.monotonic() - t0 >= 0.3, f"the backoff waited {time.monotonic() - t0:.3f} s")
+
+
 @s.case("wrong_secret_not_printed")
 def _(d):
     wrong = f"WrongSecret{os.getpid()}xyz"
