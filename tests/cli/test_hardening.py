@@ -200,6 +200,43 @@ def _(d):
     load_drained(d, ["--commit-every", "10000"])
 
 
+# --- 12: S3 keys with `.` and `..` segments are sent as they are ----------------------------
+def s3_admin(path):
+    import urllib.request
+    with urllib.request.urlopen(ENDPOINT + "/__admin/" + path, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+@s.case("s3_key_dot_segments_round_trip")
+def _(d):
+    # libcurl folded `/./` and `/../` in the path it sent, after the request was signed over
+    # the key as given: the proxy (which checks signatures like S3) refused it. Sent as is,
+    # the proxy's record of the multipart upload names the exact key. (s3rver behind it
+    # stores objects as files, so it folds the key itself; real S3 keeps it.)
+    if not ENDPOINT:
+        raise Skip("SLUICE_TEST_S3_ENDPOINT is not set (scripts/lib/s3.sh; s3_start)")
+    prefix = f"hardening-{os.getpid()}-{int(time.time())}/"
+    small = write(os.path.join(d, "small.csv"), "id,name\n1,dot\n2,dotdot\n")
+    big = write(os.path.join(d, "big.csv"),
+                "id,name\n" + "".join(f"{i},name {i:08d}\n" for i in range(700_000)))
+    check(os.path.getsize(big) > 11 * 1024 * 1024, "big.csv is too small for 3 parts")
+    for key in ("a/./b/../c.csv", "./y.csv", "p/../../q.csv"):
+        for src in (small, big):
+            target = f"s3://{BUCKET}/{prefix}{key}"
+            r = s.run("convert", "--to", "csv", "--part-size", "5MiB", src, target)
+            expect_exit(r, 0, f"upload of {os.path.basename(src)} to {key!r}")
+            back = os.path.join(d, "back.csv")
+            r = s.run("convert", "--from", "csv", target, back)
+            expect_exit(r, 0, f"download of {key!r}")
+            eq(read(back), read(src), f"round trip through {key!r}")
+        ups = s3_admin("uploads?key_prefix=" + urllib.parse.quote(prefix))["uploads"]
+        check(any(u["key"] == prefix + key and u["state"] == "completed" for u in ups),
+              f"no completed upload of the exact key {prefix + key!r}: {[u['key'] for u in ups]}")
+    failures = s3_admin("stats").get("auth_failures", [])
+    check(not [f for f in failures if prefix in f.get("path", "")],
+          f"signature failures: {failures}")
+
+
 # --- the end ----------------------------------------------------------------------------------
 if _schema_ready:
     try:

@@ -92,6 +92,9 @@ public:
                                                                          &curl_slist_free_all);
 
         curl_easy_setopt(h_, CURLOPT_URL, r.url.c_str());
+        // Send the path exactly as signed: without this libcurl folds `/./` and `/../` in an
+        // object key, so the signature fails and the request would name another object.
+        curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
         curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdrs);
         curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h_, CURLOPT_TCP_KEEPALIVE, 1L);
