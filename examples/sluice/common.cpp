@@ -18,6 +18,7 @@ int exit_status(const sluice::error& e) {
         case sluice::errc::usage:
         case sluice::errc::limit: return exit_bad_input;
         case sluice::errc::cancelled: return exit_cancelled;
+        // io, network, server (what a database reports), out_of_memory, failed.
         default: return exit_failure;
     }
 }

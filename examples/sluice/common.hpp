@@ -15,8 +15,9 @@
 
 namespace cli {
 
-/// Exit statuses: 0 success, 1 the outside world failed (I/O, network, database),
-/// 2 usage or malformed input, 130 stopped by a signal.
+/// Exit statuses: 0 success, 1 the outside world failed (I/O, network, and everything a
+/// database server reports: SQL it rejects, a constraint, an error mid-stream, a timeout),
+/// 2 usage or malformed input data that sluice itself detects, 130 stopped by a signal.
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_bad_input = 2;

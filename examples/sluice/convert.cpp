@@ -88,6 +88,7 @@ std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, 
         case format::tsv: {
             sluice::csv::write_options wo;
             wo.delimiter = out == format::tsv ? '\t' : ',';
+            wo.crlf = env.opt.crlf;
             return drive(std::move(rows), sluice::csv::encoder(wo), env);
         }
         case format::jsonl: return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
@@ -106,6 +107,7 @@ std::uint64_t from_json_records(Records&& recs, format out, dead_letters* bad, r
             json_to_fields mapping(env.opt.columns);
             sluice::csv::write_options wo;
             wo.delimiter = out == format::tsv ? '\t' : ',';
+            wo.crlf = env.opt.crlf;
             wo.write_header = false;
             auto rows = guard(std::forward<Records>(recs), std::ref(mapping), on_bad);
             return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping}, env);
@@ -146,6 +148,7 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
     if (!o.columns.empty() && (*in == format::csv || *in == format::tsv))
         usage("--columns applies to JSON input");
     if (o.level && *cformat == sluice::compression::format::none) usage("--level needs compression");
+    if (o.crlf && *out != format::csv && *out != format::tsv) usage("--crlf applies to CSV/TSV output");
 
     input src = open_input(o.input, io, o.progress);
     sluice::any_byte_sink sink = open_output(o.output, io);
@@ -165,7 +168,10 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
 
     std::uint64_t written = 0;
     try {
-        auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress() | sluice::meter("decompress");
+        // The input's name is a claim: data.csv.gz must hold gzip (magic bytes decide only
+        // when the name says nothing: `-`, data.csv).
+        auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input) |
+                     sluice::meter("decompress");
         dead_letters* dl = bad ? &*bad : nullptr;
         switch (*in) {
             case format::csv:

@@ -80,14 +80,17 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     }
     if (fmt != "csv" && fmt != "jsonl" && fmt != "json")
         usage("export", "--format must be csv, jsonl or json");
+    if (o.crlf && fmt != "csv") usage("export", "--crlf applies to CSV output");
     std::string compression = o.compress.empty() ? compression_from_path(o.to) : o.compress;
     auto cformat = sluice::compression::parse_format(compression);
     if (!cformat) usage("export", "unknown compression '" + compression + "' (gzip, zstd, none)");
 
+    // A malformed --table is a usage error found before the server is contacted (exit 2);
+    // whatever the server reports from here on is the outside world (exit 1).
+    std::string query = o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
     pg::connect_options co;
     if (!o.timezone.empty()) co.timezone = o.timezone;
     pg::connection conn(o.dsn, co);
-    std::string query = o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
     std::optional<std::uint64_t> total;
     if (o.progress) total = expected_rows(conn, o, query);
 
@@ -102,6 +105,7 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     if (fmt == "csv") {
         pg::copy_out_options co_opts;
         co_opts.header = true;
+        co_opts.crlf = o.crlf;
         // COPY hands over one message per row and copy_out fills chunks with whole
         // messages, so a cut between chunks is a cut between rows.
         auto copy = pg::copy_out(conn, query, co_opts);
@@ -179,7 +183,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
         };
     }
     input src = open_input(o.input, io, false);
-    auto bytes = src.bytes | sluice::auto_decompress();
+    auto bytes = src.bytes | sluice::auto_decompress(o.input);  // data.csv.gz must hold gzip
     pg::load_result res;
     try {
         if (*in == format::csv || *in == format::tsv) {

@@ -21,6 +21,7 @@ struct export_options {
     std::string timezone;
     bool progress = false;
     bool count = false;
+    bool crlf = false;  ///< CSV output: end lines with CRLF instead of LF
 };
 int run_export(const export_options& o, const io_options& io, const run_control& ctl);
 

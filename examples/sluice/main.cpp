@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
     convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
     convert->add_option("--max-errors", conv.max_errors, "with --on-error skip: fail after this many bad records");
+    convert->add_flag("--crlf", conv.crlf, "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(convert, part_size, io, stats, drain_on_signal);
 
     cli::export_options exp;
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
     exportc->add_option("--timezone", exp.timezone, "session TimeZone for timestamptz values");
     exportc->add_flag("--progress", exp.progress, "show progress on stderr");
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
+    exportc->add_flag("--crlf", exp.crlf, "CSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(exportc, part_size, io, stats, drain_on_signal);
 
     cli::load_options load;

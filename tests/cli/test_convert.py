@@ -562,4 +562,80 @@ def _(d):
     eq(err(r), "", "stderr without --progress")
 
 
+# --- --crlf (issue 10, defect 3) -------------------------------------------------------------
+@s.case("crlf_output")
+def _(d):
+    src = write(os.path.join(d, "in.csv"), 'id,text\n1,plain\n2,"two\nlines"\n3,"q""x"\n')
+    # CSV -> CSV: every line, the header too, ends with CRLF; the quoted LF stays an LF.
+    out = os.path.join(d, "out.csv")
+    s.ok("convert", "--crlf", src, out)
+    eq(read(out), b'id,text\r\n1,plain\r\n2,"two\nlines"\r\n3,"q""x"\r\n', "CSV --crlf")
+    # The default stays LF.
+    s.ok("convert", src, out)
+    eq(read(out), b'id,text\n1,plain\n2,"two\nlines"\n3,"q""x"\n', "CSV without --crlf")
+    # TSV, compressed, and from JSON (header from the keys).
+    tsv = os.path.join(d, "out.tsv.gz")
+    s.ok("convert", "--crlf", src, tsv)
+    eq(gzip.decompress(read(tsv)), b'id\ttext\r\n1\tplain\r\n2\t"two\nlines"\r\n3\t"q""x"\r\n',
+       "TSV --crlf")
+    jl = write(os.path.join(d, "in.jsonl"), '{"a":1,"b":"x\\ny"}\n{"a":2,"b":null}\n')
+    s.ok("convert", "--crlf", jl, out)
+    eq(read(out), b'a,b\r\n1,"x\ny"\r\n2,\r\n', "JSONL -> CSV --crlf")
+    s.ok("convert", "--crlf", "--columns", "b", jl, out)
+    eq(read(out), b'b\r\n"x\ny"\r\n""\r\n', "JSONL -> CSV --crlf --columns")
+    # A CRLF file reads back as the same records.
+    back = os.path.join(d, "back.jsonl")
+    s.ok("convert", "--crlf", src, out)
+    s.ok("convert", out, back)
+    want = os.path.join(d, "want.jsonl")
+    s.ok("convert", src, want)
+    eq(read(back), read(want), "records of the CRLF file")
+    # Stdout.
+    r = s.ok("convert", "--crlf", "--to", "csv", src, "-")
+    eq(r.stdout, b'id,text\r\n1,plain\r\n2,"two\nlines"\r\n3,"q""x"\r\n', "--crlf to stdout")
+    # JSON output has no lines to end: a usage error, no output.
+    for name in ("x.jsonl", "x.json"):
+        r = s.run("convert", "--crlf", src, os.path.join(d, name))
+        expect_exit(r, 2, f"--crlf to {name}")
+        check("--crlf" in err(r), f"message does not name --crlf: {err(r)!r}")
+        check(not os.path.exists(os.path.join(d, name)), f"{name} was created")
+    check("--crlf" in s.ok("convert", "--help").stdout.decode(), "--crlf not in convert --help")
+
+
+# --- misnamed compressed input (issue 10, defect 4) -------------------------------------------
+@s.case("misnamed_compressed_input")
+def _(d):
+    plain = b"id,text\n1,a\n2,b\n"
+    want = b'{"id":"1","text":"a"}\n{"id":"2","text":"b"}\n'
+    out = os.path.join(d, "out.jsonl")
+    # The name says gzip or zstd, the content is something else: exit 2, both named, no output.
+    for name, data, says, found in (("data.csv.gz", plain, "gzip", "neither gzip nor zstd"),
+                                    ("data.csv.zst", plain, "zstd", "neither gzip nor zstd"),
+                                    ("data.csv.gz", zst(plain), "gzip", "the content is zstd"),
+                                    ("data.csv.zst", gz(plain), "zstd", "the content is gzip"),
+                                    ("data.csv.GZ", b"id", "gzip", "only 2 bytes"),
+                                    ("data.csv.gz", b"", "gzip", "empty")):
+        inp = write(os.path.join(d, name), data)
+        for args in ((), ("--from", "csv")):
+            r = s.run("convert", *args, inp, out)
+            expect_exit(r, 2, f"{name} holding {found}")
+            check(f"{name}: not {says} data" in err(r), f"message: {err(r)!r}")
+            check(found in err(r), f"message does not say what the content is: {err(r)!r}")
+            check(not os.path.exists(out), "output created")
+        os.remove(inp)
+    # The name says nothing (.csv, no extension with --from, stdin): the magic bytes decide.
+    for data in (plain, gz(plain), zst(plain)):
+        inp = write(os.path.join(d, "data.csv"), data)
+        s.ok("convert", inp, out)
+        eq(read(out), want, "magic bytes decide for .csv")
+        inp = write(os.path.join(d, "data"), data)
+        s.ok("convert", "--from", "csv", inp, out)
+        eq(read(out), want, "magic bytes decide with --from")
+        r = s.ok("convert", "--from", "csv", "--to", "jsonl", "-", "-", input=data)
+        eq(r.stdout, want, "magic bytes decide for stdin")
+    # Name and content agree.
+    s.ok("convert", write(os.path.join(d, "ok.csv.gz"), gz(plain)), out)
+    eq(read(out), want, ".csv.gz holding gzip")
+
+
 s.finish()

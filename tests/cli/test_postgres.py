@@ -154,10 +154,11 @@ def _(d):
     r = export("--table", name, "--to", out)
     expect_exit(r, 0, "export odd --to .jsonl")
     eq(read(out), row_to_json_lines(f"select * from {sql_name}"), "odd identifiers JSONL")
-    # A name that does not exist: exit 1 or 2, with the server's message, no file.
+    # A name that does not exist: exit 1 (the server said so), its message, no file.
     out = os.path.join(d, "none.csv")
     r = export("--table", f"{SCHEMA}.no_such_table", "--to", out)
-    check(r.returncode in (1, 2), f"missing table: exit {r.returncode}")
+    expect_exit(r, 1, "missing table")
+    check("42P01" in err(r), f"no SQLSTATE in {err(r)!r}")
     check("no_such_table" in err(r), f"message does not name the table: {err(r)!r}")
     check(not os.path.exists(out), "output created for a missing table")
     no_password(r, "missing table")
@@ -322,7 +323,7 @@ def _(d):
         os.remove(os.path.join(d, "in.csv"))
     # The right password but a server error: still not printed.
     r = export("--query", "select 1/0", "--to", out)
-    check(r.returncode in (1, 2), f"division by zero: exit {r.returncode}")
+    expect_exit(r, 1, "division by zero")
     check("division by zero" in err(r), f"server message missing: {err(r)!r}")
     no_password(r, "server error")
     # Unreachable server: exit 1, no password.
@@ -362,7 +363,8 @@ def _(d):
     eq(table_dump(f"{SCHEMA}.target"), first, "table after loading the CSV twice with --key")
     # Without --key a second load hits the primary key: exit 1 (server) and nothing added.
     r = s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.target", csv_src)
-    check(r.returncode in (1, 2), f"duplicate load without --key: exit {r.returncode}")
+    expect_exit(r, 1, "duplicate load without --key")
+    check("23505" in err(r), f"no SQLSTATE in {err(r)!r}")
     eq(table_dump(f"{SCHEMA}.target"), first, "table after a failed load (all or nothing)")
 
     # JSONL: the same rows exported as JSONL load into an empty copy to the same table.
@@ -434,6 +436,192 @@ def _(d):
     check(r.returncode in (1, 2), f"bad rows without skip: exit {r.returncode}")
     eq(psql(f"select count(*) from {SCHEMA}.strict", args=("-A", "-t")).strip(), b"0",
        "rows after a failed all-or-nothing load")
+
+
+# --- json values on one line (issue 10, defect 1) ----------------------------------------------
+# (stored json text, as sluice writes it): pretty-printed, CRLF between tokens, \n escapes and
+# spaces inside strings, nested arrays of objects, duplicate keys and number text kept.
+PRETTY = [
+    ('{\n  "a": 1,\n  "b": [\n    1,\n    2.50\n  ]\n}', '{"a":1,"b":[1,2.50]}'),
+    ('{\r\n\t"k" : "line\\nbreak \\"q\\" \\\\ ",\r\n\t"n":1e400 ,"k":"dup"}\r\n',
+     '{"k":"line\\nbreak \\"q\\" \\\\ ","n":1e400,"k":"dup"}'),
+    ('[\n  {"x": [ {"y": [ ] }, { } ] },\n  { "z" : "a  b\\u0041" }\n]',
+     '[{"x":[{"y":[]},{}]},{"z":"a  b\\u0041"}]'),
+]
+
+
+@s.case("export_json_values_one_line")
+def _(d):
+    rows = ", ".join(f"({i + 1}, $j${raw}$j$, $j${raw}$j$, ARRAY[$j${raw}$j$]::json[])"
+                     for i, (raw, _) in enumerate(PRETTY))
+    psql(f"drop table if exists {SCHEMA}.pretty; "
+         f"create table {SCHEMA}.pretty (id int, j json, jb jsonb, ja json[]); "
+         f"insert into {SCHEMA}.pretty values {rows}")
+    q = f"select * from {SCHEMA}.pretty order by id"
+    # What the server embeds (the text as written), with each json value compacted; jsonb
+    # stays byte for byte what the server prints.
+    want = row_to_json_lines(q)
+    for raw, compact in PRETTY:
+        check(raw.encode() in want, "row_to_json does not embed the json text as written")
+        want = want.replace(raw.encode(), compact.encode())
+    eq(want.count(b"\n"), len(PRETTY), "expected lines")
+    out = os.path.join(d, "p.jsonl")
+    expect_exit(export("--query", q, "--to", out), 0, "export json values")
+    eq(read(out), want, "JSONL with json values")
+    lines = read(out).decode().split("\n")
+    eq(len(lines), len(PRETTY) + 1, "one line per row")
+    for line in lines[:-1]:
+        json.loads(line)
+    # Server-side encoding (an enum column forces it): the same lines plus the enum.
+    psql(f"create type {SCHEMA}.mood as enum ('ok')")
+    q2 = f"select *, 'ok'::{SCHEMA}.mood as m from {SCHEMA}.pretty order by id"
+    expect_exit(export("--query", q2, "--to", out), 0, "export with the server encoding")
+    eq(read(out), want.replace(b"]}\n", b'],"m":"ok"}\n'), "server-encoded JSONL")
+    # Compressed, the JSON array, and a line-based reader (convert) downstream.
+    gz_out = os.path.join(d, "p.jsonl.gz")
+    expect_exit(export("--table", f"{SCHEMA}.pretty", "--to", gz_out), 0, ".jsonl.gz")
+    eq(gzip.decompress(read(gz_out)), want, ".jsonl.gz content")
+    arr = os.path.join(d, "p.json")
+    expect_exit(export("--query", q, "--to", arr), 0, ".json")
+    eq(read(arr), b"[" + b",\n".join(want.splitlines()) + b"]\n", "JSON array")
+    csv_out = os.path.join(d, "p.csv")
+    r = s.run("convert", out, csv_out)
+    expect_exit(r, 0, "convert the exported JSONL")
+    eq(read(csv_out).count(b"\n"), len(PRETTY) + 1, "CSV lines from the exported JSONL")
+
+
+# --- database errors exit 1 (issue 10, defect 2) -----------------------------------------------
+def expect_db_failure(r, d, sqlstate, what):
+    """Exit 1, the server's message with its SQLSTATE, nothing left in `d`, no password."""
+    expect_exit(r, 1, what)
+    check(f"[SQLSTATE {sqlstate}]" in err(r), f"{what}: no SQLSTATE {sqlstate} in {err(r)!r}")
+    eq(listdir(d), [], f"{what}: directory after the failure")
+    no_password(r, what)
+
+
+@s.case("export_database_errors_exit_1")
+def _(d):
+    mid_stream = "select g, 1/(150000 - g) as x from generate_series(1, 200000) g"
+    for ext in ("csv", "jsonl", "json", "csv.gz", "jsonl.zst"):
+        out = os.path.join(d, f"out.{ext}")
+        for args, state, what in (
+                (("--query", "selec 1"), "42601", "syntax error"),
+                (("--table", f"{SCHEMA}.no_such_table"), "42P01", "missing table"),
+                (("--query", f"select no_such_column from {SCHEMA}.mixed"), "42703", "missing column"),
+                (("--query", mid_stream), "22012", "division by zero after 150k rows")):
+            r = export(*args, "--to", out)
+            expect_db_failure(r, d, state, f"{what} -> .{ext}")
+        r = export("--query", mid_stream, "--to", out)
+        check("division by zero" in err(r), f"the server's message is missing: {err(r)!r}")
+        check(re.search(r"after 1[0-9]{5} rows", err(r)), f"no row count in {err(r)!r}")
+    # A statement timeout while the rows stream (the server cancels, not we).
+    out = os.path.join(d, "slow.jsonl")
+    slow = "select g, pg_sleep(0.0005) from generate_series(1, 100000) g"
+    for fmt in ("csv", "jsonl"):
+        r = s.run("export", "--dsn", DSN, "--query", slow, "--to", out, "--format", fmt,
+                  env={"PGOPTIONS": "-c statement_timeout=700"})
+        expect_db_failure(r, d, "57014", f"statement timeout ({fmt})")
+    # Permission denied, as a role that may not read the table.
+    role = f"cli_reader_{os.getpid()}"
+    psql(f"create role {role} login password 'pw{os.getpid()}'; "
+         f"grant usage on schema {SCHEMA} to {role}")
+    try:
+        u = urllib.parse.urlparse(DSN)
+        limited = DSN.replace(f"{u.username}:{u.password}@", f"{role}:pw{os.getpid()}@")
+        r = s.run("export", "--dsn", limited, "--table", f"{SCHEMA}.mixed", "--to",
+                  os.path.join(d, "denied.csv"))
+        expect_db_failure(r, d, "42501", "permission denied")
+        check("permission denied" in err(r), f"the server's message is missing: {err(r)!r}")
+    finally:
+        psql(f"revoke usage on schema {SCHEMA} from {role}; drop role {role}")
+    # Usage errors sluice finds before asking the server stay 2, also with no server at all.
+    closed = DSN.replace(f":{urllib.parse.urlparse(DSN).port}/", ":1/")
+    r = s.run("export", "--dsn", closed, "--table", '"unterminated', "--to", os.path.join(d, "x.csv"))
+    expect_exit(r, 2, "a malformed --table with an unreachable server")
+    eq(listdir(d), [], "directory after the usage error")
+
+
+@s.case("load_database_errors_exit_1")
+def _(d):
+    psql(f"drop table if exists {SCHEMA}.ld; create table {SCHEMA}.ld "
+         f"(id int primary key, n int not null check (n > 0))")
+    psql(f"insert into {SCHEMA}.ld values (1, 1)")
+    before = table_dump(f"{SCHEMA}.ld")
+    cases = (("dup.csv", "id,n\n2,2\n1,5\n", "23505", "unique violation"),
+             ("null.csv", "id,n\n2,2\n3,\n", "23502", "not null violation"),
+             ("check.jsonl", '{"id":2,"n":2}\n{"id":3,"n":-1}\n', "23514", "check violation"),
+             ("type.csv", "id,n\n2,2\n3,abc\n", "22P02", "not an integer"))
+    for name, data, state, what in cases:
+        src = write(os.path.join(d, name), data)
+        r = s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.ld", src)
+        os.remove(src)
+        expect_db_failure(r, d, state, f"load: {what}")
+        eq(table_dump(f"{SCHEMA}.ld"), before, f"table after the failed load ({what})")
+    src = write(os.path.join(d, "ok.csv"), "id,n\n2,2\n")
+    r = s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.no_such_table", src)
+    os.remove(src)
+    expect_db_failure(r, d, "42P01", "load into a missing table")
+    # Malformed input that sluice itself finds stays 2.
+    src = write(os.path.join(d, "bad.csv"), 'id,n\n2,2\n3,"unterminated\n')
+    r = s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.ld", src)
+    expect_exit(r, 2, "load: malformed CSV")
+    eq(table_dump(f"{SCHEMA}.ld"), before, "table after the malformed CSV")
+
+
+# --- --crlf (issue 10, defect 3) -----------------------------------------------------------
+def crlf_lines(csv_bytes):
+    """CSV bytes with every line end outside quotes turned into CRLF (quoted LFs kept)."""
+    out, quoted = bytearray(), False
+    for b in csv_bytes:
+        if b == ord('"'):
+            quoted = not quoted
+        if b == ord("\n") and not quoted:
+            out += b"\r"
+        out.append(b)
+    return bytes(out)
+
+
+@s.case("export_crlf")
+def _(d):
+    want = psql_copy_csv(MIXED_Q)
+    check(b'"quote "" comma , newline \n' in want, "the table has no quoted LF (nothing tested)")
+    out = os.path.join(d, "t.csv")
+    expect_exit(export("--table", f"{SCHEMA}.mixed", "--to", out, "--crlf"), 0, "export --crlf")
+    got = read(out)
+    eq(got, crlf_lines(want), "--crlf CSV")
+    check(got.startswith(b"id,i2,") and got.split(b"\n")[0].endswith(b"\r"), "header not CRLF")
+    check(b'newline \n cr \r backslash' in got, "the quoted LF was changed")
+    # Default: LF, as COPY prints it.
+    expect_exit(export("--table", f"{SCHEMA}.mixed", "--to", out), 0, "export without --crlf")
+    eq(read(out), want, "default line ends")
+    # Compressed and to stdout.
+    gz_out = os.path.join(d, "t.csv.gz")
+    expect_exit(export("--table", f"{SCHEMA}.mixed", "--to", gz_out, "--crlf"), 0, ".csv.gz --crlf")
+    eq(gzip.decompress(read(gz_out)), crlf_lines(want), ".csv.gz --crlf content")
+    r = export("--query", f"select * from {SCHEMA}.mixed", "--to", "-", "--format", "csv", "--crlf")
+    expect_exit(r, 0, "--crlf to stdout")
+    eq(r.stdout, crlf_lines(want), "--crlf on stdout")
+    # Only CSV has lines to end.
+    for fmt in ("jsonl", "json"):
+        r = export("--table", f"{SCHEMA}.mixed", "--to", os.path.join(d, "x." + fmt), "--crlf")
+        expect_exit(r, 2, f"--crlf with {fmt}")
+    os.remove(out)
+    os.remove(gz_out)
+    eq(listdir(d), [], "directory after the usage errors")
+
+
+@s.case("load_misnamed_compressed_input")
+def _(d):
+    psql(f"drop table if exists {SCHEMA}.mn; create table {SCHEMA}.mn (id int, s text)")
+    src = write(os.path.join(d, "data.csv.gz"), "id,s\n1,a\n")
+    r = s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.mn", src)
+    expect_exit(r, 2, "plain CSV named .csv.gz")
+    check("data.csv.gz: not gzip data" in err(r), f"message: {err(r)!r}")
+    eq(psql(f"select count(*) from {SCHEMA}.mn", args=("-A", "-t")).strip(), b"0", "rows loaded")
+    # Named .csv, holding gzip: the magic bytes decide.
+    src = write(os.path.join(d, "data.csv"), gzip.compress(b"id,s\n1,a\n"))
+    expect_exit(s.run("load", "--dsn", DSN, "--table", f"{SCHEMA}.mn", src), 0, "gzip named .csv")
+    eq(psql(f"select id, s from {SCHEMA}.mn", args=("-A", "-t")), b"1|a\n", "rows loaded")
 
 
 try:

@@ -102,3 +102,74 @@ TEST_CASE("any_codec: target() and moves", "[compress][any_codec]") {
     CHECK(moved.finish(out));
     CHECK(out.view() == "abc");
 }
+
+namespace {
+/// `packed` through auto_decompress(name), cut into pieces of `piece` bytes.
+std::string named_decode(std::string_view packed, std::string_view name, std::size_t piece) {
+    std::vector<std::string> pieces;
+    for (std::size_t i = 0; i < packed.size(); i += piece)
+        pieces.emplace_back(packed.substr(i, piece));
+    return collect(sluice::from_range(std::move(pieces)) | sluice::auto_decompress(name));
+}
+/// The message of the error `named_decode` throws (empty if none).
+std::string named_error(std::string_view packed, std::string_view name, std::size_t piece) {
+    try {
+        (void)named_decode(packed, name, piece);
+    } catch (const sluice::error& e) {
+        CHECK(e.code() == sluice::errc::bad_input);
+        return e.what();
+    }
+    return {};
+}
+}  // namespace
+
+TEST_CASE("auto_decompress(name): the name's extension is a claim the content must bear out",
+          "[compress][auto]") {
+    const std::string data = text_bytes(100000);
+    const std::string gz = compress_all(data, sluice::gzip::compressor(6));
+    const std::string zs = compress_all(data, sluice::zstd::encoder(3));
+    for (std::size_t piece : {std::size_t{1}, std::size_t{65536}}) {
+        INFO("pieces of " << piece);
+        // Name and content agree.
+        CHECK(named_decode(gz, "data.csv.gz", piece) == data);
+        CHECK(named_decode(zs, "data.csv.ZST", piece) == data);
+        CHECK(named_decode(gz, "s3://bucket/dir/data.tgz", piece) == data);
+        // The name says nothing: the magic number decides.
+        for (std::string_view name : {"data.csv", "-", "", "data"}) {
+            CHECK(named_decode(gz, name, piece) == data);
+            CHECK(named_decode(zs, name, piece) == data);
+            CHECK(named_decode(data, name, piece) == data);
+        }
+        // Plain text named .gz / .zst, the other format, short and empty content.
+        const std::string plain = "id,text\n" + data;
+        CHECK(named_error(plain, "data.csv.gz", piece) ==
+              "decompress: data.csv.gz: not gzip data: the name says gzip, the content is "
+              "neither gzip nor zstd (it starts with \"id,t\": uncompressed text?)");
+        CHECK(named_error(plain, "s3://b/k.jsonl.zst", piece) ==
+              "decompress: s3://b/k.jsonl.zst: not zstd data: the name says zstd, the content is "
+              "neither gzip nor zstd (it starts with \"id,t\": uncompressed text?)");
+        CHECK_THAT(named_error(data, "data.csv.gz", piece),
+                   Catch::Contains("not gzip data") && Catch::Contains("(it starts with bytes 0a "));
+        CHECK(named_error(zs, "data.csv.gz", piece) ==
+              "decompress: data.csv.gz: not gzip data: the name says gzip, the content is zstd");
+        CHECK(named_error(gz, "data.csv.zst", piece) ==
+              "decompress: data.csv.zst: not zstd data: the name says zstd, the content is gzip");
+        CHECK(named_error(std::string("\x00\xff\x10\x80rest", 8), "x.gz", piece) ==
+              "decompress: x.gz: not gzip data: the name says gzip, the content is neither gzip "
+              "nor zstd (it starts with bytes 00 ff 10 80)");
+        CHECK(named_error("ab", "x.gz", piece) ==
+              "decompress: x.gz: not gzip data: the name says gzip, the input is only 2 bytes long");
+        CHECK(named_error("", "x.zst", piece) ==
+              "decompress: x.zst: not zstd data: the name says zstd, the input is empty");
+    }
+    // Nothing is passed on before the check: the claim fails at the first pull.
+    std::vector<std::string> one{data};
+    auto stage = sluice::from_range(std::move(one)) | sluice::auto_decompress("in.csv.gz");
+    CHECK_THROWS_AS(stage.next(), sluice::error);
+    // The run-time factory takes the name too.
+    CHECK(decompress_all(zs, cz::make_auto_decoder("a.zst")) == data);
+    CHECK_THROWS_AS(decompress_all(data, cz::make_auto_decoder("a.zst")), sluice::error);
+    cz::auto_decoder d("a.tar.gz");
+    CHECK(d.claimed() == format::gzip);
+    CHECK(cz::auto_decoder("a.csv").claimed() == format::none);
+}

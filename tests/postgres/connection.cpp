@@ -88,8 +88,10 @@ TEST_CASE("connect: session settings and parameters", "[postgres][connection]") 
 TEST_CASE("server errors carry SQLSTATE, detail and the right class", "[postgres][connection]") {
     PG_REQUIRE_SERVER();
     pg::connection c(test_dsn());
+    // Whatever the server reports is the outside world (`server`), never the user's flags
+    // or data: the CLI exits 1 for it.
     auto syntax = error_of([&] { c.exec("SELEC 1"); });
-    CHECK(syntax.code() == sluice::errc::usage);
+    CHECK(syntax.code() == sluice::errc::server);
     CHECK(pg::sqlstate(syntax) == "42601");
     CHECK(syntax.stage() == "postgres");
 
@@ -99,8 +101,9 @@ TEST_CASE("server errors carry SQLSTATE, detail and the right class", "[postgres
         c.query("INSERT INTO sluice_conn_t VALUES ($1)", 1);
         FAIL("expected a unique violation");
     } catch (const pg::error& e) {
-        CHECK(e.code() == sluice::errc::bad_input);
+        CHECK(e.code() == sluice::errc::server);
         CHECK(e.sqlstate() == "23505");
+        CHECK(pg::is_data_sqlstate(e.sqlstate()));
         CHECK(e.server().detail == "Key (id)=(1) already exists.");
         CHECK_THAT(e.what(), Catch::Contains("[SQLSTATE 23505]") &&
                                  Catch::Contains("detail: Key (id)=(1) already exists."));
@@ -109,7 +112,33 @@ TEST_CASE("server errors carry SQLSTATE, detail and the right class", "[postgres
     }
     auto hinted = error_of([&] { c.exec("SELECT nosuchfunction(1)"); });
     CHECK_THAT(hinted.what(), Catch::Contains("hint: "));
+    CHECK(hinted.code() == sluice::errc::server);
+    CHECK_FALSE(pg::is_data_sqlstate(pg::sqlstate(hinted)));
+    auto missing = error_of([&] { c.exec("SELECT * FROM sluice_no_such_table"); });
+    CHECK(missing.code() == sluice::errc::server);
+    CHECK(pg::sqlstate(missing) == "42P01");
+    // A statement timeout is the server giving up (57014), not a cancel of ours.
+    c.exec("SET statement_timeout = '50ms'");
+    auto timeout = error_of([&] { c.exec("SELECT pg_sleep(5)"); });
+    c.exec("RESET statement_timeout");
+    CHECK(pg::sqlstate(timeout) == "57014");
+    CHECK(timeout.code() == sluice::errc::server);
     CHECK(c.ok());
+}
+
+TEST_CASE("SQLSTATE classes", "[postgres][connection]") {
+    using sluice::errc;
+    CHECK(pg::errc_for_sqlstate("08006") == errc::network);  // connection failure
+    CHECK(pg::errc_for_sqlstate("57P01") == errc::network);  // admin shutdown (terminated)
+    for (const char* s : {"42601", "42P01", "42501", "22012", "23505", "57014", "53200", "XX000",
+                          "25P02", "40001"})
+        CHECK(pg::errc_for_sqlstate(s) == errc::server);
+    CHECK(pg::errc_for_sqlstate("") == errc::failed);
+    CHECK(pg::is_data_sqlstate("22P02"));
+    CHECK(pg::is_data_sqlstate("23502"));
+    CHECK_FALSE(pg::is_data_sqlstate("42601"));
+    CHECK_FALSE(pg::is_data_sqlstate("57014"));
+    CHECK_FALSE(pg::is_data_sqlstate("22"));
 }
 
 TEST_CASE("the password never appears in error messages", "[postgres][connection]") {
@@ -141,7 +170,7 @@ TEST_CASE("the password never appears in error messages", "[postgres][connection
     // The real password is not in messages of a working connection's errors either.
     pg::connection c(dsn);
     auto e = error_of([&] { c.exec("SELECT 1/0"); });
-    CHECK(e.code() == sluice::errc::bad_input);
+    CHECK(e.code() == sluice::errc::server);
     if (!real_pw.empty()) {
         CHECK_THAT(e.what(), !Catch::Contains(real_pw));
         // Even if the server echoes it (here: in a value), scrub() removes it.

@@ -1,13 +1,23 @@
 #pragma once
 /// \file
 /// `bytes | sluice::auto_decompress()`: looks at the first bytes of the stream and
-/// decompresses gzip or zstd, or passes anything else through unchanged - so a reader
-/// handles `data.csv`, `data.csv.gz` and a misnamed `data.csv.zst` alike. Detection is by
-/// magic number (see format.hpp), never by file name.
+/// decompresses gzip or zstd, or passes anything else through unchanged. Detection is by
+/// magic number (see format.hpp).
+///
+/// `bytes | sluice::auto_decompress(name)` also takes the input's name (a path, an S3 key or
+/// URL; `-` for stdin) as a claim: when it ends in a compression extension (`.gz`, `.zst`
+/// ... see `format_from_extension`), the first bytes must be that format's magic number, or
+/// the stream fails with `errc::bad_input` naming both ("data.csv.gz: not gzip data: the
+/// name says gzip, the content is not compressed"), before a byte is passed on. A name
+/// that says nothing (`data.csv`, `-`) leaves the decision to the magic number, so
+/// `data.csv` holding gzip is still read.
 /// Link: sluice::compress (zlib, libzstd; ISA-L when found).
 
+#include <concepts>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
@@ -35,9 +45,19 @@ inline namespace SLUICE_GZIP_SELECTION_NS {
 ///
 /// Until `detect_bytes` bytes have arrived it holds them back (at most 4 bytes), so a
 /// stream whose first chunk is tiny is still detected correctly; a stream shorter than a
-/// magic number is passed through as `none`.
+/// magic number is passed through as `none` (unless its name claims a format).
 class auto_decoder {
 public:
+    /// Decides by magic number alone.
+    auto_decoder() = default;
+    /// For an input called `name`: a name ending in a compression extension claims that
+    /// format, and content without its magic number (empty content too) is `bad_input`.
+    /// Any other name decides by magic number.
+    explicit auto_decoder(std::string_view name)
+        : name_(name), claimed_(format_from_extension(name)) {}
+
+    /// The format the name claims (`none`: no claim).
+    format claimed() const noexcept { return claimed_; }
     /// The format chosen, or `none` while undecided (see `decided()`).
     format detected() const noexcept { return format_; }
     /// True once the first bytes have been seen (or the stream ended).
@@ -75,6 +95,7 @@ public:
 private:
     void decide(std::string_view first) {
         format_ = detect(first);
+        if (claimed_ != format::none && format_ != claimed_) mismatch(first);
         switch (format_) {
             case format::gzip:
                 codec_.emplace<gzip::decoder>();
@@ -105,6 +126,40 @@ private:
         }
         return true;
     }
+    /// The name's claim and the content disagree.
+    [[noreturn]] void mismatch(std::string_view first) const {
+        std::string what(to_string(claimed_));
+        std::string m = name_ + ": not " + what + " data: the name says " + what + ", ";
+        if (first.empty()) {
+            m += "the input is empty";
+        } else if (format_ != format::none) {
+            m += "the content is ";
+            m += to_string(format_);
+        } else if (first.size() < detect_bytes) {
+            m += "the input is only " + std::to_string(first.size()) + " byte" +
+                 (first.size() == 1 ? "" : "s") + " long";
+        } else {
+            // Show the first bytes: as text when they are printable, else in hex.
+            bool text = true;
+            for (char c : first.substr(0, detect_bytes)) text = text && c >= 0x20 && c < 0x7f;
+            m += "the content is neither gzip nor zstd (it starts with ";
+            if (text) {
+                m += '"';
+                m += first.substr(0, detect_bytes);
+                m += "\": uncompressed text?)";
+            } else {
+                char hex[3 * detect_bytes + 1] = {};
+                for (std::size_t i = 0; i < detect_bytes; ++i)
+                    std::snprintf(hex + 3 * i, 4, i + 1 < detect_bytes ? "%02x " : "%02x",
+                                  static_cast<unsigned char>(first[i]));
+                m += "bytes ";
+                m += hex;
+                m += ")";
+            }
+        }
+        throw error(errc::bad_input, "decompress", std::move(m));
+    }
+
     template <class C>
     static std::size_t run(C& c, std::string_view in, chunk& out) {
         if constexpr (std::is_same_v<C, std::monostate>)
@@ -121,6 +176,8 @@ private:
     }
 
     std::variant<std::monostate, identity_codec, gzip::decoder, zstd::decoder> codec_;
+    std::string name_;
+    format claimed_ = format::none;
     format format_ = format::none;
     char head_[detect_bytes] = {};
     std::size_t held_ = 0;      // bytes in head_
@@ -131,11 +188,22 @@ private:
 struct auto_decompress_fn {
     /// `bytes | auto_decompress(options)`: decodes gzip/zstd found by magic bytes.
     auto operator()(codec_options o = {}) const { return decompress(auto_decoder{}, o); }
+    /// `bytes | auto_decompress(name, options)`: the same, with the input's name as a
+    /// claim the magic bytes must bear out (see `auto_decoder(name)`).
+    auto operator()(std::string_view name, codec_options o = {}) const {
+        return decompress(auto_decoder(name), o);
+    }
     /// `auto_decompress(bytes, options)`.
     template <class S>
-    requires pipeable_input<S>
+        requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
     auto operator()(S&& s, codec_options o = {}) const {
         return decompress(std::forward<S>(s), auto_decoder{}, o);
+    }
+    /// `auto_decompress(bytes, name, options)`.
+    template <class S>
+        requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
+    auto operator()(S&& s, std::string_view name, codec_options o = {}) const {
+        return decompress(std::forward<S>(s), auto_decoder(name), o);
     }
 };
 

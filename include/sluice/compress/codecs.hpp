@@ -6,6 +6,7 @@
 /// Link: sluice::compress.
 
 #include <optional>
+#include <string_view>
 
 #include "any_codec.hpp"
 #include "auto_decompress.hpp"
@@ -54,6 +55,12 @@ inline any_codec make_decoder(format f) {
 /// A decoder that detects gzip / zstd / plain input from its first bytes.
 inline any_codec make_auto_decoder() {
     return auto_decoder{};
+}
+
+/// The same for an input called `name`, whose compression extension (if any) is a claim
+/// the first bytes must bear out (see `auto_decoder(name)`).
+inline any_codec make_auto_decoder(std::string_view name) {
+    return auto_decoder(name);
 }
 
 }  // namespace SLUICE_GZIP_SELECTION_NS

@@ -18,7 +18,9 @@ namespace sluice {
 
 /// Broad classes of failure. The CLI maps them to exit statuses: `bad_input` and
 /// `usage` are the user's data or flags (exit 2), everything else is the outside world (1),
-/// `cancelled` is a deliberate stop (130).
+/// `cancelled` is a deliberate stop (130). What a server reports about a request it took
+/// (a database rejecting a statement or failing while it runs) is `server`, the outside
+/// world, even when the server blames the request: the request is not the user's input data.
 enum class errc : std::uint8_t {
     failed = 1,     ///< an exception from user code or an unclassified failure
     bad_input,      ///< malformed data: a parse error, a bad record
@@ -28,6 +30,8 @@ enum class errc : std::uint8_t {
     out_of_memory,  ///< an allocation failed or a configured memory budget was exceeded
     usage,          ///< the pipeline or its options were used wrongly
     limit,          ///< a configured limit (max rejects, max size) was exceeded
+    server,         ///< a server took the request and reported an error (SQL it rejected, a
+                    ///< constraint, an error raised mid-stream, a timeout on its side)
 };
 
 /// A short lowercase name for an error class, as used in messages.
@@ -41,6 +45,7 @@ constexpr std::string_view to_string(errc c) noexcept {
         case errc::out_of_memory: return "out of memory";
         case errc::usage: return "usage error";
         case errc::limit: return "limit exceeded";
+        case errc::server: return "server error";
     }
     return "error";
 }

@@ -58,18 +58,23 @@ inline std::string sqlstate(const sluice::error& e) {
     return m.substr(at + 10, 5);
 }
 
-/// The error class for a SQLSTATE: connection trouble and an administrator's shutdown are
-/// `network`, a cancel is `cancelled`, bad data `bad_input`, bad SQL or privileges `usage`.
+/// The error class for a SQLSTATE the server sent: connection trouble and a terminated
+/// session (class 08, 57P01..) are `network`; everything else is `server` - the database is
+/// the outside world, whether it rejected the SQL (42xxx), the privileges (42501), the data
+/// (22xxx, 23xxx) or gave up (57014: a statement_timeout or another session's cancel; a
+/// cancel sluice asked for is reported as `cancelled` by the stage that asked). The SQLSTATE
+/// itself stays available (`pg::sqlstate`), and `is_data_sqlstate` tells data errors apart.
 inline errc errc_for_sqlstate(std::string_view s) noexcept {
     if (s.size() != 5) return errc::failed;
-    std::string_view cls = s.substr(0, 2);
-    if (s == "57014") return errc::cancelled;  // query_canceled
-    if (cls == "08" || s.starts_with("57P")) return errc::network;
-    if (s == "53200") return errc::out_of_memory;
-    if (cls == "22" || cls == "23") return errc::bad_input;
-    if (cls == "42" || cls == "28" || cls == "3D" || cls == "3F" || cls == "0A")
-        return errc::usage;
-    return errc::failed;
+    if (s.starts_with("08") || s.starts_with("57P")) return errc::network;
+    return errc::server;
+}
+
+/// True for the SQLSTATEs that blame a value rather than the statement: data exceptions
+/// (class 22: a bad number or date, division by zero) and integrity constraints (class 23:
+/// unique, not null, check, foreign key). `pg::copy_in` isolates rows only for these.
+inline bool is_data_sqlstate(std::string_view s) noexcept {
+    return s.size() == 5 && (s.starts_with("22") || s.starts_with("23"));
 }
 
 namespace detail {

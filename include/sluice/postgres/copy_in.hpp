@@ -313,7 +313,7 @@ private:
         } catch (const pg::error& e) {
             // Only errors about the data (SQLSTATE classes 22, 23) are isolated; bad SQL, a
             // missing table or a lost connection ends the load.
-            if (!conn_->ok() || e.code() != errc::bad_input) throw;
+            if (!conn_->ok() || !is_data_sqlstate(e.sqlstate())) throw;
             buf_.clear();
             in_copy_ = false;
             conn_->drain();

@@ -35,6 +35,10 @@ struct copy_out_options {
     std::size_t chunk_size = default_chunk_size;
     /// Messages (rows) between two looks at the stop token.
     std::uint32_t stop_check_rows = 1024;
+    /// End every line, the header's too, with CRLF instead of COPY's LF (csv and text
+    /// only). COPY sends one row per message, so only a message's last LF ends a line:
+    /// line breaks inside a quoted field are kept as the server wrote them.
+    bool crlf = false;
 };
 
 /// The `COPY (query) TO STDOUT WITH (...)` statement `copy_out` runs.
@@ -136,7 +140,12 @@ private:
             int n = PQgetCopyData(c, &data, 0);
             if (n > 0) {
                 // One row per message; a row longer than the spare room grows the chunk.
-                buf_.append(data, static_cast<std::size_t>(n));
+                if (opt_.crlf && data[n - 1] == '\n') {
+                    buf_.append(std::string_view(data, static_cast<std::size_t>(n - 1)));
+                    buf_.append("\r\n");
+                } else {
+                    buf_.append(std::string_view(data, static_cast<std::size_t>(n)));
+                }
                 PQfreemem(data);
                 ++messages_;
                 bytes_ += static_cast<std::uint64_t>(n);
@@ -198,6 +207,8 @@ private:
 struct copy_out_fn {
     detail::copy_out_source operator()(connection& c, std::string_view query,
                                        copy_out_options o = {}) const {
+        if (o.crlf && o.format != "csv" && o.format != "text")
+            throw sluice::error(errc::usage, "postgres", "crlf needs COPY FORMAT csv or text");
         std::string sql = copy_out_sql(query, o);
         return detail::copy_out_source(c, std::move(sql), std::move(o));
     }
