@@ -351,10 +351,44 @@ def _(d):
     ok("export", "--dsn", dsn, "--query", "select 1 as a, 'x' as b", "--to", url("export.jsonl.zst"))
     z = subprocess.run(["zstd", "-q", "-d", "-c"], input=get("export.jsonl.zst"), capture_output=True)
     eq(z.stdout, b'{"a":1,"b":"x"}\n', "export .jsonl.zst to s3")
-    # A query error: exit non-zero, no object.
+    # A query error: exit 1 (the database is the outside world), no object.
     r = run("export", "--dsn", dsn, "--query", "select 1/0", "--to", url("export-fail.csv"))
-    check(r.returncode in (1, 2), f"failing query: exit {r.returncode}")
+    expect_exit(r, 1, "failing query")
+    check("[SQLSTATE 22012]" in err(r), f"no SQLSTATE in {err(r)!r}")
     check(not exists("export-fail.csv"), "object left after a failing export")
+    # An error after several parts went up: exit 1, the upload aborted, no object.
+    key = "export-mid-fail.csv"
+    r = run("export", "--dsn", dsn, "--query",
+            "select g, md5(g::text) as h, 1/(150000 - g) as x from generate_series(1, 200000) g",
+            "--to", url(key), "--part-size", "5MiB")
+    expect_exit(r, 1, "division by zero after 150k rows")
+    check("[SQLSTATE 22012]" in err(r), f"no SQLSTATE in {err(r)!r}")
+    check(not exists(key), "object left after a failing export")
+    check(uploads(key), "no multipart upload was started (nothing tested)")
+    no_open_upload(key)
+
+
+@s.case("misnamed_compressed_object")
+def _(d):
+    plain = b"id,text\n1,a\n2,b\n"
+    want = b'{"id":"1","text":"a"}\n{"id":"2","text":"b"}\n'
+    zstd = subprocess.run(["zstd", "-q", "-c"], input=plain, capture_output=True, check=True).stdout
+    out = os.path.join(d, "out.jsonl")
+    # The key says gzip/zstd, the content disagrees: exit 2 naming both, no output.
+    for key, body, says, found in (("plain.csv.gz", plain, "gzip", "neither gzip nor zstd"),
+                                   ("zstd.csv.gz", zstd, "gzip", "the content is zstd"),
+                                   ("gzip.jsonl.zst", gzip.compress(plain), "zstd", "the content is gzip")):
+        boto.put_object(Bucket=BUCKET, Key=PREFIX + key, Body=body)
+        r = run("convert", url(key), out)
+        expect_exit(r, 2, f"{key} holding {found}")
+        check(f"{url(key)}: not {says} data" in err(r), f"message: {err(r)!r}")
+        check(found in err(r), f"message does not say what the content is: {err(r)!r}")
+        check(not os.path.exists(out), "output created")
+    # The key says nothing: the magic bytes decide.
+    for key, body in (("gzip.csv", gzip.compress(plain)), ("zstd.csv", zstd), ("plain.csv", plain)):
+        boto.put_object(Bucket=BUCKET, Key=PREFIX + key, Body=body)
+        ok("convert", url(key), out)
+        eq(read(out), want, f"{key}: magic bytes decide")
 
 
 @s.case("no_secret_in_any_output")
