@@ -157,6 +157,33 @@ TEST_CASE("json array framing", "[postgres][json]") {
     CHECK(collect(pg::json_lines(c, o, "SELECT 1 AS n WHERE false")) == "[]\n");
 }
 
+// Issue 10: the count advanced only in array framing, so an archiver reporting "rows
+// exported" from a JSONL export said 0.
+TEST_CASE("json_lines counts rows in every framing", "[postgres][json]") {
+    PG_REQUIRE_SERVER();
+    pg::connection c(test_dsn());
+    const std::string q = "SELECT g AS n FROM generate_series(1, 2500) g";
+    for (auto framing : {pg::json_framing::lines, pg::json_framing::array, pg::json_framing::bare}) {
+        for (auto method : {pg::json_method::client, pg::json_method::server}) {
+            INFO("framing " << static_cast<int>(framing) << ", method " << static_cast<int>(method));
+            pg::json_lines_options o;
+            o.framing = framing;
+            o.method = method;
+            o.chunk_size = 4096;  // many chunks: the count is not a per-chunk figure
+            auto src = pg::json_lines(c, o, q);
+            CHECK(src.rows_done() == 0);
+            std::size_t bytes = 0;
+            src | sluice::for_each([&](const sluice::chunk& ch) { bytes += ch.size(); });
+            CHECK(bytes > 2500);
+            CHECK(src.rows_done() == 2500);
+            CHECK(src.encoder().count() == 2500);
+        }
+    }
+    auto none = pg::json_lines(c, "SELECT 1 AS n WHERE false");
+    none | sluice::for_each([](const sluice::chunk&) {});
+    CHECK(none.rows_done() == 0);
+}
+
 TEST_CASE("json_encoder encodes owned rows and works with sluice::encode", "[postgres][json]") {
     PG_REQUIRE_SERVER();
     pg::connection c(test_dsn());

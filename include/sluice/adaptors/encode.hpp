@@ -6,6 +6,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 
 #include "../core/chunk.hpp"
@@ -79,6 +80,16 @@ public:
 
     /// The encoder (e.g. to read a count it kept).
     E& encoder() noexcept { return enc_; }
+
+    /// The upstream's row count, when it keeps one (`pg::rows`: rows received), so that
+    /// `pg::json_lines(...)` reports `rows_done()` like `pg::copy_out` does.
+    std::uint64_t rows_done() const noexcept
+        requires requires(const Up& u) {
+            { u.rows_done() } -> std::convertible_to<std::uint64_t>;
+        }
+    {
+        return this->up_.rows_done();
+    }
 
 private:
     /// Starts a fresh chunk: the previous one has been consumed (or moved away).

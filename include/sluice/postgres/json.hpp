@@ -303,7 +303,8 @@ public:
     /// Appends the row's JSON object (and '\n' unless disabled) to `out`.
     template <row_like R>
     void encode(const R& r, chunk& out) {
-        if (opt_.framing == json_framing::array && count_++ > 0) out.append(",\n");
+        if (opt_.framing == json_framing::array && count_ > 0) out.append(",\n");
+        ++count_;
         if (opt_.passthrough) {
             const auto& keep = opt_.verbatim_columns;
             json::write_compact_members(
@@ -339,7 +340,7 @@ public:
     void end(chunk& out) {
         if (opt_.framing == json_framing::array) out.append("]\n");
     }
-    /// Rows encoded so far (array framing only).
+    /// Rows encoded so far, in every framing.
     std::uint64_t count() const noexcept { return count_; }
 
 private:

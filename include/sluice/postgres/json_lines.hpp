@@ -40,7 +40,8 @@ struct json_lines_options {
     int fetch_size = 0;
 };
 
-/// The type `json_lines` returns: rows encoded into chunks.
+/// The type `json_lines` returns: rows encoded into chunks. Its `rows_done()` is the number
+/// of rows received so far, whatever the framing (all of them once the run is over).
 using json_lines_source = sluice::detail::encode_stage<detail::rows_source, json_encoder>;
 
 /// `pg::json_lines(conn, opts, sql, params...)` yields the JSON of every row as `chunk&`,
