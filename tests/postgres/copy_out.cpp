@@ -131,6 +131,44 @@ TEST_CASE("copy_out is byte for byte psql's \\copy", "[postgres][copy_out]") {
     CHECK(ours == "1;<null>;\"a;b\"\n");
 }
 
+TEST_CASE("copy_out with crlf ends every line, the header's too, with CRLF", "[postgres][copy_out]") {
+    PG_REQUIRE_SERVER();
+    pg::connection c(test_dsn());
+    const std::string query =
+        "SELECT g AS id, CASE WHEN g % 2 = 0 THEN E'two\\nlines' ELSE 'one' END AS t, "
+        "E'cr\\r' AS c FROM generate_series(1, 5000) g";
+    auto collect = [&](pg::copy_out_options o) {
+        std::string out;
+        o.chunk_size = 4096;  // rows across many chunks
+        pg::copy_out(c, query, o) |
+            sluice::for_each([&](const sluice::chunk& ch) { out += ch.view(); });
+        return out;
+    };
+    pg::copy_out_options o;
+    o.header = true;
+    const std::string lf = collect(o);
+    o.crlf = true;
+    const std::string crlf = collect(o);
+    // The expected text: each line end outside quotes (COPY quotes fields holding CR or LF)
+    // becomes CRLF; a quoted field's own LF and CR stay.
+    std::string want;
+    bool quoted = false;
+    for (char ch : lf) {
+        if (ch == '"') quoted = !quoted;
+        if (ch == '\n' && !quoted) want += '\r';
+        want += ch;
+    }
+    CHECK(lf.find("\"two\nlines\"") != std::string::npos);
+    CHECK(crlf == want);
+    CHECK(crlf.starts_with("id,t,c\r\n1,one,\"cr\r\"\r\n2,\"two\nlines\",\"cr\r\"\r\n"));
+    // Text format too; binary has no lines.
+    o.format = "text";
+    o.header = false;
+    CHECK(collect(o).starts_with("1\tone\tcr\\r\r\n2\ttwo\\nlines\tcr\\r\r\n"));
+    o.format = "binary";
+    CHECK_THROWS_AS(pg::copy_out(c, query, o), sluice::error);
+}
+
 TEST_CASE("export memory is flat from 200k to 2M rows", "[postgres][copy_out][memory]") {
     PG_REQUIRE_SERVER();
     for (const char* how : {"csv", "jsonl"}) {
