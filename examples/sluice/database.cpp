@@ -242,6 +242,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
             };
             auto to_fields = [&](const sluice::json::json_record& r) -> const auto& {
                 const auto& f = mapping(r);
+                const auto& values = mapping.values();
                 if (kinds.size() != f.size()) {
                     kinds = kinds_for(mapping.columns());
                     scratch.resize(f.size());
@@ -249,7 +250,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
                 fields.clear();
                 // null and missing keys are NULL; everything else the text its type needs.
                 for (std::size_t i = 0; i < f.size(); ++i) {
-                    const auto* v = r.get(mapping.columns()[i]);
+                    const auto* v = values[i];
                     if (!v || v->is_null())
                         fields.push_back(std::nullopt);
                     else

@@ -80,6 +80,7 @@ public:
             index_columns();
         }
         fields_.assign(columns_.size(), std::string_view{});
+        values_.assign(columns_.size(), nullptr);
         compact_.clear();
         spans_.clear();
         for (const auto& f : r) {
@@ -89,6 +90,7 @@ public:
                 fail(r, "key \"" + std::string(f.key) + "\" is not among the columns (from the first record); use --columns to choose columns");
             }
             fields_[it->second] = text_of(f.value, it->second);
+            values_[it->second] = &f.value;
         }
         // Compact texts were appended to one buffer that may have moved while growing.
         for (auto [col, off, len] : spans_) fields_[col] = std::string_view(compact_.data() + off, len);
@@ -96,6 +98,9 @@ public:
     }
 
     const std::vector<std::string>& columns() const noexcept { return columns_; }
+    /// The last record's value per column (null: the key is missing); valid as the record.
+    /// Lets a caller reach the values without a lookup per column (quadratic in wide records).
+    const std::vector<const sluice::json::json_value*>& values() const noexcept { return values_; }
 
 private:
     void index_columns() {
@@ -152,6 +157,7 @@ private:
     bool explicit_;
     std::unordered_map<std::string_view, std::size_t> index_;
     std::vector<std::string_view> fields_;
+    std::vector<const sluice::json::json_value*> values_;
     std::vector<span> spans_;
     std::string compact_;
 };

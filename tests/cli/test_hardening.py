@@ -69,6 +69,34 @@ def csv_lines(data):
     return data.decode("utf-8").splitlines()
 
 
+# --- 8: wide JSON objects in linear time ------------------------------------------------
+@s.case("jsonl_200k_keys_linear")
+def _(d):
+    # 200k keys (2.6 MB on one line, and the same again with every key repeated): a scan per
+    # key for duplicates took about a minute; linear, it is well under a second. The bound is
+    # generous so only a quadratic cost trips it.
+    n = 200_000
+    keys = [f"key{i:07d}" for i in range(n)]
+    line = "{" + ",".join(f'"{k}":{i}' for i, k in enumerate(keys)) + "}\n"
+    dup = "{" + ",".join(f'"{k}":{i}' for i, k in enumerate(keys + keys)) + "}\n"
+    src = write(os.path.join(d, "wide.jsonl"), line + dup)
+    for out in ("wide.csv", "wide.out.jsonl"):
+        dst = os.path.join(d, out)
+        t0 = time.monotonic()
+        r = s.run("convert", src, dst, timeout=20)
+        expect_exit(r, 0, f"convert to {out}")
+        print(f"     {out}: {time.monotonic() - t0:.2f} s")
+    rows = read(os.path.join(d, "wide.csv")).decode().splitlines()
+    eq(len(rows), 3, "CSV lines")
+    eq(rows[0].split(",")[:2] + rows[0].split(",")[-1:], ["key0000000", "key0000001", "key0199999"], "header")
+    eq(rows[2].split(",")[-1], str(2 * n - 1), "the last duplicate's value wins")
+    recs = read(os.path.join(d, "wide.out.jsonl")).decode().splitlines()
+    eq(len(recs), 2, "JSONL lines")
+    second = json.loads(recs[1], object_pairs_hook=lambda kv: kv)
+    eq(len(second), n, "keys after merging duplicates")
+    eq(second[5], ("key0000005", n + 5), "first position, last value")
+
+
 # --- 11: --query ending in ';' or a comment ---------------------------------------------------
 @s.case("query_trailing_semicolon_and_comment")
 def _(d):

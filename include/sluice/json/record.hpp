@@ -149,7 +149,9 @@ public:
     /// The i-th key.
     std::string_view name(std::size_t i) const noexcept { return fields_[i].key; }
 
-    /// The value of `key`, or nullptr when the record has no such key.
+    /// The value of `key`, or nullptr when the record has no such key. A scan: linear in the
+    /// record's keys, so a caller visiting every key of a wide record should iterate the
+    /// members (or index them once) rather than look each one up.
     const json_value* get(std::string_view key) const noexcept {
         // Records are usually narrow: a linear scan comparing sizes first beats hashing.
         for (std::size_t i = 0; i < size_; ++i)

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -86,6 +87,7 @@ public:
     /// message; then `error_offset()` is the byte offset in `text` near the error, if known.
     const char* parse(std::string_view text, std::size_t capacity, std::uint64_t line) {
         fields_.clear();
+        indexed_ = false;
         error_offset_ = npos;
         text_ = text;
         std::string_view trimmed = trim_leading(text);
@@ -353,19 +355,43 @@ private:
 
     void add_field(std::string_view key, const json_value& value) {
         // Duplicate keys: the last value wins, in the first one's place. Records are usually
-        // narrow, so a scan (sizes compared first) is cheaper than a hash table.
-        // Size and first byte are compared inline before memcmp: keys of equal length are
-        // common (id/at, status/amount) and a library call per pair showed in profiles.
-        for (json_field& f : fields_)
-            if (f.key.size() == key.size() && (key.empty() || f.key[0] == key[0]) && f.key == key) {
-                f.value = value;
-                return;
-            }
+        // narrow, so up to `scan_limit` keys a scan (sizes compared first) is cheaper than a
+        // hash table. Size and first byte are compared inline before memcmp: keys of equal
+        // length are common (id/at, status/amount) and a library call per pair showed in
+        // profiles. A wider record switches to a hash index of the keys so far, keeping the
+        // whole record linear in its keys (a scan per key made 200k keys take a minute).
+        const std::size_t n = fields_.size();
+        if (n < scan_limit) {
+            for (json_field& f : fields_)
+                if (f.key.size() == key.size() && (key.empty() || f.key[0] == key[0]) && f.key == key) {
+                    f.value = value;
+                    return;
+                }
+            fields_.push_back({key, value});
+            return;
+        }
+        if (!indexed_) {
+            index_.clear();
+            index_.reserve(2 * scan_limit);
+            for (std::size_t i = 0; i < n; ++i) index_.emplace(fields_[i].key, i);
+            indexed_ = true;
+        }
+        auto [it, fresh] = index_.try_emplace(key, n);
+        if (!fresh) {
+            fields_[it->second].value = value;
+            return;
+        }
         fields_.push_back({key, value});
     }
 
+    /// Keys compared one by one up to this many; a hash index from there on.
+    static constexpr std::size_t scan_limit = 32;
+
     simdjson::ondemand::parser parser_;
     std::vector<json_field> fields_;
+    // Keys of a wide record -> their index in fields_ (valid while indexed_).
+    std::unordered_map<std::string_view, std::size_t> index_;
+    bool indexed_ = false;
     json_record record_;
     std::string_view text_;
     std::size_t error_offset_ = npos;
