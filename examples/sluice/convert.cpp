@@ -2,6 +2,8 @@
 // input format, encodes the output format, compresses and writes OUTPUT atomically.
 #include "convert.hpp"
 
+#include "report.hpp"
+
 #include <sluice/compress/codecs.hpp>
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
@@ -26,8 +28,6 @@ struct run_env {
     sluice::progress_options progress;
     progress_display display;
     std::uint64_t rows = 0;
-    /// With --stats and --progress: every stage's counters, also printed at each report.
-    const sluice::metrics* periodic_stats = nullptr;
 };
 
 /// Writes CSV rows given as field lists, with a header from the JSON column mapping.
@@ -61,8 +61,6 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
                        [&env](const sluice::progress_info& p) {
                            env.rows = p.items;
                            env.display(p);
-                           if (env.periodic_stats && !p.done)
-                               std::fprintf(stderr, "%s\n", env.periodic_stats->to_json().c_str());
                        },
                        env.progress);
     auto encoded = std::move(counted) | sluice::encode(std::move(enc)) | sluice::meter("encode");
@@ -158,9 +156,9 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
     run_env env{o, sink, {}, {}, {}, progress_display(o.progress), 0};
     if (*cformat != sluice::compression::format::none)
         env.codec = make_output_codec(*cformat, o.level, io.threads);
+    // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
-    env.run = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
-    if (ctl.stats && o.progress) env.periodic_stats = &metrics;
+    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
     env.progress.interval = env.display.interval();
     env.progress.total_bytes = src.size;
     const sluice::any_byte_source& counter = src.bytes;
@@ -189,20 +187,17 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         throw;
     }
 
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (ctl.stats) std::fprintf(stderr, "%s\n", metrics.to_json().c_str());
-    if (o.progress || ctl.stats || (bad && bad->count())) {
-        double in_bytes = static_cast<double>(src.bytes.bytes());
-        std::fprintf(stderr, "sluice: %llu rows, %s in, %s out, %.2f s (%s/s), peak RSS %.1f MiB",
-                     static_cast<unsigned long long>(env.rows), format_bytes(in_bytes).c_str(),
-                     format_bytes(static_cast<double>(written)).c_str(), secs,
-                     format_bytes(secs > 0 ? in_bytes / secs : 0).c_str(), peak_rss_mib());
-        if (bad)
-            std::fprintf(stderr, ", %llu bad records skipped%s%s",
-                         static_cast<unsigned long long>(bad->count()),
-                         bad->path().empty() ? "" : ", written to ", bad->path().c_str());
-        std::fprintf(stderr, "\n");
-    }
+    // --progress: the bar, then a summary line and the stage table; --stats: the JSON of
+    // every stage's counters, last. Skipped records are always worth a summary line.
+    run_summary sum;
+    sum.rows = env.rows;
+    sum.bytes_in = static_cast<double>(src.bytes.bytes());
+    sum.bytes_out = static_cast<double>(written);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (bad)
+        sum.extra = ", " + std::to_string(bad->count()) + " bad records skipped" +
+                    (bad->path().empty() ? "" : ", written to " + bad->path());
+    print_report(o.progress || (bad && bad->count()), o.progress, ctl.stats, sum, metrics);
     // A drained run committed what it read, but it was cut short: say so in the status.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }

@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "dead_letters.hpp"
+#include "report.hpp"
 #include "json_rows.hpp"
 #include "pg_values.hpp"
 
@@ -67,8 +68,10 @@ std::uint64_t drive_export(Source& src, Probe rows_done, sluice::any_codec codec
 }  // namespace
 
 int run_export(const export_options& o, const io_options& io, const run_control& ctl) {
+    // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
-    const sluice::run_options run_opts = ctl.shutdown.options(ctl.stats ? &metrics : nullptr);
+    const sluice::run_options run_opts =
+        ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
@@ -122,15 +125,14 @@ int run_export(const export_options& o, const io_options& io, const run_control&
         written = drive_export(src, [&src] { return src.upstream().rows_done(); }, std::move(codec),
                                sink, display, total, run_opts, rows);
     }
-    if (ctl.stats) std::fprintf(stderr, "%s\n", metrics.to_json().c_str());
-    if (o.progress || ctl.stats) {
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        std::fprintf(stderr, "sluice: %llu rows, %s written, %.2f s (%s/s), peak RSS %.1f MiB\n",
-                     static_cast<unsigned long long>(rows),
-                     format_bytes(static_cast<double>(written)).c_str(), secs,
-                     format_bytes(secs > 0 ? static_cast<double>(written) / secs : 0).c_str(),
-                     peak_rss_mib());
-    }
+    run_summary sum;
+    sum.rows = rows;
+    // "in": the bytes the database's rows came to (the source stage's payload), when counted.
+    for (const auto& st : metrics.snapshot())
+        if (st.name == "source" && st.bytes) sum.bytes_in = static_cast<double>(st.bytes);
+    sum.bytes_out = static_cast<double>(written);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    print_report(o.progress, o.progress, ctl.stats, sum, metrics);
     // A drained export committed the rows it read, but it was cut short: say so.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }
