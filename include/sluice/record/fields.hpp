@@ -27,7 +27,9 @@
 /// `for_each_field(obj, f)`.
 
 #include <array>
+#include <concepts>
 #include <cstddef>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -51,6 +53,17 @@ struct field_ref {
 /// `field("id", &order::id)`: names a data member for the record formats.
 template <class C, class M>
 constexpr field_ref<C, M> field(std::string_view name, M C::*member) noexcept {
+    return {name, member};
+}
+
+/// A field keeps its name as a view, so the name must outlive it (a string literal): a
+/// temporary std::string would dangle once the full expression ends. Rejected here.
+template <class S, class C, class M>
+    requires std::same_as<S, std::string>
+field_ref<C, M> field(S&& name, M C::*member) {
+    static_assert(sizeof(S) == 0,
+                  "sluice::field: the name is kept as a view and must outlive the field list "
+                  "(use a string literal); a temporary std::string would dangle");
     return {name, member};
 }
 
