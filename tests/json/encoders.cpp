@@ -7,6 +7,7 @@
 
 #include <sluice/json/array_encoder.hpp>
 #include <sluice/json/document_reader.hpp>
+#include <sluice/json/json_array_reader.hpp>
 #include <sluice/json/jsonl_encoder.hpp>
 #include <sluice/json/jsonl_reader.hpp>
 #include <sluice/sluice.hpp>
@@ -60,9 +61,19 @@ TEST_CASE("jsonl_encoder re-emits reader records exactly (numbers keep their dig
         "[1,2]\n\"str\"\n-0.0e5\n";
     std::string out = concat(sluice::from_range(std::vector<std::string>{in}) | json::read_jsonl() |
                              sluice::encode(json::jsonl_encoder{}));
+    // Nested values are compacted (whitespace between tokens removed, all else as written).
     CHECK(out ==
-          "{\"n\":12345678901234567890,\"f\":1.0,\"s\":\"\\u00e9\\n\",\"a\":[1, {\"b\":null}],\"d\":2}\n"
+          "{\"n\":12345678901234567890,\"f\":1.0,\"s\":\"\\u00e9\\n\",\"a\":[1,{\"b\":null}],\"d\":2}\n"
           "[1,2]\n\"str\"\n-0.0e5\n");
+}
+
+TEST_CASE("jsonl_encoder: pretty-printed input becomes one compact line per record",
+          "[json][encoder]") {
+    std::string in = "[\r\n  {\r\n    \"a\": {\r\n      \"b\": [ 1, 2.50 ],\r\n      \"s\": \"x  y\\n\"\r\n"
+                     "    },\r\n    \"n\": 1e400\r\n  },\r\n  [ 1,\n\t{ \"c\" : [ ] } ]\r\n]\r\n";
+    std::string out = concat(sluice::from_range(std::vector<std::string>{in}) |
+                             json::read_array() | sluice::encode(json::jsonl_encoder{}));
+    CHECK(out == "{\"a\":{\"b\":[1,2.50],\"s\":\"x  y\\n\"},\"n\":1e400}\n[1,{\"c\":[]}]\n");
 }
 
 #include <sluice/csv/csv.hpp>

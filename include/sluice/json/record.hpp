@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "compact.hpp"
 #include "write_value.hpp"
 #include "writer.hpp"
 
@@ -251,20 +252,15 @@ private:
 inline json_owned_record json_record::to_owned() const { return json_owned_record(*this); }
 
 namespace detail {
-/// Writes raw JSON text on one line: outside strings a line end is only whitespace (and
-/// inside a valid string there is none), so each CR or LF can become a space.
+/// Writes raw JSON text compacted (whitespace between tokens removed, everything else as
+/// written), so a pretty-printed nested value stays on its record's line.
 inline void write_raw_one_line(writer& w, std::string_view raw) {
-    chunk& out = w.out();
-    std::size_t start = out.size();
-    w.raw(raw);
-    char* p = out.data() + start;
-    char* e = out.data() + out.size();
-    for (; p != e; ++p)
-        if (*p == '\n' || *p == '\r') *p = ' ';
+    w.raw({});  // the comma, if one is due
+    write_compact(raw, w.out());
 }
 }  // namespace detail
 
-/// A value as its raw JSON text (kept on one line).
+/// A value as its raw JSON text, compacted (number text, key order, escapes kept).
 inline void write_value(writer& w, const json_value& v) {
     if (v.is_array() || v.is_object())
         detail::write_raw_one_line(w, v.raw());
@@ -273,7 +269,7 @@ inline void write_value(writer& w, const json_value& v) {
 }
 
 /// A record re-emitted: an object member by member (duplicates merged, numbers and nested
-/// values as written), anything else as its raw text, always on one line.
+/// values as written but compacted), anything else as its raw text compacted: one line.
 inline void write_value(writer& w, const json_record& r) {
     if (r.type() != json_type::object) {
         detail::write_raw_one_line(w, r.raw());
