@@ -73,6 +73,7 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
 template <class Bytes>
 std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
+    ro.max_columns = env.opt.max_columns;
     if (in == format::tsv) ro.delimiter = '\t';
     if (in == format::csv && !env.opt.from.empty()) ro.delimiter = ',';
     if (bad)

@@ -22,6 +22,7 @@ struct convert_options {
     std::string on_error = "fail";  ///< fail | skip
     std::string dead_letter;        ///< where skipped records go (JSON lines)
     std::uint64_t max_errors = 0;   ///< with skip: more bad records than this fail the run (0: no limit)
+    std::size_t max_columns = 10000;  ///< CSV/TSV input: more fields in a record is an error
     bool crlf = false;              ///< CSV/TSV output: end lines with CRLF instead of LF
 };
 

@@ -190,6 +190,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     try {
         if (*in == format::csv || *in == format::tsv) {
             sluice::csv::read_options ro = sluice::csv::read_options::for_path(o.input);
+            ro.max_columns = o.max_columns;
             if (*in == format::tsv) ro.delimiter = '\t';
             if (bad)
                 ro.on_error = [&bad](const sluice::error& e, std::string_view raw) {

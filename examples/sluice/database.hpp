@@ -35,6 +35,7 @@ struct load_options {
     std::string dead_letter;
     std::uint64_t max_errors = 0;
     std::uint64_t commit_every = 0;
+    std::size_t max_columns = 10000;  ///< CSV/TSV input: more fields in a record is an error
     bool progress = false;
 };
 int run_load(const load_options& o, const io_options& io, const run_control& ctl);

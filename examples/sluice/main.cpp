@@ -71,6 +71,9 @@ int main(int argc, char** argv) {
     convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
     convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
     convert->add_option("--max-errors", conv.max_errors, "with --on-error skip: fail after this many bad records");
+    convert->add_option("--max-columns", conv.max_columns,
+                        "CSV/TSV input: a record or header with more fields is an error (default 10000)")
+        ->check(CLI::PositiveNumber);
     convert->add_flag("--crlf", conv.crlf, "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(convert, part_size, io, stats, drain_on_signal);
 
@@ -101,6 +104,9 @@ int main(int argc, char** argv) {
     loadc->add_option("--dead-letter", load.dead_letter, "with --on-error skip: write rejected rows here");
     loadc->add_option("--max-errors", load.max_errors, "with --on-error skip: fail after this many");
     loadc->add_option("--commit-every", load.commit_every, "commit every N rows (default: all or nothing)");
+    loadc->add_option("--max-columns", load.max_columns,
+                      "CSV/TSV input: a record or header with more fields is an error (default 10000)")
+        ->check(CLI::PositiveNumber);
     add_io_options(loadc, part_size, io, stats, drain_on_signal);
 
     std::string presign_url;

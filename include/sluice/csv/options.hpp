@@ -50,9 +50,15 @@ struct read_options {
     /// A record longer than this is an error. This bounds the carry-over buffer that holds a
     /// record spanning input blocks, so memory stays flat even when a quote never closes.
     std::size_t max_record_size = 64 * 1024 * 1024;
+    /// A record (the header too) with more fields than this is an error, raised as soon as
+    /// the reader has seen that many delimiters in it, before its end is read: a runaway
+    /// header (megabytes of separators) fails at once instead of building millions of
+    /// columns. At least 1.
+    std::size_t max_columns = 10000;
     /// If set, a bad record is passed here (with its raw bytes) instead of failing the run;
     /// returning true skips it and reading goes on, returning false throws the error.
-    /// Not called for an exceeded `max_record_size` or an error in the header.
+    /// Not called for an exceeded `max_record_size` or `max_columns`, or an error in the
+    /// header.
     std::function<bool(const sluice::error&, std::string_view raw)> on_error{};
 
     /// Options for a file name: `.tsv`/`.tab` select tab, `.psv` a pipe (see

@@ -32,7 +32,10 @@
 /// length and is a zero-copy view. Quoted fields with doubled quotes are unescaped into a
 /// scratch buffer that is reused from record to record. Input is copied into a reader-owned
 /// buffer with padding (so block loads never read past the end); a record that spans input
-/// blocks simply stays in that buffer, whose growth `max_record_size` bounds.
+/// blocks simply stays in that buffer, whose growth `max_record_size` bounds. While a record
+/// is incomplete, each refill only looks at the new positions for its line end (and counts
+/// its delimiters against `max_columns`); the record is parsed once, when its end is there,
+/// so the work per record is linear in its length whatever the number of refills.
 
 #include <algorithm>
 #include <cstddef>
@@ -84,6 +87,7 @@ public:
                         "the delimiter and the quote must differ and be neither CR, LF nor NUL");
         if (opt_.max_record_size > (std::size_t{1} << 30))
             throw error(errc::usage, "csv", "max_record_size must be at most 1 GiB");
+        if (opt_.max_columns == 0) throw error(errc::usage, "csv", "max_columns must be at least 1");
     }
 
     maybe<const row&> next() {
@@ -173,6 +177,10 @@ private:
         const auto k32 = static_cast<std::uint32_t>(k);
         std::uint32_t* ix = idx_.get();
         for (std::size_t i = ipos_; i < icount_; ++i) ix[i] -= k32;
+        aw_s_ -= k32;  // meaningful only while waiting_, within the record: >= k
+        aw_last_ -= k32;
+        if (scalar_checked_ > k) scalar_checked_ -= k;
+        else scalar_checked_ = 0;
         bad_.erase(bad_.begin(), bad_.begin() + static_cast<std::ptrdiff_t>(bad_pos_));
         bad_pos_ = 0;
         for (auto& b : bad_) b -= k32;
@@ -186,6 +194,7 @@ private:
         if (ipos_ > 0) {
             std::memmove(idx_.get(), idx_.get() + ipos_, (icount_ - ipos_) * sizeof(std::uint32_t));
             icount_ -= ipos_;
+            if (waiting_) wait_from_ -= ipos_;  // >= ipos_: within the current record
             ipos_ = 0;
         }
         std::size_t need = icount_ + more + 16;  // flatten() writes up to 8 entries past the end
@@ -258,6 +267,7 @@ private:
         const std::uint32_t* ix = idx_.get();
         const std::size_t n = icount_;
         const char d = opt_.delimiter, q = opt_.quote;
+        if (waiting_ && !await_line_end(b, ix, n, d)) return step::more;
         std::size_t i = ipos_;
         std::uint32_t s = static_cast<std::uint32_t>(rec_start_);
         fields_.clear();
@@ -265,11 +275,13 @@ private:
         scratch_ready_ = false;
         nl_ = 0;
         for (;;) {
-            if (i == n) return step::more;
+            if (i == n) return incomplete(n, s, false, 0, 0);
             const std::uint32_t p = ix[i++];
             const char c = b[p];
             if (c == d) {
                 fields_.emplace_back(b + s, p - s);
+                if (fields_.size() >= opt_.max_columns) [[unlikely]]
+                    too_many_columns();
                 s = p + 1;
                 continue;
             }
@@ -288,7 +300,7 @@ private:
             std::uint32_t k = 1;
             bool escaped = false;
             for (;;) {
-                if (i == n) return step::more;
+                if (i == n) return incomplete(n, s, true, k, last);
                 const std::uint32_t r = ix[i++];
                 const char c2 = b[r];
                 if (c2 == q) {
@@ -311,6 +323,65 @@ private:
                 break;
             }
         }
+    }
+
+    /// The record is not complete in the indices up to `n`: remember where parsing stood
+    /// (the current field starts at `s`; inside a quoted field, `k` quotes seen, the last at
+    /// `last`), so the next attempt looks at the new indices only.
+    step incomplete(std::size_t n, std::uint32_t s, bool quoted, std::uint32_t k,
+                    std::uint32_t last) noexcept {
+        waiting_ = true;
+        wait_from_ = n;
+        wait_delims_ = fields_.size();  // one per field closed: the delimiters so far
+        aw_s_ = s;
+        aw_quoted_ = quoted;
+        aw_k_ = k;
+        aw_last_ = last;
+        return step::more;
+    }
+
+    /// Follows the indices stage one added since the last attempt with parse_record's rules,
+    /// building nothing: true when the record can be parsed now - a line end came, or
+    /// something parse_record must see itself (a stray quote, which may change where the
+    /// record ends). A delimiter count past `max_columns` fails here, without waiting for
+    /// the end of a runaway record.
+    bool await_line_end(const char* b, const std::uint32_t* ix, std::size_t n, char d) {
+        const char q = opt_.quote;
+        for (std::size_t i = wait_from_; i < n; ++i) {
+            const std::uint32_t p = ix[i];
+            const char c = b[p];
+            if (!aw_quoted_) {
+                if (c == d) {
+                    ++wait_delims_;
+                    aw_s_ = p + 1;
+                    continue;
+                }
+                if (c == '\n' || p != aw_s_) return stop_waiting();  // an end, or a stray quote
+                aw_quoted_ = true;
+                aw_k_ = 1;
+                aw_last_ = p;
+                continue;
+            }
+            if (c == q) {
+                if ((aw_k_ & 1) == 0 && p != aw_last_ + 1) return stop_waiting();
+                ++aw_k_;
+                aw_last_ = p;
+                continue;
+            }
+            std::uint32_t e = p;
+            if (c == '\n' && b[e - 1] == '\r' && e - 1 != aw_last_) --e;
+            if (c == '\n' || aw_last_ + 1 != e) return stop_waiting();
+            ++wait_delims_;
+            aw_quoted_ = false;
+            aw_s_ = p + 1;
+        }
+        wait_from_ = n;
+        if (wait_delims_ >= opt_.max_columns) too_many_columns();
+        return false;
+    }
+    bool stop_waiting() noexcept {
+        waiting_ = false;
+        return true;
     }
 
     void count_newlines(std::string_view content) noexcept {
@@ -355,6 +426,14 @@ private:
         const std::size_t end = size();
         const bool eof = input_exhausted();
         const char d = opt_.delimiter, q = opt_.quote;
+        // A record still without a line end in the new bytes cannot be complete: wait for
+        // more rather than parse it all again (which made a long record quadratic).
+        if (!eof && scalar_checked_ > rec_start_ && scalar_checked_ <= end &&
+            !std::memchr(b + scalar_checked_, '\n', end - scalar_checked_)) {
+            scalar_checked_ = end;
+            return step::more;
+        }
+        scalar_checked_ = end;
         fields_.clear();
         first_quoted_ = false;
         nl_ = 0;
@@ -410,6 +489,10 @@ private:
                 finish_field(c == '\n');
                 ++pos;
                 if (c == '\n') break;
+                if (fields_.size() >= opt_.max_columns) [[unlikely]] {
+                    scalar_mode_ = false;
+                    too_many_columns();
+                }
                 fs = pos;
                 quoted = false;
                 close = std::size_t(-1);
@@ -429,6 +512,7 @@ private:
         }
         // Back to stage one after this record: forget its indices and re-scan from here.
         scalar_mode_ = false;
+        scalar_checked_ = 0;
         ipos_ = icount_ = 0;
         in_quote_ = 0;
         if (pos < size()) final_scanned_ = false;
@@ -464,6 +548,8 @@ private:
             }
             replace_invalid_utf8(end);
         }
+        if (fields_.size() > opt_.max_columns) [[unlikely]]
+            too_many_columns();
         if (opt_.header && !header_) {
             std::vector<std::string> names;
             names.reserve(fields_.size());
@@ -600,6 +686,14 @@ private:
         return step::more;
     }
 
+    [[noreturn]] void too_many_columns() const {
+        std::string msg = "record has more than " + std::to_string(opt_.max_columns) +
+                          " fields (the column limit, max_columns)";
+        if (opt_.header && !header_) msg = "header " + msg.substr(7);
+        throw error(errc::bad_input, "csv", std::move(msg),
+                    where(line_, opt_.max_columns + 1, rec_start_));
+    }
+
     [[noreturn]] void record_too_long() const {
         std::string msg = "record longer than max_record_size (" +
                           std::to_string(opt_.max_record_size) + " bytes)";
@@ -633,6 +727,11 @@ private:
     row row_;
     bool up_done_ = false, final_scanned_ = false, bom_checked_ = false;
     bool scalar_mode_ = false, first_quoted_ = false, scratch_ready_ = false;
+    // An incomplete record: indices from wait_from_ on are still to be looked at.
+    bool waiting_ = false, aw_quoted_ = false;
+    std::size_t wait_from_ = 0, wait_delims_ = 0;
+    std::uint32_t aw_s_ = 0, aw_k_ = 0, aw_last_ = 0;  // parse_record's s, k, last
+    std::size_t scalar_checked_ = 0;  // parse_scalar found no line end before this offset
 };
 
 }  // namespace SLUICE_CSV_ISA

@@ -43,6 +43,8 @@ struct array_options {
     std::size_t max_record_size = std::size_t{64} << 20;
     /// Nesting deeper than this (inside an element) is malformed.
     unsigned max_depth = detail::document_parser::default_max_depth;
+    /// An element longer than this is validated member by member (see jsonl_options).
+    std::size_t piecewise_bytes = detail::document_parser::default_piecewise_bytes;
 };
 
 namespace detail {
@@ -54,7 +56,8 @@ class array_stage : public stage_base<array_stage<Up>, Up> {
 public:
     using reference = const json_record&;
 
-    array_stage(Up up, array_options o) : base(std::move(up)), opt_(o), parser_(o.max_depth) {
+    array_stage(Up up, array_options o)
+        : base(std::move(up)), opt_(o), parser_(o.max_depth, o.piecewise_bytes) {
         if (opt_.batch_size == 0) opt_.batch_size = 1;
     }
 

@@ -46,6 +46,9 @@ struct jsonl_options {
     std::size_t max_record_size = std::size_t{64} << 20;
     /// Nesting deeper than this is malformed.
     unsigned max_depth = detail::document_parser::default_max_depth;
+    /// An object or array longer than this is validated member by member, so the parser's
+    /// memory stays near this size rather than ~6x the line's (see document_parser.hpp).
+    std::size_t piecewise_bytes = detail::document_parser::default_piecewise_bytes;
 };
 
 namespace detail {
@@ -57,7 +60,8 @@ class jsonl_stage : public stage_base<jsonl_stage<Up>, Up> {
 public:
     using reference = const json_record&;
 
-    jsonl_stage(Up up, jsonl_options o) : base(std::move(up)), opt_(o), parser_(o.max_depth) {
+    jsonl_stage(Up up, jsonl_options o)
+        : base(std::move(up)), opt_(o), parser_(o.max_depth, o.piecewise_bytes) {
         if (opt_.batch_size == 0) opt_.batch_size = 1;
     }
 
@@ -65,7 +69,11 @@ public:
         for (;;) {
             std::size_t avail = win_.size() - pos_;
             const char* start = win_.data() + pos_;
-            const void* nl = avail ? std::memchr(start, '\n', avail) : nullptr;
+            // A line longer than the window is searched for its end only in the new bytes:
+            // searching from its start at every refill made a long line quadratic.
+            std::size_t from = scanned_ > pos_ ? scanned_ : pos_;
+            const void* nl = win_.size() > from ? std::memchr(win_.data() + from, '\n', win_.size() - from) : nullptr;
+            if (!nl) scanned_ = win_.size();
             if (skip_rest_) {  // the rest of a line already reported as too long
                 if (nl) {
                     pos_ += static_cast<std::size_t>(static_cast<const char*>(nl) - start) + 1;
@@ -85,8 +93,9 @@ public:
             if (avail > opt_.max_record_size) too_long();
             bool got = false;
             if (!win_.exhausted()) {
-                win_.refill(this->up_, pos_, opt_.batch_size, got);
-                pos_ = 0;  // the consumed prefix was dropped
+                std::size_t dropped = win_.refill(this->up_, pos_, opt_.batch_size, got);
+                scanned_ -= dropped < scanned_ ? dropped : scanned_;
+                pos_ -= dropped;
             }
             if (got) continue;
             // End of input: the last line may lack its line end.
@@ -151,6 +160,7 @@ private:
     std::uint64_t records_ = 0;
     std::string_view last_;
     bool skip_rest_ = false;  // dropping the rest of a too-long line
+    std::size_t scanned_ = 0;  // window offset up to which no line end follows pos_
 };
 
 }  // namespace detail

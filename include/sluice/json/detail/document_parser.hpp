@@ -11,12 +11,21 @@
 /// and then requires that no token follows the value. Values inside nested containers are
 /// only validated, not described. Top-level members of an object are recorded with their raw
 /// text as they go by; duplicate keys keep the first position and the last value.
+///
+/// simdjson needs about 5.7 bytes of index and string space per input byte of a document, so
+/// a 63 MB line would cost 360 MB on top of the line itself. A container longer than
+/// `piecewise_bytes` is therefore cut into its members by a small string-aware scanner
+/// (as `read_array` cuts a file) and each member is validated as a document of its own,
+/// recursively: simdjson's buffers are then bounded by `piecewise_bytes` (or the longest
+/// single string or number), not by the record. Escaped strings a record keeps (top-level
+/// keys and string values) are unescaped into a buffer of the record's size.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -80,7 +89,12 @@ public:
     /// Nesting deeper than this is rejected (it bounds the recursion of the walk).
     static constexpr unsigned default_max_depth = 1024;
 
-    explicit document_parser(unsigned max_depth = default_max_depth) : max_depth_(max_depth) {}
+    /// Containers longer than this are validated member by member (see the file comment).
+    static constexpr std::size_t default_piecewise_bytes = std::size_t{1} << 20;
+
+    explicit document_parser(unsigned max_depth = default_max_depth,
+                             std::size_t piecewise_bytes = default_piecewise_bytes)
+        : max_depth_(max_depth), piecewise_bytes_(piecewise_bytes < 2 ? 2 : piecewise_bytes) {}
 
     /// Parses `text`, which must be followed by at least `simdjson::SIMDJSON_PADDING` readable
     /// bytes (`capacity` counts them). Returns nullptr on success (see `record()`), otherwise a
@@ -93,6 +107,8 @@ public:
         std::string_view trimmed = trim_leading(text);
         if (trimmed.empty()) return "no JSON value (empty input)";
         std::size_t lead = trimmed.data() - text.data();
+        if (trimmed.size() > piecewise_bytes_ && (trimmed[0] == '{' || trimmed[0] == '['))
+            return parse_piecewise(trimmed, capacity - lead, line);
         auto doc_result = parser_.iterate(simdjson::padded_string_view(
             trimmed.data(), trimmed.size(), capacity - lead));
         simdjson::ondemand::document doc;
@@ -387,6 +403,184 @@ private:
     /// Keys compared one by one up to this many; a hash index from there on.
     static constexpr std::size_t scan_limit = 32;
 
+    // ---- piecewise validation of long containers -------------------------------------------
+
+    static constexpr bool is_ws(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+    /// Offset just past the string whose opening quote is at `i`, or npos if it never closes.
+    static std::size_t string_end(std::string_view s, std::size_t i) noexcept {
+        std::size_t from = i + 1;
+        for (;;) {
+            const void* q = from < s.size() ? std::memchr(s.data() + from, '"', s.size() - from) : nullptr;
+            if (!q) return npos;
+            std::size_t k = static_cast<std::size_t>(static_cast<const char*>(q) - s.data());
+            std::size_t b = k;
+            while (b > i + 1 && s[b - 1] == '\\') --b;
+            if (((k - b) & 1) == 0) return k + 1;  // not escaped
+            from = k + 1;
+        }
+    }
+
+    /// Offset of the ',' or `close` that ends the member value starting at `i` (brackets
+    /// outside strings counted), or npos. Brackets of the wrong kind inside are left for
+    /// the member's own parse to reject; at depth 0 they end the scan with an error.
+    const char* value_end(std::string_view s, std::size_t i, char close, std::size_t& end) {
+        std::size_t depth = 0;
+        while (i < s.size()) {
+            char c = s[i];
+            if (c == '"') {
+                std::size_t e = string_end(s, i);
+                if (e == npos) return at(s.data() + i, "unterminated string");
+                i = e;
+                continue;
+            }
+            if (c == '[' || c == '{') {
+                ++depth;
+            } else if (c == ']' || c == '}') {
+                if (depth == 0) {
+                    if (c != close) return at(s.data() + i, "unexpected closing bracket");
+                    end = i;
+                    return nullptr;
+                }
+                --depth;
+            } else if (c == ',' && depth == 0) {
+                end = i;
+                return nullptr;
+            }
+            ++i;
+        }
+        return at(s.data() + s.size(), "unterminated container");
+    }
+
+    /// Validates the string document `s` (its text with the quotes); with `out`, its content
+    /// unescaped, stored where it outlives the pieces.
+    const char* piece_string_content(simdjson::ondemand::document& doc, std::string_view s,
+                                     std::string_view* out) {
+        bool plain;
+        std::string_view content = plain_string(s.data() + 1, plain);
+        if (plain && content.size() + 2 == s.size()) {
+            if (out) *out = content;
+            return nullptr;
+        }
+        std::string_view u;
+        if (auto e = doc.get_string().get(u)) return fail(e, doc);
+        if (!out) return nullptr;
+        if (arena_.capacity() < arena_reserved_) arena_.reserve(arena_reserved_);  // never moves after
+        std::size_t at = arena_.size();
+        arena_.append(u);
+        *out = std::string_view(arena_.data() + at, u.size());
+        return nullptr;
+    }
+
+    /// Validates one piece: a whole JSON value `s` (trimmed) at nesting `depth`, followed by
+    /// `cap - s.size()` readable bytes. Describes it in `*out` when `out` is set.
+    const char* piece(std::string_view s, std::size_t cap, unsigned depth, json_value* out) {
+        if (s.empty()) return at(s.data(), "missing value");
+        if (s.size() > piecewise_bytes_ && (s[0] == '{' || s[0] == '[')) {
+            if (depth >= max_depth_) return at(s.data(), "nesting too deep");
+            if (const char* msg = container_piecewise(s, cap, depth + 1, false)) return msg;
+            if (out) *out = json_value(s[0] == '{' ? json_type::object : json_type::array, s);
+            return nullptr;
+        }
+        auto doc_result = parser_.iterate(simdjson::padded_string_view(s.data(), s.size(), cap));
+        simdjson::ondemand::document doc;
+        if (auto e = std::move(doc_result).get(doc)) return at(s.data(), simdjson::error_message(e));
+        simdjson::ondemand::json_type t;
+        if (auto e = doc.type().get(t)) return fail(e, doc);
+        using jt = simdjson::ondemand::json_type;
+        if (t == jt::object || t == jt::array) {
+            if (depth >= max_depth_) return at(s.data(), "nesting too deep");
+            const char* msg;
+            if (t == jt::object) {
+                simdjson::ondemand::object o;
+                if (auto e = doc.get_object().get(o)) return fail(e, doc);
+                msg = check_members(o, depth + 1);
+            } else {
+                simdjson::ondemand::array a;
+                if (auto e = doc.get_array().get(a)) return fail(e, doc);
+                msg = walk_elements(a, depth + 1);
+            }
+            if (!msg) msg = check_end(doc);
+            if (msg) return msg;
+            if (out) *out = json_value(t == jt::object ? json_type::object : json_type::array, s);
+            return nullptr;
+        }
+        std::string_view tok;
+        if (auto e = doc.raw_json_token().get(tok)) return fail(e, doc);
+        if (tok.data() + tok.size() != s.data() + s.size())
+            return at(tok.data() + tok.size(), "unexpected content after the JSON value");
+        if (t == jt::string) {
+            std::string_view content;
+            if (const char* msg = piece_string_content(doc, s, out ? &content : nullptr)) return msg;
+            if (out) *out = json_value(json_type::string, s, content);
+            return nullptr;
+        }
+        json_type type;
+        if (const char* msg = check_scalar(t, trim_json_ws(tok), type)) return at(s.data(), msg);
+        if (out) *out = json_value(type, s);
+        return nullptr;
+    }
+
+    /// Cuts the container `s` (trimmed, from its bracket to its closing bracket) into members
+    /// and validates each as a piece at `depth`; `record` adds an object's members to the
+    /// record's fields.
+    const char* container_piecewise(std::string_view s, std::size_t cap, unsigned depth, bool record) {
+        const bool obj = s[0] == '{';
+        const char close = obj ? '}' : ']';
+        std::size_t i = 1;
+        const std::size_t n = s.size();
+        auto skip_ws = [&] {
+            while (i < n && is_ws(s[i])) ++i;
+        };
+        skip_ws();
+        if (i < n && s[i] == close) {
+            ++i;
+        } else {
+            json_value value;
+            for (;;) {
+                std::string_view key;
+                if (obj) {
+                    if (i >= n || s[i] != '"') return at(s.data() + i, "expected a key string");
+                    std::size_t ke = string_end(s, i);
+                    if (ke == npos) return at(s.data() + i, "unterminated string");
+                    json_value k;
+                    if (const char* msg = piece(s.substr(i, ke - i), cap - i, depth, record ? &k : nullptr))
+                        return msg;
+                    key = k.str();
+                    i = ke;
+                    skip_ws();
+                    if (i >= n || s[i] != ':') return at(s.data() + i, "expected ':' after the key");
+                    ++i;
+                    skip_ws();
+                }
+                std::size_t end = 0;
+                if (const char* msg = value_end(s, i, close, end)) return msg;
+                std::string_view v = trim_json_ws(s.substr(i, end - i));
+                if (const char* msg = piece(v, cap - i, depth, record ? &value : nullptr)) return msg;
+                if (record) add_field(key, value);
+                i = end + 1;
+                if (s[end] == close) break;
+                skip_ws();
+                if (i < n && s[i] == close) return at(s.data() + i, "trailing comma");
+            }
+        }
+        if (i != n) return at(s.data() + i, "unexpected content after the JSON value");
+        return nullptr;
+    }
+
+    /// `parse` for a container longer than `piecewise_bytes_`.
+    const char* parse_piecewise(std::string_view trimmed, std::size_t cap, std::uint64_t line) {
+        arena_ = std::string();  // the last big record's buffer is not kept
+        arena_reserved_ = trimmed.size();
+        std::string_view body = trim_json_ws(trimmed);
+        const bool obj = body[0] == '{';
+        if (const char* msg = container_piecewise(body, cap, 1, obj)) return msg;
+        // A document's last bytes may be followed only by whitespace (trimmed already).
+        record_ = json_record(obj ? json_type::object : json_type::array, body, fields_.data(),
+                              fields_.size(), line);
+        return nullptr;
+    }
+
     simdjson::ondemand::parser parser_;
     std::vector<json_field> fields_;
     // Keys of a wide record -> their index in fields_ (valid while indexed_).
@@ -396,6 +590,9 @@ private:
     std::string_view text_;
     std::size_t error_offset_ = npos;
     unsigned max_depth_;
+    std::size_t piecewise_bytes_;
+    std::string arena_;  // unescaped strings of a piecewise record (reserved once: no moves)
+    std::size_t arena_reserved_ = 0;
 };
 
 }  // namespace sluice::json::detail
