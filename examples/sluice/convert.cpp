@@ -74,6 +74,8 @@ template <class Bytes>
 std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
+    // A name twice in the header would make a JSON object with a duplicate key.
+    ro.unique_header = out == format::jsonl || out == format::json;
     if (in == format::tsv) ro.delimiter = '\t';
     if (in == format::csv && !env.opt.from.empty()) ro.delimiter = ',';
     if (bad)

@@ -7,9 +7,12 @@
 #include <sluice/json/json.hpp>
 #include <sluice/postgres/postgres.hpp>
 
+#include <libpq-fe.h>
+
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <string_view>
 
 #include "dead_letters.hpp"
 #include "report.hpp"
@@ -22,6 +25,26 @@ namespace {
 
 [[noreturn]] void usage(const char* stage, std::string msg) {
     throw sluice::error(sluice::errc::usage, stage, std::move(msg));
+}
+
+/// A password written in --dsn is in the process list for every user of the machine: say
+/// so once, on stderr, without repeating it. libpq parses the DSN as it will (URI or
+/// key=value); a DSN it cannot parse is left for the connection to report.
+void warn_if_password(const std::string& dsn) {
+    if (dsn.empty()) return;
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+    if (err) PQfreemem(err);
+    if (!opts) return;
+    bool has_password = false;
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+        if (std::string_view(o->keyword) == "password" && o->val && *o->val) has_password = true;
+    PQconninfoFree(opts);
+    if (has_password)
+        std::fprintf(stderr,
+                     "sluice: warning: the password given in --dsn can be read by other users of this "
+                     "machine (process list); use PGPASSWORD, a ~/.pgpass file or a service file "
+                     "(PGSERVICE) instead\n");
 }
 
 std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const export_options& o,
@@ -74,6 +97,7 @@ int run_export(const export_options& o, const io_options& io, const run_control&
         ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
+    warn_if_password(o.dsn);
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
     std::string fmt = o.format;
     if (fmt.empty()) {
@@ -165,6 +189,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     const sluice::run_options run_opts = ctl.shutdown.options();
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
+    warn_if_password(o.dsn);
     std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
     if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
     if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
@@ -191,6 +216,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
         if (*in == format::csv || *in == format::tsv) {
             sluice::csv::read_options ro = sluice::csv::read_options::for_path(o.input);
             ro.max_columns = o.max_columns;
+            ro.unique_header = true;  // a column named twice cannot be loaded
             if (*in == format::tsv) ro.delimiter = '\t';
             if (bad)
                 ro.on_error = [&bad](const sluice::error& e, std::string_view raw) {

@@ -46,6 +46,16 @@ void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, 
     cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")->check(CLI::NonNegativeNumber);
 }
 
+/// How a file OUTPUT is written: the rules of sluice::to_file, for --help.
+constexpr const char* output_rules =
+    "A file OUTPUT is written to a hidden temporary file beside it and renamed into place when\n"
+    "complete: on any failure or interruption it is not created and an existing one is left\n"
+    "unchanged. An OUTPUT that is a symbolic link is followed (the file it points to is\n"
+    "replaced, the link stays; a link to nothing is refused); a read-only file (no write\n"
+    "permission) or anything but a regular file is refused (exit 1). Temporary files left by a\n"
+    "killed run (SIGKILL) are removed by the next run writing the same OUTPUT, once the process\n"
+    "that made them is gone.";
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +86,9 @@ int main(int argc, char** argv) {
         ->check(CLI::PositiveNumber);
     convert->add_flag("--crlf", conv.crlf, "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(convert, part_size, io, stats, drain_on_signal);
+    convert->footer(std::string(output_rules) +
+                    "\nCSV/TSV -> JSON: a header naming a column twice is an error (exit 2), as a JSON\n"
+                    "object cannot hold the key twice; CSV/TSV output keeps such headers as they are.");
 
     cli::export_options exp;
     auto* exportc = app.add_subcommand("export", "export a Postgres table or query");
@@ -91,6 +104,9 @@ int main(int argc, char** argv) {
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
     exportc->add_flag("--crlf", exp.crlf, "CSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(exportc, part_size, io, stats, drain_on_signal);
+    exportc->footer(std::string(output_rules) +
+                    "\nA password in --dsn is visible to other users in the process list (sluice warns):\n"
+                    "prefer PGPASSWORD, ~/.pgpass or a service file (PGSERVICE=name).");
 
     cli::load_options load;
     std::string keys;
@@ -108,6 +124,9 @@ int main(int argc, char** argv) {
                       "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
     add_io_options(loadc, part_size, io, stats, drain_on_signal);
+    loadc->footer("A CSV/TSV header naming a column twice is an error (exit 2). A password in --dsn is\n"
+                  "visible to other users in the process list (sluice warns): prefer PGPASSWORD,\n"
+                  "~/.pgpass or a service file (PGSERVICE=name).");
 
     std::string presign_url;
     long long expires = 3600;

@@ -344,6 +344,107 @@ def _(d):
           f"signature failures: {failures}")
 
 
+# --- 13: temporary files, symlinks, read-only outputs, duplicate names, --dsn passwords ----
+def hidden(d):
+    return [n for n in listdir(d) if n.startswith(".")]
+
+
+@s.case("killed_run_temp_removed_by_next_run")
+def _(d):
+    out = os.path.join(d, "out.jsonl")
+
+    def start():
+        p = subprocess.Popen([s.sluice, "convert", "--from", "csv", "-", out],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p.stdin.write(b"id,name\n" + b"".join(b"%d,row\n" % i for i in range(300_000)))
+        p.stdin.flush()
+        deadline = time.monotonic() + 10
+        while not hidden(d) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return p
+
+    # A run killed with SIGKILL cannot clean up: its temporary file stays.
+    killed = start()
+    check(hidden(d), "no temporary file while the run writes")
+    killed.kill()
+    killed.wait(timeout=10)
+    stale = hidden(d)
+    eq(len(stale), 1, "temporary files after SIGKILL")
+    # A run in progress keeps its own temporary file whatever other runs do.
+    live = start()
+    live_tmp = [n for n in hidden(d) if n not in stale]
+    eq(len(live_tmp), 1, "the live run's temporary file")
+    src = write(os.path.join(d, "in.csv"), "id,name\n1,a\n")
+    r = s.run("convert", src, out)
+    expect_exit(r, 0, "the next run")
+    eq(read(out), b'{"id":"1","name":"a"}\n', "output of the next run")
+    eq(hidden(d), live_tmp, "hidden files: the stale one removed, the live one kept")
+    live.stdin.close()
+    eq(live.wait(timeout=60), 0, "the live run")
+    eq(hidden(d), [], "hidden files after every run ended")
+
+
+@s.case("output_symlink_followed_readonly_refused")
+def _(d):
+    src = write(os.path.join(d, "in.csv"), "id\n1\n2\n")
+    os.makedirs(os.path.join(d, "real"))
+    target = write(os.path.join(d, "real", "data.jsonl"), "old\n")
+    link = os.path.join(d, "link.jsonl")
+    os.symlink("real/data.jsonl", link)
+    r = s.run("convert", src, link)
+    expect_exit(r, 0, "convert onto a symlink")
+    check(os.path.islink(link), "the symlink was replaced by a file")
+    eq(read(target), b'{"id":"1"}\n{"id":"2"}\n', "the link's target")
+    eq(listdir(os.path.join(d, "real")), ["data.jsonl"], "files beside the target")
+    os.symlink("real/nowhere/x.jsonl", os.path.join(d, "dangling.jsonl"))
+    r = s.run("convert", src, os.path.join(d, "dangling.jsonl"))
+    expect_exit(r, 1, "convert onto a dangling symlink")
+    ro = write(os.path.join(d, "ro.jsonl"), "keep\n")
+    os.chmod(ro, 0o444)
+    r = s.run("convert", src, ro)
+    expect_exit(r, 1, "convert onto a read-only file")
+    check("read-only" in err(r), f"message: {err(r)!r}")
+    eq(read(ro), b"keep\n", "the read-only file")
+    eq(hidden(d), [], "temporary files left")
+    help_text = s.run("convert", "--help").stdout.decode()
+    for words in ("symbolic link", "read-only", "SIGKILL", "twice"):
+        check(words in help_text, f"convert --help does not mention {words!r}")
+    check("symbolic link" in s.run("export", "--help").stdout.decode(), "export --help")
+
+
+@s.case("csv_duplicate_header_names")
+def _(d):
+    src = write(os.path.join(d, "dup.csv"), "id,name,name\n1,a,b\n")
+    for out in ("dup.jsonl", "dup.json"):
+        r = s.run("convert", src, os.path.join(d, out))
+        expect_exit(r, 2, f"convert to {out}")
+        check("duplicate column name 'name'" in err(r) and "columns 2 and 3" in err(r) and "line 1" in err(r),
+              f"message: {err(r)!r}")
+        check(not os.path.exists(os.path.join(d, out)), "output written")
+    r = s.run("convert", src, os.path.join(d, "dup.tsv"))
+    expect_exit(r, 0, "CSV -> TSV keeps the header")
+    eq(read(os.path.join(d, "dup.tsv")), b"id\tname\tname\n1\ta\tb\n", "TSV")
+
+
+@s.case("dsn_password_warning")
+def _(d):
+    secret = "s3cr3t-Pw-" + str(os.getpid())
+    # A closed port: the connection fails, after the warning.
+    for dsn in (f"postgresql://someone:{secret}@127.0.0.1:1/db",
+                f"host=127.0.0.1 port=1 user=someone password={secret} dbname=db"):
+        for args in (("export", "--dsn", dsn, "--query", "select 1", "--to", os.path.join(d, "x.csv")),
+                     ("load", "--dsn", dsn, "--table", "t", os.path.join(d, "x.csv"))):
+            r = s.run(*args)
+            check(r.returncode != 0, f"{args[0]} against a closed port succeeded")
+            text = err(r)
+            eq(text.count("PGPASSWORD"), 1, f"warnings in {text!r}")
+            check(".pgpass" in text and "service" in text, f"warning: {text!r}")
+            check(secret not in text and secret not in r.stdout.decode(), "the password was printed")
+    r = s.run("export", "--dsn", "postgresql://someone@127.0.0.1:1/db", "--query", "select 1",
+              "--to", os.path.join(d, "x.csv"), env={"PGPASSWORD": secret})
+    check("PGPASSWORD" not in err(r), f"a warning without a password in --dsn: {err(r)!r}")
+
+
 # --- the end ----------------------------------------------------------------------------------
 if _schema_ready:
     try:

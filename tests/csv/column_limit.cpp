@@ -1,6 +1,7 @@
 // csv::read_options::max_columns: a header or record with more fields fails with its line and
 // column, at once (a runaway header of separators is not read to its end), and is never
-// handed to on_error; a record spanning many input blocks is parsed once.
+// handed to on_error; a record spanning many input blocks is parsed once. With
+// unique_header, a header naming a column twice fails naming both columns.
 #include <catch2/catch.hpp>
 
 #include "csv_test_util.hpp"
@@ -156,4 +157,21 @@ TEST_CASE("records read in small pieces equal records read whole (random texts)"
         if (whole.rfind("error: ", 0) != 0) ++good;
     }
     CHECK(good > 800);  // most texts read without an error
+}
+
+TEST_CASE("unique_header: a name twice in the header is an error", "[csv][reader][limits]") {
+    csv::read_options o;
+    o.unique_header = true;
+    auto e = error_reading("\nid,name,ID,name,x\n1,2,3,4,5\n", o);
+    CHECK(e.code() == sluice::errc::bad_input);
+    CHECK(e.where().line == 2);
+    CHECK(e.where().column == 4);
+    CHECK(std::string(e.what()).find("duplicate column name 'name' in the header (columns 2 and 4)") !=
+          std::string::npos);
+    // Off (the default), and with distinct names, the header reads.
+    CHECK(read_all("a,b,a\n1,2,3\n").size() == 1);
+    CHECK(read_all("a,b,A\n1,2,3\n", o).size() == 1);
+    // Never through on_error: without a header nothing can be read.
+    o.on_error = [](const sluice::error&, std::string_view) { return true; };
+    CHECK(error_reading("a,a\n1,2\n", o).where().column == 2);
 }

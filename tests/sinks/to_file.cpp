@@ -5,6 +5,10 @@
 #include <sluice/sluice.hpp>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -127,4 +131,94 @@ TEST_CASE("read_file to to_file copies a file", "[sinks][to_file]") {
     std::ofstream(d / "in.txt", std::ios::binary) << content;
     sluice::read_file((d / "in.txt").string()) | sluice::to_file((d / "copy.txt").string());
     CHECK(slurp(d / "copy.txt") == content);
+}
+
+// --- what to_file finds at the destination (issue 16) ------------------------------------
+
+namespace {
+/// The pid of a process that has exited (forked and reaped).
+pid_t dead_pid() {
+    pid_t p = ::fork();
+    if (p == 0) ::_exit(0);
+    int status = 0;
+    ::waitpid(p, &status, 0);
+    return p;
+}
+std::string host_tag() {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    std::uint32_t h = 2166136261u;
+    for (const char* p = host; *p; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%08x", static_cast<unsigned>(h));
+    return buf;
+}
+}  // namespace
+
+TEST_CASE("a symbolic link is followed: its target is replaced and the link kept", "[sinks][to_file]") {
+    auto d = fresh_dir("to_file_symlink");
+    fs::create_directories(d / "real");
+    std::ofstream(d / "real" / "data.txt") << "old";
+    fs::create_symlink("real/data.txt", d / "link.txt");
+    numbers(2) | sluice::to_file((d / "link.txt").string());
+    CHECK(fs::is_symlink(d / "link.txt"));
+    CHECK(slurp(d / "real" / "data.txt") == "0\n1\n");
+    CHECK(entries(d / "real") == 1);  // no temporary left beside the target
+    CHECK(entries(d) == 2);
+    // A link to nothing is refused, and nothing is created.
+    fs::create_symlink("real/missing/x.txt", d / "dangling.txt");
+    auto r = sluice::try_run(numbers(2), sluice::to_file((d / "dangling.txt").string()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == sluice::errc::io);
+    CHECK_THAT(r.error().what(), Catch::Contains("symbolic link"));
+    CHECK(entries(d / "real") == 1);
+}
+
+TEST_CASE("a read-only or non-regular destination is refused and left unchanged", "[sinks][to_file]") {
+    auto d = fresh_dir("to_file_readonly");
+    std::ofstream(d / "ro.txt") << "keep me";
+    ::chmod((d / "ro.txt").c_str(), 0444);
+    auto r = sluice::try_run(numbers(2), sluice::to_file((d / "ro.txt").string()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == sluice::errc::io);
+    CHECK_THAT(r.error().what(), Catch::Contains("read-only"));
+    CHECK(slurp(d / "ro.txt") == "keep me");
+    fs::create_directories(d / "dir.txt");
+    r = sluice::try_run(numbers(2), sluice::to_file((d / "dir.txt").string()));
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().what(), Catch::Contains("not a regular file"));
+    CHECK(entries(d) == 2);
+}
+
+TEST_CASE("stale temporary files of dead runs are removed, live ones kept", "[sinks][to_file]") {
+    auto d = fresh_dir("to_file_stale");
+    const std::string host = host_tag();
+    const fs::path dead = d / (".out.txt.sluice-" + host + "-" + std::to_string(dead_pid()) + "-12345-AbCdEf");
+    const fs::path reused = d / (".out.txt.sluice-" + host + "-" + std::to_string(::getppid()) + "-1-QwErTy");
+    const fs::path live = d / (".out.txt.sluice-" + host + "-" + std::to_string(::getppid()) + "-" +
+                               std::to_string(sluice::detail::process_start_time(::getppid())) + "-ZxCvBn");
+    const fs::path other_host = d / (".out.txt.sluice-0badc0de-" + std::to_string(dead_pid()) + "-7-AaBbCc");
+    const fs::path other_target = d / (".other.txt.sluice-" + host + "-" + std::to_string(dead_pid()) + "-7-DdEeFf");
+    const fs::path old_style = d / ".out.txt.sluice-GgHhIi";
+    for (const auto& p : {dead, reused, live, other_host, other_target, old_style}) std::ofstream(p) << "x";
+    numbers(1) | sluice::to_file((d / "out.txt").string());
+    CHECK_FALSE(fs::exists(dead));    // its process is gone
+    CHECK_FALSE(fs::exists(reused));  // its pid now belongs to a process started later
+    CHECK(fs::exists(live));          // a run still in progress (our parent)
+    CHECK(fs::exists(other_host));    // another machine's, in a shared directory
+    CHECK(fs::exists(other_target));  // another destination's (its own run cleans it)
+    CHECK(fs::exists(old_style));     // no owner recorded: left alone
+    CHECK(slurp(d / "out.txt") == "0\n");
+}
+
+TEST_CASE("temporary files carry their owner", "[sinks][to_file]") {
+    auto d = fresh_dir("to_file_owner");
+    auto sink = sluice::to_file((d / "out.txt").string());
+    sink.push(std::string("partial"));
+    REQUIRE(entries(d) == 1);
+    std::string name = fs::directory_iterator(d)->path().filename().string();
+    std::string want = ".out.txt.sluice-" + host_tag() + "-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(sluice::detail::process_start_time(::getpid())) + "-";
+    CHECK(name.substr(0, want.size()) == want);
+    CHECK(name.size() == want.size() + 6);
 }

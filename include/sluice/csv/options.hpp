@@ -55,6 +55,10 @@ struct read_options {
     /// header (megabytes of separators) fails at once instead of building millions of
     /// columns. At least 1.
     std::size_t max_columns = 10000;
+    /// Two header columns with the same name are an error (naming both columns), for
+    /// consumers that key fields by name (JSON objects, database columns). Off by default:
+    /// by index, duplicate names are harmless.
+    bool unique_header = false;
     /// If set, a bad record is passed here (with its raw bytes) instead of failing the run;
     /// returning true skips it and reading goes on, returning false throws the error.
     /// Not called for an exceeded `max_record_size` or `max_columns`, or an error in the

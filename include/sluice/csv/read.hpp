@@ -47,6 +47,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -551,6 +552,7 @@ private:
         if (fields_.size() > opt_.max_columns) [[unlikely]]
             too_many_columns();
         if (opt_.header && !header_) {
+            if (opt_.unique_header) check_unique_names(line);
             std::vector<std::string> names;
             names.reserve(fields_.size());
             for (std::string_view f : fields_) names.emplace_back(f);
@@ -684,6 +686,21 @@ private:
         scan_ = rec_start_ = size();
         ipos_ = icount_;
         return step::more;
+    }
+
+    /// With `unique_header`: the header's names are distinct, or an error names the repeat.
+    void check_unique_names(std::uint64_t line) const {
+        std::unordered_map<std::string_view, std::size_t> seen;
+        seen.reserve(fields_.size());
+        for (std::size_t i = 0; i < fields_.size(); ++i) {
+            auto [it, fresh] = seen.try_emplace(fields_[i], i);
+            if (fresh) continue;
+            std::string name(fields_[i].substr(0, 64));
+            throw error(errc::bad_input, "csv",
+                        "duplicate column name '" + name + "' in the header (columns " +
+                            std::to_string(it->second + 1) + " and " + std::to_string(i + 1) + ")",
+                        where(line, i + 1, rec_start_));
+        }
     }
 
     [[noreturn]] void too_many_columns() const {

@@ -3,10 +3,31 @@
 /// Byte sinks: `to_file(path)` writes atomically (a temporary file beside the destination,
 /// fsync, rename on success; on failure or cancellation the temporary file is removed and an
 /// existing destination is left untouched). `to_fd(fd)` and `to_stdout()` write through.
+///
+/// The rules of `to_file` for what it finds at the destination, checked when the first bytes
+/// are written (inside the run, before anything is replaced):
+/// - a symbolic link is followed: the file it points to is replaced (in that file's
+///   directory, atomically) and the link stays; a link to nothing is refused;
+/// - an existing file without any write permission (mode `a-w`, or not writable by this
+///   user) is refused, even for root: read-only means "do not replace";
+/// - anything but a regular file (a directory, a FIFO, a device) is refused.
+/// Refusals are `errc::io` errors naming the path.
+///
+/// Temporary files are named `.<name>.sluice-<host>-<pid>-<start>-XXXXXX` (host: a hash of
+/// the host name; start: the process's start time). A run killed with SIGKILL cannot remove
+/// its own; the next `to_file` of the same destination removes those whose process is gone
+/// (no such pid on this host, or a pid reused by a later process), and never the temporary
+/// file of a run still in progress.
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <fstream>
 
 #include <cerrno>
 #include <cstdint>
@@ -49,11 +70,57 @@ inline void write_all(int fd, std::string_view s, const char* stage, const std::
     }
 }
 
+/// The start time of process `pid` (field 22 of /proc/<pid>/stat, clock ticks since boot),
+/// or 0 when it cannot be read.
+inline unsigned long long process_start_time(long pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    std::size_t close = stat.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::size_t pos = close + 2;  // field 3
+    for (int field = 3; field < 22; ++field) {
+        pos = stat.find(' ', pos);
+        if (pos == std::string::npos) return 0;
+        ++pos;
+    }
+    return std::strtoull(stat.c_str() + pos, nullptr, 10);
+}
+
+/// `<host>-<pid>-<start>`: who made a temporary file (see the file comment).
+inline std::string temp_owner_tag() {
+    char host[HOST_NAME_MAX + 1] = {};
+    ::gethostname(host, sizeof host - 1);
+    char buf[64];
+    std::uint32_t h = 2166136261u;  // FNV-1a: the same in every build and process
+    for (const char* p = host; *p; ++p) h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
+    long pid = static_cast<long>(::getpid());
+    std::snprintf(buf, sizeof buf, "%08x-%ld-%llu", static_cast<unsigned>(h), pid, process_start_time(pid));
+    return buf;
+}
+
+/// Whether the owner `<host>-<pid>-<start>` of a temporary file is certainly gone: the same
+/// host, and no process `pid`, or one started at another time (the pid was reused).
+inline bool temp_owner_gone(std::string_view tag, std::string_view my_host) {
+    unsigned hash = 0;
+    long pid = 0;
+    unsigned long long start = 0;
+    std::string t(tag);
+    if (std::sscanf(t.c_str(), "%8x-%ld-%llu", &hash, &pid, &start) != 3 || pid <= 0) return false;
+    char host[16];
+    std::snprintf(host, sizeof host, "%08x", hash);
+    if (my_host != host) return false;  // another machine's run (a shared directory)
+    if (pid == static_cast<long>(::getpid())) return false;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0) return errno == ESRCH;
+    unsigned long long now = process_start_time(pid);
+    return now != 0 && start != 0 && now != start;
+}
+
 class file_sink : public sink_base {
 public:
     file_sink(std::string path, write_options o) : path_(std::move(path)), opt_(o) {}
     file_sink(file_sink&& o) noexcept
-        : path_(std::move(o.path_)), tmp_(std::move(o.tmp_)), opt_(o.opt_),
+        : path_(std::move(o.path_)), target_(std::move(o.target_)), tmp_(std::move(o.tmp_)), opt_(o.opt_),
           fd_(std::exchange(o.fd_, -1)), written_(o.written_) {}
     file_sink& operator=(file_sink&&) = delete;
     ~file_sink() { discard(); }
@@ -76,10 +143,10 @@ public:
         int fd = std::exchange(fd_, -1);
         if (::close(fd) != 0)
             throw error(errc::io, "to_file", errno_message("cannot close", tmp_, errno));
-        if (::rename(tmp_.c_str(), path_.c_str()) != 0)
-            throw error(errc::io, "to_file", errno_message("cannot rename onto", path_, errno));
+        if (::rename(tmp_.c_str(), target_.c_str()) != 0)
+            throw error(errc::io, "to_file", errno_message("cannot rename onto", target_, errno));
         tmp_.clear();
-        if (opt_.durable) sync_directory();
+        if (opt_.durable) sync_directory(target_);
         return written_;
     }
 
@@ -91,10 +158,16 @@ public:
 private:
     void open_once() {
         if (fd_ >= 0) return;
+        target_ = resolve_destination(path_);
         // The temporary lives in the destination's directory so the rename is atomic.
-        std::string dir = directory_of(path_);
-        std::string base = path_.substr(path_.find_last_of('/') + 1);
-        tmp_ = dir + "/." + base + ".sluice-" + std::string(6, 'X');  // mkostemp template
+        std::string dir = directory_of(target_);
+        // A long name is cut in the temporary's name (which must stay within NAME_MAX);
+        // the cleanup below then may see other destinations' leftovers too, which are just
+        // as stale when their owner is gone.
+        std::string base = target_.substr(target_.find_last_of('/') + 1).substr(0, 150);
+        std::string tag = temp_owner_tag();
+        remove_stale_temporaries(dir, "." + base + ".sluice-", tag.substr(0, 8));
+        tmp_ = dir + "/." + base + ".sluice-" + tag + "-" + std::string(6, 'X');  // mkostemp template
         int fd = ::mkostemp(tmp_.data(), O_CLOEXEC);
         if (fd < 0) {
             int err = errno;
@@ -104,8 +177,49 @@ private:
         }
         fd_ = fd;
         struct stat st{};
-        mode_t mode = ::stat(path_.c_str(), &st) == 0 ? (st.st_mode & 07777) : opt_.mode;
+        mode_t mode = ::stat(target_.c_str(), &st) == 0 ? (st.st_mode & 07777) : opt_.mode;
         ::fchmod(fd_, mode);
+    }
+
+    /// The file to replace for `path`, by the rules in the file comment: a symbolic link's
+    /// target; refusals for dangling links, read-only files and non-regular files.
+    static std::string resolve_destination(const std::string& path) {
+        struct stat st{};
+        std::string target = path;
+        if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+            char* real = ::realpath(path.c_str(), nullptr);
+            if (!real)
+                throw error(errc::io, "to_file",
+                            errno_message("cannot follow the symbolic link", path, errno) +
+                                " (an output that is a link must point to a file or a place for one)");
+            target = real;
+            std::free(real);
+        }
+        if (::stat(target.c_str(), &st) != 0) {
+            if (errno == ENOENT) return target;  // a new file
+            throw error(errc::io, "to_file", errno_message("cannot check", target, errno));
+        }
+        if (!S_ISREG(st.st_mode))
+            throw error(errc::io, "to_file", "'" + target + "' exists and is not a regular file: refusing to replace it");
+        if ((st.st_mode & 0222) == 0 || ::access(target.c_str(), W_OK) != 0)
+            throw error(errc::io, "to_file", "'" + target + "' is read-only: refusing to replace it (make it writable or remove it first)");
+        return target;
+    }
+
+    /// Removes `dir`'s temporary files named `<prefix><host>-<pid>-<start>-XXXXXX` whose
+    /// owner is gone. Best effort: nothing here fails the write.
+    static void remove_stale_temporaries(const std::string& dir, const std::string& prefix,
+                                         const std::string& my_host) noexcept {
+        DIR* d = ::opendir(dir.c_str());
+        if (!d) return;
+        while (const dirent* e = ::readdir(d)) {
+            std::string_view name(e->d_name);
+            if (name.size() <= prefix.size() + 7 || name.substr(0, prefix.size()) != prefix) continue;
+            std::string_view rest = name.substr(prefix.size());
+            rest.remove_suffix(7);  // "-XXXXXX"
+            if (temp_owner_gone(rest, my_host)) ::unlink((dir + "/" + std::string(name)).c_str());
+        }
+        ::closedir(d);
     }
     void discard() noexcept {
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
@@ -118,8 +232,8 @@ private:
         if (slash == 0) return "/";
         return p.substr(0, slash);
     }
-    void sync_directory() const noexcept {
-        int d = ::open(directory_of(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    static void sync_directory(const std::string& file) noexcept {
+        int d = ::open(directory_of(file).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d >= 0) {
             ::fsync(d);
             ::close(d);
@@ -127,6 +241,7 @@ private:
     }
 
     std::string path_;
+    std::string target_;  // path_, or the file a symbolic link at path_ points to
     std::string tmp_;
     write_options opt_;
     int fd_ = -1;
