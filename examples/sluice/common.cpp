@@ -4,9 +4,12 @@
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/s3/s3.hpp>
 
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 
@@ -84,6 +87,15 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
         o.part_size = io.part_size;
         o.concurrency = static_cast<std::size_t>(io.s3_concurrency < 1 ? 1 : io.s3_concurrency);
         return sluice::s3::upload(s3_config(io), loc.bucket, loc.key, o);
+    }
+    // A FIFO or a device (/dev/null, /dev/stdout) cannot be replaced atomically, and must not
+    // be replaced at all: it is written through, like `-`. Its descriptor lives as long as
+    // the process (one output per run).
+    struct stat st{};
+    if (::stat(spec.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        int fd = ::open(spec.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) throw sluice::error(sluice::errc::io, "output", sluice::detail::errno_message("cannot open", spec, errno));
+        return sluice::to_fd(fd, spec);
     }
     return sluice::to_file(spec);
 }

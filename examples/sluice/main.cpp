@@ -52,9 +52,9 @@ constexpr const char* output_rules =
     "complete: on any failure or interruption it is not created and an existing one is left\n"
     "unchanged. An OUTPUT that is a symbolic link is followed (the file it points to is\n"
     "replaced, the link stays; a link to nothing is refused); a read-only file (no write\n"
-    "permission) or anything but a regular file is refused (exit 1). Temporary files left by a\n"
-    "killed run (SIGKILL) are removed by the next run writing the same OUTPUT, once the process\n"
-    "that made them is gone.";
+    "permission) or a directory is refused (exit 1); a FIFO or a device (/dev/null) is written\n"
+    "through, without the temporary file. Temporary files left by a killed run (SIGKILL) are\n"
+    "removed by the next run writing the same OUTPUT, once the process that made them is gone.";
 
 }  // namespace
 

@@ -406,6 +406,18 @@ def _(d):
     check("read-only" in err(r), f"message: {err(r)!r}")
     eq(read(ro), b"keep\n", "the read-only file")
     eq(hidden(d), [], "temporary files left")
+    # A device or a FIFO is written through, never replaced.
+    expect_exit(s.run("convert", src, "--to", "jsonl", "/dev/null"), 0, "convert to /dev/null")
+    check(os.path.exists("/dev/null") and not os.path.isfile("/dev/null"), "/dev/null was replaced")
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", fifo], stdout=subprocess.PIPE)
+    expect_exit(s.run("convert", src, "--to", "jsonl", fifo), 0, "convert to a FIFO")
+    eq(reader.communicate(timeout=20)[0], b'{"id":"1"}\n{"id":"2"}\n', "what the FIFO carried")
+    os.remove(fifo)
+    os.mkdir(os.path.join(d, "adir"))
+    expect_exit(s.run("convert", src, "--to", "jsonl", os.path.join(d, "adir")), 1, "convert onto a directory")
+    os.rmdir(os.path.join(d, "adir"))
     help_text = s.run("convert", "--help").stdout.decode()
     for words in ("symbolic link", "read-only", "SIGKILL", "twice"):
         check(words in help_text, f"convert --help does not mention {words!r}")
