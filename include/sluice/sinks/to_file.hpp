@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <iterator>
 #include <cstdio>
 #include <fstream>
 
