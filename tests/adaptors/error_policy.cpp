@@ -1,6 +1,6 @@
 #include <catch2/catch.hpp>
 
-#include <sluice/adaptors/error_policy.hpp>
+#include <sluice/policy/error_policy.hpp>
 #include <sluice/sluice.hpp>
 
 #include <stdexcept>

@@ -2,7 +2,7 @@
 // exactly one probe after the cooldown; cancellation counts as nothing.
 #include <catch2/catch.hpp>
 
-#include <sluice/adaptors/circuit_breaker.hpp>
+#include <sluice/policy/circuit_breaker.hpp>
 
 #include <atomic>
 #include <chrono>

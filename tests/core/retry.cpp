@@ -2,7 +2,7 @@
 // else (and cancellation) passes straight through.
 #include <catch2/catch.hpp>
 
-#include <sluice/adaptors/retry.hpp>
+#include <sluice/policy/retry.hpp>
 
 #include <chrono>
 #include <stdexcept>

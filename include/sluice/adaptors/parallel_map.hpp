@@ -18,7 +18,7 @@
 ///   result must own its data (it outlives the record).
 /// - Errors: an exception from `fn` on a worker is carried to the consumer and surfaces when
 ///   that record's turn comes (ordered) or when it finishes (unordered); with an error policy
-///   other than `on_error::fail` it becomes a poison record instead (see error_policy.hpp).
+///   other than `on_error::fail` it becomes a poison record instead (see policy/error_policy.hpp).
 ///   Errors from the upstream surface as usual at the pull.
 /// - Cancellation: the run's stop token wakes the consumer (which throws `cancelled`) and the
 ///   idle workers; the pool is joined when the run ends or the stage is destroyed.
@@ -49,7 +49,7 @@
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
 #include "../core/stage.hpp"
-#include "error_policy.hpp"
+#include "../policy/error_policy.hpp"
 #include "prefetch.hpp"
 
 namespace sluice {

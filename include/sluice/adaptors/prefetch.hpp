@@ -41,7 +41,7 @@
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
 #include "../core/stage.hpp"
-#include "error_policy.hpp"
+#include "../policy/error_policy.hpp"
 
 namespace sluice {
 

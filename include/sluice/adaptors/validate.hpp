@@ -37,7 +37,7 @@
 #include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
-#include "error_policy.hpp"
+#include "../policy/error_policy.hpp"
 
 namespace sluice {
 

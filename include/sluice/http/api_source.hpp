@@ -27,7 +27,7 @@
 /// timeouts, HTTP 408/429/500/502/503/504; `Retry-After` is not consulted, the jittered
 /// backoff is) behind the `endpoint_breakers` of the source (pass `shared_breaker` to share
 /// them between sources of one endpoint). A page counts toward a breaker once, when its
-/// retries are spent, and 4xx answers never count (see adaptors/endpoint_breakers.hpp), so
+/// retries are spent, and 4xx answers never count (see policy/endpoint_breakers.hpp), so
 /// the retries are never cut short by the breaker; once `failure_threshold` pages in a row
 /// have failed, further GETs fail at once with the breaker's message. Other HTTP statuses
 /// fail at once (`errc::network`, the status and up to 200 bytes of the body in the message). The run's stop token aborts a transfer in
@@ -57,9 +57,9 @@
 
 #include <simdjson.h>
 
-#include "../adaptors/circuit_breaker.hpp"
-#include "../adaptors/endpoint_breakers.hpp"
-#include "../adaptors/retry.hpp"
+#include "../policy/circuit_breaker.hpp"
+#include "../policy/endpoint_breakers.hpp"
+#include "../policy/retry.hpp"
 #include "../core/chunk.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"

@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "../adaptors/circuit_breaker.hpp"
-#include "../adaptors/endpoint_breakers.hpp"
-#include "../adaptors/retry.hpp"
+#include "../policy/circuit_breaker.hpp"
+#include "../policy/endpoint_breakers.hpp"
+#include "../policy/retry.hpp"
 #include "../core/error.hpp"
 #include "addressing.hpp"
 #include "config.hpp"

@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "../adaptors/circuit_breaker.hpp"
-#include "../adaptors/retry.hpp"
+#include "../policy/circuit_breaker.hpp"
+#include "../policy/retry.hpp"
 #include "../core/error.hpp"
 #include "sigv4.hpp"
 

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <utility>
 
-#include "../adaptors/retry.hpp"
+#include "../policy/retry.hpp"
 #include "../core/error.hpp"
 #include "transport.hpp"
 

@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "../adaptors/retry.hpp"
+#include "../policy/retry.hpp"
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
