@@ -67,7 +67,7 @@ inline std::string unique_key(const std::string& stem) {
 /// Calls the proxy's admin API; returns the body (JSON).
 inline std::string admin(const std::string& method, const std::string& path,
                          const std::string& json = {}) {
-    s3::curl_transport t;
+    sluice::net::curl_transport t;
     auto r = t.request(method, endpoint() + path, {{"Content-Type", "application/json"}}, json);
     if (r.status != 200) FAIL("admin " << path << " answered " << r.status << ": " << r.body);
     return r.body;

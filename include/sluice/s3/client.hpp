@@ -2,14 +2,15 @@
 /// \file
 /// `s3::client`: the S3 operations sluice needs (PutObject, the multipart calls, GET, HEAD,
 /// DELETE), each request signed when it is sent (so a long upload never goes stale and
-/// hits RequestTimeTooSkewed), retried on transient faults, and guarded by the endpoint's
-/// breakers (`endpoint_breakers`: one for connection failures, one for server errors,
-/// shared by all copies and threads). A call counts toward a breaker once, when it gives
-/// up, so one object's failures cannot open it for unrelated calls nor cut a call's own
-/// retries short; client errors (4xx, a key S3 would refuse) never count.
+/// hits RequestTimeTooSkewed), and sent with `net::call`: retried on transient faults, and
+/// guarded by the endpoint's breakers (`endpoint_breakers`: one for connection failures,
+/// one for server errors, shared by all copies and threads). A call counts toward a breaker
+/// once, when it gives up, so one object's failures cannot open it for unrelated calls nor
+/// cut a call's own retries short; client errors (4xx, a key S3 would refuse) never count.
+/// What is S3's own here: signing, the XML answers and S3's transient error codes.
 ///
 /// A client is a cheap, copyable handle to shared state (config, breaker, a pool of
-/// transports with live connections); copies may be used from several threads at once.
+/// `net::transport`s with live connections); copies may be used from several threads at once.
 ///
 /// Errors are `s3::s3_error` (an HTTP answer: status, S3 error code, request id) or the
 /// transport's errors. Messages name the operation, the object, the status, the S3 code
@@ -27,40 +28,39 @@
 #include <utility>
 #include <vector>
 
+#include "../core/error.hpp"
+#include "../net/curl_transport.hpp"
+#include "../net/http.hpp"
+#include "../net/send.hpp"
+#include "../net/transient.hpp"
+#include "../net/transport.hpp"
 #include "../policy/circuit_breaker.hpp"
 #include "../policy/endpoint_breakers.hpp"
 #include "../policy/retry.hpp"
-#include "../core/error.hpp"
 #include "addressing.hpp"
 #include "config.hpp"
-#include "curl_transport.hpp"
 #include "sigv4.hpp"
-#include "transport.hpp"
 
 namespace sluice::s3 {
 
-/// An error answer from S3 (or an <Error> inside a 200 answer).
-class s3_error : public error {
+/// An error answer from S3 (or an <Error> inside a 200 answer): a `net::http_error` (the
+/// status; `transient()` for 5xx, 429, 408, SlowDown, RequestTimeout...) with S3's code and
+/// request id.
+class s3_error : public net::http_error {
 public:
     s3_error(std::string message, long status, std::string code, std::string request_id,
              bool transient)
-        : error(errc::network, "s3", std::move(message)), status_(status),
-          code_(std::move(code)), request_id_(std::move(request_id)), transient_(transient) {}
+        : net::http_error("s3", std::move(message), status, transient), code_(std::move(code)),
+          request_id_(std::move(request_id)) {}
 
-    /// The HTTP status (200 for an error inside a 200 answer).
-    long status() const noexcept { return status_; }
     /// S3's error code ("NoSuchKey", "SlowDown"), or "" when the body had none.
     const std::string& s3_code() const noexcept { return code_; }
     /// x-amz-request-id (or the body's RequestId), for AWS support.
     const std::string& request_id() const noexcept { return request_id_; }
-    /// Whether another attempt may succeed (5xx, 429, 408, SlowDown, RequestTimeout...).
-    bool transient() const noexcept { return transient_; }
 
 private:
-    long status_;
     std::string code_;
     std::string request_id_;
-    bool transient_;
 };
 
 /// One uploaded part, as CompleteMultipartUpload wants it.
@@ -118,35 +118,12 @@ inline std::string xml_escape(std::string_view s) {
     return out;
 }
 
-/// Statuses and S3 codes worth another attempt.
+/// Statuses (net/transient.hpp) and S3 error codes worth another attempt.
 inline bool s3_transient(long status, std::string_view code) noexcept {
-    if (status == 500 || status == 502 || status == 503 || status == 504 || status == 429 ||
-        status == 408)
-        return true;
+    if (net::status_is_transient(status)) return true;
     return code == "RequestTimeout" || code == "SlowDown" || code == "InternalError" ||
            code == "ServiceUnavailable" || code == "RequestTimeTooSkewed" ||
            code == "OperationAborted";
-}
-
-/// The retry classifier of S3 calls: transport faults marked transient, and transient
-/// S3 answers.
-inline bool s3_retryable(const error& e) {
-    if (dynamic_cast<const transient_error*>(&e)) return true;
-    if (auto* s = dynamic_cast<const s3_error*>(&e)) return s->transient();
-    return false;
-}
-
-/// What a failed S3 attempt says about the endpoint (see endpoint_breakers.hpp): 5xx and
-/// transient error codes inside a 200 are the server's; other answers (4xx, including 429
-/// throttling of this client) are the request's own; usage errors say nothing; failures to
-/// get an answer are the connection's.
-inline failure_kind s3_failure_kind(const error& e) {
-    if (auto* s = dynamic_cast<const s3_error*>(&e)) {
-        if (s->status() >= 500 || (s->status() < 300 && s->transient())) return failure_kind::server;
-        return failure_kind::client;
-    }
-    if (e.code() == errc::usage) return failure_kind::none;
-    return failure_kind::connection;
 }
 
 /// S3's longest object key, in bytes of UTF-8.
@@ -163,12 +140,12 @@ struct s3_call {
     field_list query{};
     field_list headers{};
     std::string_view body{};
-    /// Streams a 2xx body (see `http_request::on_body`).
+    /// Streams a 2xx body (see `net::http_request::on_body`).
     std::function<bool(std::string_view)> on_body{};
-    /// Sees a streamed 2xx answer's headers before its body (see `http_request::on_headers`).
-    std::function<void(const http_response&)> on_headers{};
+    /// Sees a streamed 2xx answer's headers before its body (see `net::http_request::on_headers`).
+    std::function<void(const net::http_response&)> on_headers{};
     /// Inspects a 2xx answer; may throw (e.g. an <Error> inside a 200).
-    std::function<void(const http_response&)> check{};
+    std::function<void(const net::http_response&)> check{};
     /// Cancels the request and the sleeps between attempts.
     std::stop_token stop{};
     /// Attempts in all; 0 = the config's retry policy.
@@ -186,8 +163,9 @@ struct s3_call {
 /// A handle to an S3 endpoint (see the file comment).
 class client {
 public:
-    /// Makes a transport for one thread of requests (default: `curl_transport`).
-    using transport_factory = std::function<std::unique_ptr<transport>(const transport_options&)>;
+    /// Makes a transport for one thread of requests (default: `net::curl_transport`).
+    using transport_factory =
+        std::function<std::unique_ptr<net::transport>(const net::transport_options&)>;
 
     /// A client for `c` (default: `config::from_env()`).
     explicit client(config c = config::from_env(), transport_factory f = {})
@@ -199,10 +177,10 @@ public:
     /// of this client.
     endpoint_breakers& breakers() const noexcept { return st_->breakers; }
 
-    /// Sends `c`: signed at each attempt, retried on transient failures with backoff and
-    /// jitter, gated by the breakers. Returns the 2xx answer; throws otherwise. A key longer
-    /// than S3's 1024 bytes is a usage error before any request.
-    http_response execute(const s3_call& c) const {
+    /// Sends `c` with `net::call`: signed at each attempt, retried on transient failures with
+    /// backoff and jitter, gated by the breakers. Returns the 2xx answer; throws otherwise. A
+    /// key longer than S3's 1024 bytes is a usage error before any request.
+    net::http_response execute(const s3_call& c) const {
         if (st_->cfg.credentials.empty())
             throw error(errc::usage, "s3",
                         "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
@@ -213,13 +191,14 @@ public:
                         c.operation + " s3://" + c.bucket + "/" + c.key.substr(0, 64) +
                             "...: the key is " + std::to_string(c.key.size()) +
                             " bytes; S3 keys are at most 1024 bytes");
-        retry_policy p = st_->cfg.retry;
-        p.stop = c.stop;
-        p.retryable = &detail::s3_retryable;
-        if (c.max_attempts > 0) p.max_attempts = c.max_attempts;
-        if (!c.use_breaker) return sluice::retry([&] { return attempt(c); }, p);
-        return guarded_retry(st_->breakers, [&] { return attempt(c); }, p, &detail::s3_failure_kind,
-                             c.caller_retries);
+        net::send_policy p;
+        p.retry = st_->cfg.retry;
+        p.retry.stop = c.stop;
+        p.retry.retryable = &net::is_retryable;
+        if (c.max_attempts > 0) p.retry.max_attempts = c.max_attempts;
+        if (c.use_breaker) p.breakers = &st_->breakers;
+        p.caller_retries = c.caller_retries;
+        return net::call([&] { return attempt(c); }, p);
     }
 
     /// PutObject: `body` as the whole object, with the given Content-Type and
@@ -280,12 +259,12 @@ public:
         c.query = {{"uploadId", std::string(upload_id)}};
         c.headers.emplace_back("Content-Type", "application/xml");
         c.body = xml;
-        c.check = [this, &c](const http_response& r) {
+        c.check = [this, &c](const net::http_response& r) {
             // S3 may answer 200 and report the failure in the body (it sends the status
             // before it knows the outcome, keeping the connection alive with spaces).
             if (r.body.find("<Error>") != std::string::npos) throw answer_error(c, r, 200);
         };
-        http_response r = execute(c);
+        net::http_response r = execute(c);
         std::string etag = detail::xml_text(r.body, "ETag");
         return etag.empty() ? r.header("ETag") : etag;
     }
@@ -323,7 +302,7 @@ public:
         s3_call c = call("ListMultipartUploads", "GET", bucket, "", stop);
         c.query = {{"prefix", std::string(prefix)}, {"uploads", ""}};
         std::string_view xml;
-        http_response r = execute(c);
+        net::http_response r = execute(c);
         xml = r.body;
         std::vector<pending_upload> out;
         for (std::size_t at = xml.find("<Upload>"); at != std::string_view::npos;
@@ -336,7 +315,7 @@ public:
     }
 
     /// HeadObject: the answer's headers (Content-Length, ETag, ...).
-    http_response head_object(std::string_view bucket, std::string_view key,
+    net::http_response head_object(std::string_view bucket, std::string_view key,
                               std::stop_token stop = {}) const {
         return execute(call("HeadObject", "HEAD", bucket, key, stop));
     }
@@ -389,11 +368,11 @@ private:
         }
         config cfg;
         transport_factory factory;
-        transport_options topt;
+        net::transport_options topt;
         endpoint_breakers breakers;
         std::mutex m;
         // Idle transports with their open connections; one is leased per request.
-        std::vector<std::unique_ptr<transport>> idle;
+        std::vector<std::unique_ptr<net::transport>> idle;
     };
 
     /// A transport borrowed from the pool for one request, returned afterwards.
@@ -413,9 +392,10 @@ private:
         }
         lease(const lease&) = delete;
         lease& operator=(const lease&) = delete;
-        transport& get() {
+        net::transport& get() {
             if (!t_)
-                t_ = s_.factory ? s_.factory(s_.topt) : std::make_unique<curl_transport>(s_.topt);
+                t_ = s_.factory ? s_.factory(s_.topt)
+                                : std::make_unique<net::curl_transport>(s_.topt);
             return *t_;
         }
         /// Drops the transport instead of returning it (its connection may be broken).
@@ -423,18 +403,19 @@ private:
 
     private:
         state& s_;
-        std::unique_ptr<transport> t_;
+        std::unique_ptr<net::transport> t_;
     };
 
     /// One attempt: signing with the current time, the request, and the answer's check.
-    http_response attempt(const s3_call& c) const {
+    net::http_response attempt(const s3_call& c) const {
         const config& cfg = st_->cfg;
         request_target tgt = target(cfg, c.bucket, c.key);
         sigv4::request_parts parts{c.method, tgt.path, c.query, c.headers, sigv4::sha256_hex(c.body)};
         parts.headers.emplace_back("host", tgt.host);
         std::string auth =
             sign_headers(parts, cfg.credentials, cfg.region, std::chrono::system_clock::now());
-        http_request req;
+        net::http_request req;
+        req.stage = "s3";
         req.method = c.method;
         req.url = tgt.url(sigv4::canonical_query(c.query));
         req.headers = std::move(parts.headers);
@@ -444,7 +425,7 @@ private:
         req.on_headers = c.on_headers;
         req.stop = c.stop;
         lease l(*st_);
-        http_response r;
+        net::http_response r;
         try {
             r = l.get().request(req);
         } catch (...) {
@@ -458,7 +439,7 @@ private:
 
     /// The s3_error for an error answer: "UploadPart s3://b/k part 3: HTTP 503 SlowDown:
     /// Please reduce your request rate. (request id 4442587FB7D0A2F9)".
-    static s3_error answer_error(const s3_call& c, const http_response& r, long status) {
+    static s3_error answer_error(const s3_call& c, const net::http_response& r, long status) {
         std::string code = detail::xml_text(r.body, "Code");
         std::string text = detail::xml_text(r.body, "Message");
         std::string rid = r.header("x-amz-request-id");

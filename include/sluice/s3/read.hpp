@@ -32,6 +32,8 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../net/http.hpp"
+#include "../net/send.hpp"
 #include "client.hpp"
 #include "config.hpp"
 
@@ -122,7 +124,7 @@ private:
                 get_from(offset_, failures + 1 < (policy.max_attempts < 1 ? 1 : policy.max_attempts));
                 return;
             } catch (const error& e) {
-                if (!s3::detail::s3_retryable(e)) throw;
+                if (!net::is_retryable(e)) throw;
                 if (offset_ > before) failures = 0;  // progress: a fresh budget of attempts
                 if (++failures >= (policy.max_attempts < 1 ? 1 : policy.max_attempts)) throw;
                 auto delay = sluice::detail::backoff_delay(policy, failures - 1);
@@ -143,11 +145,11 @@ private:
             if (!etag_.empty()) c.headers.emplace_back("If-Match", etag_);
             c.detail = " from byte " + std::to_string(from);
         }
-        c.on_headers = [&](const http_response& r) {
+        c.on_headers = [&](const net::http_response& r) {
             if (etag_.empty()) etag_ = r.header("ETag");
         };
         c.on_body = [&](std::string_view data) { return accept(data); };
-        http_response r = cli_.execute(c);
+        net::http_response r = cli_.execute(c);
         if (from > 0 && r.status != 206)
             throw error(errc::network, "s3.read",
                         "GetObject " + client::where(bucket_, key_) +

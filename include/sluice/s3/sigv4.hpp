@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../net/http.hpp"
 
 namespace sluice::s3 {
 
@@ -38,8 +39,8 @@ struct credentials {
     bool empty() const noexcept { return access_key_id.empty() || secret_access_key.empty(); }
 };
 
-/// Name/value pairs, in order (HTTP headers, query parameters).
-using field_list = std::vector<std::pair<std::string, std::string>>;
+/// Name/value pairs, in order (HTTP headers, query parameters): the requests' own type.
+using net::field_list;
 
 /// SHA-256 of an empty payload, hex.
 inline constexpr std::string_view empty_payload_sha256 =

@@ -1,12 +1,20 @@
 #pragma once
 /// \file
-/// `s3::curl_transport`: the libcurl implementation of `s3::transport`. One easy handle per
-/// object, reset (not recreated) between requests, so its connection cache keeps the
-/// connection alive (keep-alive, no new TLS handshake per part). TLS verification is on for
-/// https unless the config says otherwise; connect timeout via CURLOPT_CONNECTTIMEOUT_MS;
-/// the low-speed timeout is a stall timer in the progress callback (no byte moved for
-/// `stall_timeout`), which unlike CURLOPT_LOW_SPEED_TIME does not count the time a GET's
-/// consumer spends blocking the body callback.
+/// `net::curl_transport`: the libcurl implementation of `net::transport` (CMake:
+/// `sluice::net`).
+///
+/// - **Connection reuse.** One easy handle per object, reset (not recreated) between
+///   requests, so its connection cache keeps the connection alive: no new TCP or TLS
+///   handshake per request (per S3 part, per API page).
+/// - **TLS.** Verification is on for https unless `transport_options::verify_tls` is off;
+///   `ca_file` replaces the system's CA bundle. Only http and https are spoken.
+/// - **Timeouts.** The connect timeout is CURLOPT_CONNECTTIMEOUT_MS; the stall timeout is a
+///   timer in the progress callback (no byte moved for `stall_timeout`), which unlike
+///   CURLOPT_LOW_SPEED_TIME does not count the time a streaming consumer spends blocking
+///   the body callback; `request_timeout` bounds the whole request.
+/// - **Paths as signed.** CURLOPT_PATH_AS_IS: the path is sent exactly as given, since
+///   folding `/./` or `/../` would break a signature and name another object.
+/// - libcurl's global initialisation runs once per process (`curl_global_once`).
 
 #include <curl/curl.h>
 
@@ -18,53 +26,36 @@
 #include <string_view>
 #include <utility>
 
-#include "../policy/retry.hpp"
 #include "../core/error.hpp"
+#include "../policy/retry.hpp"
+#include "http.hpp"
+#include "transient.hpp"
 #include "transport.hpp"
 
-namespace sluice::s3 {
+namespace sluice::net {
 
-namespace detail {
-
-/// curl_global_init exactly once per process, before the first handle (thread-safe).
+/// curl_global_init exactly once per process, before the first handle (thread-safe). Every
+/// libcurl user of sluice goes through `curl_transport`, which calls this.
 inline void curl_global_once() {
     static std::once_flag once;
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-/// Failures worth another attempt: the network or the server may recover.
-inline bool curl_code_is_transient(CURLcode c) noexcept {
-    switch (c) {
-        case CURLE_COULDNT_CONNECT:
-        case CURLE_COULDNT_RESOLVE_HOST:
-        case CURLE_OPERATION_TIMEDOUT:
-        case CURLE_SEND_ERROR:
-        case CURLE_RECV_ERROR:
-        case CURLE_GOT_NOTHING:
-        case CURLE_PARTIAL_FILE:
-        case CURLE_SSL_CONNECT_ERROR:
-        case CURLE_HTTP2:
-        case CURLE_HTTP2_STREAM:
-            return true;
-        default:
-            return false;
-    }
-}
-
-}  // namespace detail
-
-/// An `s3::transport` over one reused libcurl easy handle. Not thread-safe: one request at
-/// a time (the client pools transports).
+/// A `net::transport` over one reused libcurl easy handle. Not thread-safe: one request at
+/// a time (a client that sends from several threads pools them).
 class curl_transport : public transport {
 public:
     explicit curl_transport(transport_options o = {}) : opt_(std::move(o)) {
-        detail::curl_global_once();
+        curl_global_once();
         h_ = curl_easy_init();
-        if (!h_) throw error(errc::out_of_memory, "s3", "curl_easy_init failed");
+        if (!h_) throw error(errc::out_of_memory, "net", "curl_easy_init failed");
     }
     curl_transport(const curl_transport&) = delete;
     curl_transport& operator=(const curl_transport&) = delete;
     ~curl_transport() override { curl_easy_cleanup(h_); }
+
+    /// The settings this transport was made with.
+    const transport_options& options() const noexcept { return opt_; }
 
     using transport::request;
 
@@ -75,51 +66,13 @@ public:
         st.req = &r;
         st.handle = h_;
         st.last_progress = clock::now();
+        st.stall_limit = opt_.stall_timeout;
         char errbuf[CURL_ERROR_SIZE] = {0};
 
-        curl_slist* hdrs = nullptr;
-        // curl adds "Expect: 100-continue" for large bodies (a round trip per part) and a
-        // form Content-Type for POST bodies; neither is wanted or signed.
-        hdrs = curl_slist_append(hdrs, "Expect:");
-        bool has_type = false;
-        for (const auto& [k, v] : r.headers) {
-            std::string line = k + ": " + v;
-            has_type |= detail::iequals(k, "content-type");
-            hdrs = curl_slist_append(hdrs, line.c_str());
-        }
-        if (!has_type && !r.body.empty()) hdrs = curl_slist_append(hdrs, "Content-Type:");
-        std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> guard(hdrs,
-                                                                         &curl_slist_free_all);
-
-        curl_easy_setopt(h_, CURLOPT_URL, r.url.c_str());
-        // Send the path exactly as signed: without this libcurl folds `/./` and `/../` in an
-        // object key, so the signature fails and the request would name another object.
-        curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
-        curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h_, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS,
-                         static_cast<long>(opt_.connect_timeout.count()));
-        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, opt_.verify_tls ? 1L : 0L);
-        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, opt_.verify_tls ? 2L : 0L);
-        if (!opt_.ca_file.empty()) curl_easy_setopt(h_, CURLOPT_CAINFO, opt_.ca_file.c_str());
-        curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
-
-        if (r.method == "HEAD") {
-            curl_easy_setopt(h_, CURLOPT_NOBODY, 1L);
-        } else if (r.method == "GET") {
-            curl_easy_setopt(h_, CURLOPT_HTTPGET, 1L);
-        } else {
-            curl_easy_setopt(h_, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-            if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
-                // Sent from the caller's buffer without a copy.
-                curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE,
-                                 static_cast<curl_off_t>(r.body.size()));
-                curl_easy_setopt(h_, CURLOPT_POSTFIELDS, r.body.empty() ? "" : r.body.data());
-            }
-        }
-
+        std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> hdrs(header_list(r),
+                                                                        &curl_slist_free_all);
+        set_common(r, hdrs.get(), errbuf);
+        set_method(r);
         curl_easy_setopt(h_, CURLOPT_HEADERFUNCTION, &on_header);
         curl_easy_setopt(h_, CURLOPT_HEADERDATA, &st);
         curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, &on_write);
@@ -127,20 +80,9 @@ public:
         curl_easy_setopt(h_, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h_, CURLOPT_XFERINFOFUNCTION, &on_progress);
         curl_easy_setopt(h_, CURLOPT_XFERINFODATA, &st);
-        st.stall_limit = opt_.stall_timeout;
 
         CURLcode rc = curl_easy_perform(h_);
-        if (rc != CURLE_OK) {
-            if (st.cancelled || r.stop.stop_requested()) throw cancelled_error("s3");
-            std::string what = describe(r, rc, errbuf);
-            if (st.stalled)
-                throw transient_error(errc::network, "s3",
-                                      what + ": no data moved for " +
-                                          std::to_string(opt_.stall_timeout.count()) +
-                                          " ms (stall timeout)");
-            if (detail::curl_code_is_transient(rc)) throw transient_error(errc::network, "s3", what);
-            throw error(errc::network, "s3", what);
-        }
+        if (rc != CURLE_OK) fail(r, st, rc, errbuf);
         curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &st.resp.status);
         return std::move(st.resp);
     }
@@ -158,17 +100,82 @@ private:
         std::chrono::milliseconds stall_limit{};
         bool stalled = false;
         bool cancelled = false;
+        bool over_limit = false;
         bool streaming_decided = false;
         bool streaming = false;
     };
 
-    /// "PUT http://host/bucket/key: <curl's reason>". The URL has no query string: for
-    /// presigned requests that is where the signature would be.
-    static std::string describe(const http_request& r, CURLcode rc, const char* errbuf) {
-        std::string url = r.url.substr(0, r.url.find('?'));
-        std::string m = r.method + " " + url + ": ";
-        m += *errbuf ? errbuf : curl_easy_strerror(rc);
-        return m;
+    /// The request's headers for libcurl. curl adds "Expect: 100-continue" for large bodies
+    /// (a round trip per S3 part) and a form Content-Type for POST bodies; neither is wanted
+    /// (nor signed), so both are suppressed.
+    static curl_slist* header_list(const http_request& r) {
+        curl_slist* hdrs = curl_slist_append(nullptr, "Expect:");
+        bool has_type = false;
+        for (const auto& [k, v] : r.headers) {
+            std::string line = k + ": " + v;
+            has_type |= detail::iequals(k, "content-type");
+            hdrs = curl_slist_append(hdrs, line.c_str());
+        }
+        if (!has_type && !r.body.empty()) hdrs = curl_slist_append(hdrs, "Content-Type:");
+        return hdrs;
+    }
+
+    /// URL, headers, connection and TLS settings.
+    void set_common(const http_request& r, curl_slist* hdrs, char* errbuf) {
+        curl_easy_setopt(h_, CURLOPT_URL, r.url.c_str());
+        // Send the path exactly as signed: without this libcurl folds `/./` and `/../` in an
+        // object key, so the signature fails and the request would name another object.
+        curl_easy_setopt(h_, CURLOPT_PATH_AS_IS, 1L);
+        curl_easy_setopt(h_, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h_, CURLOPT_TCP_KEEPALIVE, 1L);
+        curl_easy_setopt(h_, CURLOPT_ERRORBUFFER, errbuf);
+        curl_easy_setopt(h_, CURLOPT_CONNECTTIMEOUT_MS,
+                         static_cast<long>(opt_.connect_timeout.count()));
+        if (opt_.request_timeout.count() > 0)
+            curl_easy_setopt(h_, CURLOPT_TIMEOUT_MS,
+                             static_cast<long>(opt_.request_timeout.count()));
+        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYPEER, opt_.verify_tls ? 1L : 0L);
+        curl_easy_setopt(h_, CURLOPT_SSL_VERIFYHOST, opt_.verify_tls ? 2L : 0L);
+        if (!opt_.ca_file.empty()) curl_easy_setopt(h_, CURLOPT_CAINFO, opt_.ca_file.c_str());
+        curl_easy_setopt(h_, CURLOPT_PROTOCOLS_STR, "http,https");
+        // "": every encoding this libcurl build can decode.
+        if (opt_.decode_content) curl_easy_setopt(h_, CURLOPT_ACCEPT_ENCODING, "");
+    }
+
+    void set_method(const http_request& r) {
+        if (r.method == "HEAD") {
+            curl_easy_setopt(h_, CURLOPT_NOBODY, 1L);
+        } else if (r.method == "GET") {
+            curl_easy_setopt(h_, CURLOPT_HTTPGET, 1L);
+        } else {
+            curl_easy_setopt(h_, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+            if (!r.body.empty() || r.method == "PUT" || r.method == "POST") {
+                // Sent from the caller's buffer without a copy.
+                curl_easy_setopt(h_, CURLOPT_POSTFIELDSIZE_LARGE,
+                                 static_cast<curl_off_t>(r.body.size()));
+                curl_easy_setopt(h_, CURLOPT_POSTFIELDS, r.body.empty() ? "" : r.body.data());
+            }
+        }
+    }
+
+    /// Throws the error for a failed transfer (see the transport's failure contract).
+    [[noreturn]] void fail(const http_request& r, const call_state& st, CURLcode rc,
+                           const char* errbuf) const {
+        std::string what = request_label(r) + ": ";
+        if (st.over_limit)
+            throw error(errc::limit, r.stage,
+                        what + "the answer's body is larger than " + std::to_string(r.max_body) +
+                            " bytes");
+        if (st.cancelled || r.stop.stop_requested()) throw cancelled_error(r.stage);
+        what += *errbuf ? errbuf : curl_easy_strerror(rc);
+        if (st.stalled)
+            throw transient_error(errc::network, r.stage,
+                                  what + ": no data moved for " +
+                                      std::to_string(opt_.stall_timeout.count()) +
+                                      " ms (stall timeout)");
+        if (curl_code_is_transient(rc)) throw transient_error(errc::network, r.stage, what);
+        throw error(errc::network, r.stage, what);
     }
 
     static std::size_t on_header(char* p, std::size_t size, std::size_t n, void* ud) {
@@ -216,6 +223,10 @@ private:
                 return len;
             }
         }
+        if (st->req->max_body && st->resp.body.size() + len > st->req->max_body) {
+            st->over_limit = true;
+            return 0;  // never buffer past the limit
+        }
         st->resp.body.append(p, len);
         return len;
     }
@@ -242,4 +253,4 @@ private:
     CURL* h_ = nullptr;
 };
 
-}  // namespace sluice::s3
+}  // namespace sluice::net
