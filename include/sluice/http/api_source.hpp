@@ -1,8 +1,9 @@
 #pragma once
 /// \file
 /// `http::read_api(options)`: a paginated JSON REST API as a source of records, one
-/// `const json::json_record&` per element of each page's array (CMake: `sluice::http`,
-/// libcurl + simdjson).
+/// `const json::json_record&` per element of each page's array (CMake: `sluice::http`:
+/// sluice::net's libcurl + simdjson). The HTTP part (transport, keep-alive, TLS and CA
+/// file, timeouts, retries, breakers) is net/'s; what is this source's own is pagination.
 ///
 ///     http::api_options o;
 ///     o.url = "https://api.example.com/v1/orders?limit=500";
@@ -23,15 +24,16 @@
 /// object's `cursor_key` member holds a non-empty string or a number. A page without
 /// either is the last one. Empty pages with a cursor are skipped over.
 ///
-/// **Failures.** Every GET runs under `sluice::retry` (transient: connection failures,
-/// timeouts, HTTP 408/429/500/502/503/504; `Retry-After` is not consulted, the jittered
-/// backoff is) behind the `endpoint_breakers` of the source (pass `shared_breaker` to share
-/// them between sources of one endpoint). A page counts toward a breaker once, when its
-/// retries are spent, and 4xx answers never count (see policy/endpoint_breakers.hpp), so
-/// the retries are never cut short by the breaker; once `failure_threshold` pages in a row
-/// have failed, further GETs fail at once with the breaker's message. Other HTTP statuses
-/// fail at once (`errc::network`, the status and up to 200 bytes of the body in the message). The run's stop token aborts a transfer in
-/// progress (curl's progress callback) and the backoff sleeps.
+/// **Failures.** Every GET is a `net::call`: retried (transient: connection failures,
+/// timeouts, stalls, HTTP 408/429/500/502/503/504, see net/transient.hpp; `Retry-After` is
+/// not consulted, the jittered backoff is) behind the `endpoint_breakers` of the source
+/// (pass `shared_breaker` to share them between sources of one endpoint). A page counts
+/// toward a breaker once, when its retries are spent, and 4xx answers never count (see
+/// policy/endpoint_breakers.hpp), so the retries are never cut short by the breaker; once
+/// `failure_threshold` pages in a row have failed, further GETs fail at once with the
+/// breaker's message. Other HTTP statuses fail at once (`net::http_error`, `errc::network`,
+/// the status and up to 200 bytes of the body in the message). The run's stop token aborts
+/// a transfer in progress and the backoff sleeps.
 ///
 /// **Secrets.** Messages name the URL without its query string; the cursor and the query
 /// are shown only as a fingerprint (`#` + 16 hex digits of FNV-1a 64, see `fingerprint`),
@@ -39,34 +41,31 @@
 /// FNV-1a is not a cryptographic hash: a short, guessable cursor ("page=2") can be found
 /// from its fingerprint, a random token cannot be recovered in practice.
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <simdjson.h>
-
-#include "../policy/circuit_breaker.hpp"
-#include "../policy/endpoint_breakers.hpp"
-#include "../policy/retry.hpp"
 #include "../core/chunk.hpp"
 #include "../core/config.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
-#include "../json/detail/document_parser.hpp"
+#include "../json/document_reader.hpp"
 #include "../json/json_array_reader.hpp"
 #include "../json/record.hpp"
+#include "../net/curl_transport.hpp"
+#include "../net/http.hpp"
+#include "../net/send.hpp"
+#include "../policy/circuit_breaker.hpp"
+#include "../policy/endpoint_breakers.hpp"
+#include "../policy/retry.hpp"
 
 namespace sluice::http {
 
@@ -113,6 +112,8 @@ struct api_options {
     /// Connection timeout and the whole-request timeout of one GET.
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds request_timeout{120'000};
+    /// A GET that moves no byte for this long is dropped and retried (0: no stall timer).
+    std::chrono::milliseconds stall_timeout{30'000};
     /// Retries of one page; its `stop` is replaced by the run's stop token.
     retry_policy retry{.max_attempts = 6, .base_delay = std::chrono::milliseconds(200)};
     /// The breakers of this source (unless `shared_breaker` is set); `name` defaults to
@@ -124,23 +125,13 @@ struct api_options {
     json::array_options array{};
     /// Verify TLS certificates (https).
     bool verify_tls = true;
+    /// A CA bundle (PEM) to trust instead of the system's (empty: the system's).
+    std::string ca_file;
     /// Told about each retry (message without secrets); may be empty.
     std::function<void(const std::string&)> log;
 };
 
 namespace detail {
-
-inline void curl_global_once() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct curl_deleter {
-    void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-struct slist_deleter {
-    void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
 
 /// One page's bytes as a one-pull source for `json::read_array`.
 class page_view_source : public root_source<page_view_source> {
@@ -160,10 +151,6 @@ private:
 
 using page_array_stage =
     decltype(json::read_array(std::declval<page_view_source>(), json::array_options{}));
-
-inline bool status_is_transient(long s) noexcept {
-    return s == 408 || s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
-}
 
 /// The `rel="next"` target of a Link header value, or "".
 inline std::string link_next(std::string_view v) {
@@ -273,14 +260,6 @@ public:
     const endpoint_breakers& breaker() const noexcept { return *opt_.shared_breaker; }
 
 private:
-    struct transfer {
-        chunk* body;
-        std::size_t cap;
-        bool over = false;
-        std::string link;
-        const std::stop_token* stop;
-    };
-
     std::string page_label() const {
         std::string s = "GET " + redact_url(page_url_) + " (page " + std::to_string(pages_);
         if (!cursor_.empty()) s += ", cursor " + fingerprint(cursor_);
@@ -291,128 +270,63 @@ private:
         page_url_ = std::move(next_url_);
         next_url_.clear();
         ++pages_;
-        retry_policy rp = opt_.retry;
-        rp.stop = this->stop_;
-        if (opt_.log && !rp.on_retry)
-            rp.on_retry = [this](int attempt, const error& e, std::chrono::milliseconds d) {
+        net::send_policy p;
+        p.retry = opt_.retry;
+        p.retry.stop = this->stop_;
+        if (opt_.log && !p.retry.on_retry)
+            p.retry.on_retry = [this](int attempt, const error& e, std::chrono::milliseconds d) {
                 opt_.log(std::string(e.what()) + "; attempt " + std::to_string(attempt) +
                          " failed, retrying in " + std::to_string(d.count()) + " ms");
             };
-        std::string link;
-        // An answer's status tells whose fault a failure is: 5xx the server's, 4xx (and a
-        // page over max_page_bytes) the request's; no answer at all, the connection's.
-        auto kind_of = [this](const error&) {
-            if (status_ >= 500) return failure_kind::server;
-            if (status_ >= 400 || over_) return failure_kind::client;
-            return failure_kind::connection;
-        };
-        guarded_retry(*opt_.shared_breaker, [&] { fetch(link); }, rp, kind_of);
+        p.breakers = opt_.shared_breaker.get();
+        std::string link = net::call([&] { return fetch(); }, p);
         parse_page(link);
     }
 
-    static std::size_t on_body(char* p, std::size_t size, std::size_t n, void* ud) {
-        auto* t = static_cast<transfer*>(ud);
-        std::size_t len = size * n;
-        if (t->body->size() + len > t->cap) {
-            t->over = true;
-            return 0;  // CURLE_WRITE_ERROR: stop reading, never buffer past the cap
+    /// One GET of page_url_ into body_ (at most max_page_bytes, decoded); returns the
+    /// answer's Link header values. A non-2xx answer is a `net::http_error`.
+    std::string fetch() {
+        if (!transport_) {
+            net::transport_options t;
+            t.connect_timeout = opt_.connect_timeout;
+            t.request_timeout = opt_.request_timeout;
+            t.stall_timeout = opt_.stall_timeout;
+            t.verify_tls = opt_.verify_tls;
+            t.ca_file = opt_.ca_file;
+            t.decode_content = true;
+            transport_ = std::make_unique<net::curl_transport>(std::move(t));
         }
-        t->body->append(std::string_view(p, len));
-        return len;
-    }
-
-    static std::size_t on_header(char* p, std::size_t size, std::size_t n, void* ud) {
-        auto* t = static_cast<transfer*>(ud);
-        std::string_view h(p, size * n);
-        if (h.substr(0, 5) == "HTTP/") {
-            t->link.clear();  // a new response (after 100 Continue or a redirect)
-            return size * n;
-        }
-        constexpr std::string_view name = "link:";
-        if (h.size() > name.size()) {
-            bool match = true;
-            for (std::size_t i = 0; i < name.size(); ++i)
-                if (static_cast<char>(h[i] | 0x20) != name[i]) match = false;
-            if (match) {
-                std::string_view v = h.substr(name.size());
-                while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
-                if (!t->link.empty()) t->link += ",";
-                t->link += v;
-            }
-        }
-        return size * n;
-    }
-
-    static int on_progress(void* ud, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-        auto* t = static_cast<transfer*>(ud);
-        return t->stop->stop_requested() ? 1 : 0;
-    }
-
-    /// One GET of page_url_ into body_; throws transient_error for what may go away.
-    void fetch(std::string& link) {
-        detail::curl_global_once();
-        if (!curl_) {
-            curl_.reset(curl_easy_init());
-            if (!curl_) throw error(errc::out_of_memory, "http.api", "curl_easy_init failed");
-        } else {
-            curl_easy_reset(curl_.get());
-        }
-        CURL* c = curl_.get();
         body_.clear();
-        transfer t{&body_, opt_.max_page_bytes, false, {}, &this->stop_};
-        std::unique_ptr<curl_slist, detail::slist_deleter> hdrs;
-        curl_slist* l = curl_slist_append(nullptr, "Accept: application/json");
-        for (const auto& [k, v] : opt_.headers) l = curl_slist_append(l, (k + ": " + v).c_str());
-        hdrs.reset(l);
-        char errbuf[CURL_ERROR_SIZE] = {};
-        curl_easy_setopt(c, CURLOPT_URL, page_url_.c_str());
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs.get());
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");  // any the build supports
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &api_source::on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &api_source::on_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &api_source::on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, &t);
-        curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opt_.connect_timeout.count()));
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(opt_.request_timeout.count()));
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, opt_.verify_tls ? 1L : 0L);
-        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, opt_.verify_tls ? 2L : 0L);
         body_.reserve(64 * 1024);
-        status_ = 0;
-        CURLcode rc = curl_easy_perform(c);
-        over_ = t.over;
-        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status_);
-        if (rc != CURLE_OK) {
-            if (rc == CURLE_ABORTED_BY_CALLBACK || this->stop_.stop_requested())
-                throw cancelled_error("http.api");
-            if (t.over)
+        bool over = false;
+        net::http_request r;
+        r.url = page_url_;
+        r.stage = "http.api";
+        r.label = page_label();
+        r.stop = this->stop_;
+        r.max_body = opt_.max_page_bytes;  // an error answer's body, collected
+        r.headers.emplace_back("Accept", "application/json");
+        for (const auto& h : opt_.headers) r.headers.push_back(h);
+        r.on_body = [&](std::string_view d) {
+            if (body_.size() + d.size() > opt_.max_page_bytes) {
+                over = true;
+                return false;  // stop reading: never buffer past the cap
+            }
+            body_.append(d);
+            return true;
+        };
+        net::http_response a;
+        try {
+            a = transport_->request(r);
+        } catch (const error& e) {
+            if (over || e.code() == errc::limit)
                 throw error(errc::limit, "http.api",
                             page_label() + ": the page is larger than max_page_bytes (" +
                                 std::to_string(opt_.max_page_bytes) + " bytes)");
-            std::string why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
-            // What went wrong on the way is worth another try; a bad URL or TLS setup is not.
-            bool transient = rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
-                             rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR ||
-                             rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING ||
-                             rc == CURLE_PARTIAL_FILE || rc == CURLE_SSL_CONNECT_ERROR ||
-                             rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM;
-            std::string msg = page_label() + ": " + why;
-            if (transient) throw transient_error(errc::network, "http.api", msg);
-            throw error(errc::network, "http.api", msg);
+            throw;
         }
-        long status = status_;
-        if (status < 200 || status > 299) {
-            std::string snippet(body_.view().substr(0, 200));
-            std::string msg = page_label() + ": HTTP " + std::to_string(status);
-            if (!snippet.empty()) msg += ": " + snippet;
-            if (detail::status_is_transient(status)) throw transient_error(errc::network, "http.api", msg);
-            throw error(errc::network, "http.api", msg);
-        }
-        link = std::move(t.link);
+        if (!a.ok()) throw net::answer_error(r, a);
+        return a.header_list("Link");
     }
 
     /// Finds the records and the next page of the page in body_.
@@ -429,13 +343,19 @@ private:
         std::size_t first = records_text.find_first_not_of(" \t\r\n");
         bool bare_array = first != std::string_view::npos && records_text[first] == '[';
         if (!bare_array && (!opt_.records_key.empty() || !opt_.cursor_key.empty())) {
-            // The document parser needs simdjson's padding after the text.
-            body_.reserve_spare(simdjson::SIMDJSON_PADDING);
-            std::memset(body_.tail(), 0, body_.spare());
-            if (!parser_) parser_.emplace(opt_.array.max_depth);
-            if (const char* msg = parser_->parse(body_.view(), body_.capacity(), 1))
-                throw error(errc::bad_input, "http.api", page_label() + ": the page is not valid JSON: " + msg);
-            const json::json_record& page = parser_->record();
+            if (!parser_)
+                parser_.emplace(json::document_options{.max_document_size = opt_.max_page_bytes,
+                                                       .max_depth = opt_.array.max_depth});
+            const json::json_record* parsed = nullptr;
+            try {
+                // Parsed in place: the record's raw views point into body_ (padded now).
+                parsed = &parser_->parse(body_);
+            } catch (const error& e) {
+                throw error(e.code(), "http.api",
+                            page_label() + ": the page is not valid JSON: " + e.message(), e.where());
+            }
+            const json::json_record& page = *parsed;
+            records_text = body_.view();  // the padding may have moved the buffer
             if (page.type() != json::json_type::object)
                 throw error(errc::bad_input, "http.api",
                             page_label() + ": expected a JSON object with \"" + opt_.records_key +
@@ -464,26 +384,23 @@ private:
         records_.emplace(json::read_array(detail::page_view_source(records_text), opt_.array));
     }
 
-    std::string with_param(const std::string& url, const std::string& name, const std::string& value) {
+    static std::string with_param(const std::string& url, const std::string& name,
+                                  const std::string& value) {
         std::string u = url;
-        char* esc = curl_easy_escape(curl_.get(), value.data(), static_cast<int>(value.size()));
         u += url.find('?') == std::string::npos ? '?' : '&';
         u += name;
         u += '=';
-        u += esc ? esc : "";
-        curl_free(esc);
+        u += net::percent_encode(value);
         return u;
     }
 
     api_options opt_;
-    std::unique_ptr<CURL, detail::curl_deleter> curl_;
+    std::unique_ptr<net::transport> transport_;  // one connection, kept alive between pages
     chunk body_;
-    std::optional<json::detail::document_parser> parser_;
+    std::optional<json::in_place_parser> parser_;
     std::optional<detail::page_array_stage> records_;
     std::string page_url_, next_url_, cursor_;
     std::uint64_t pages_ = 0;
-    long status_ = 0;   // the last GET's HTTP status (0: no answer)
-    bool over_ = false;  // the last GET's page was over max_page_bytes
     std::uint64_t records_done_ = 0;
     std::size_t until_check_ = 0;
 };

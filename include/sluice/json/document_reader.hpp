@@ -104,6 +104,31 @@ inline json_owned_record parse_document(std::string_view text, document_options 
     return p.record().to_owned();
 }
 
+/// A reusable parser of whole JSON texts that stay in the caller's buffer, for a large text
+/// already in memory that must not be copied (an HTTP page whose records array is then
+/// streamed with `read_array` over its `raw()` text). `parse(buf)` adds simdjson's padding
+/// to `buf` in place (a leading BOM is skipped) and returns the document as a record whose
+/// views (`raw()`, strings) point into `buf`: valid until the next `parse`, or until `buf`
+/// changes. The parser's buffers are reused from one text to the next.
+class in_place_parser {
+public:
+    explicit in_place_parser(document_options o = {}) : opt_(o), parser_(o.max_depth) {}
+
+    /// Parses the text in `buf`. Malformed input throws `sluice::error(errc::bad_input,
+    /// "json", ...)` naming the line and byte; a text over `max_document_size` is `errc::limit`.
+    const json_record& parse(chunk& buf) {
+        if (buf.size() > opt_.max_document_size)
+            throw error(errc::limit, "json",
+                        "document larger than " + std::to_string(opt_.max_document_size) + " bytes");
+        detail::parse_whole(parser_, buf, "json");
+        return parser_.record();
+    }
+
+private:
+    document_options opt_;
+    detail::document_parser parser_;
+};
+
 /// `bytes | json::read_document()` reads the whole input as one JSON text and yields one
 /// `const json_record&` (any JSON value).
 struct read_document_fn {

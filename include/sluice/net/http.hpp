@@ -32,6 +32,28 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 }
 }  // namespace detail
 
+/// `s` percent-encoded as RFC 3986 wants a query value or a path segment: the unreserved
+/// characters (ASCII letters, digits, `-._~`) kept, every other byte `%XX` in upper case;
+/// `keep_slash` keeps `/` too (a path). This is also SigV4's URI encoding.
+inline std::string percent_encode(std::string_view s, bool keep_slash = false) {
+    static constexpr char digits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(s.size() + s.size() / 2);
+    for (unsigned char c : s) {
+        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                          c == '~' || (keep_slash && c == '/');
+        if (unreserved) {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 15]);
+        }
+    }
+    return out;
+}
+
 struct http_response;
 
 /// One HTTP request. `body` must stay valid until the transport's `request` returns.

@@ -95,20 +95,7 @@ inline std::string_view as_view(const digest& d) noexcept {
 /// AWS URI encoding: unreserved characters (A-Z a-z 0-9 - . _ ~) as they are, every other
 /// byte as %XY (uppercase hex). `keep_slash` keeps '/' for object key paths.
 inline std::string uri_encode(std::string_view s, bool keep_slash = false) {
-    static constexpr char digits[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size() + s.size() / 2);
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-            (keep_slash && c == '/')) {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(digits[c >> 4]);
-            out.push_back(digits[c & 15]);
-        }
-    }
-    return out;
+    return net::percent_encode(s, keep_slash);
 }
 
 /// The canonical (and the sent) path of an object: "/" + the key with each segment encoded
