@@ -9,6 +9,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "chunk.hpp"
+
 namespace sluice {
 
 namespace detail {
@@ -32,5 +34,28 @@ auto to_owned(T&& x) {
 /// The type `to_owned` produces for a record of type `T`.
 template <class T>
 using owned_t = decltype(sluice::to_owned(std::declval<T>()));
+
+namespace detail {
+
+/// The owning form of a record about to be kept beyond the next pull or moved to another
+/// thread: chunks are moved out (the producer allocates afresh, as chunk.hpp allows), views
+/// become owning copies (`to_owned`), values are copied or moved as they come.
+template <class R>
+using crossing_t = std::conditional_t<std::is_same_v<std::remove_cvref_t<R>, chunk>, chunk,
+                                      owned_t<R>>;
+
+template <class R>
+crossing_t<R> take_across(R&& r) {
+    if constexpr (std::is_same_v<std::remove_cvref_t<R>, chunk>) {
+        if constexpr (std::is_const_v<std::remove_reference_t<R>>)
+            return r.clone();
+        else
+            return chunk(std::move(r));
+    } else {
+        return sluice::to_owned(std::forward<R>(r));
+    }
+}
+
+}  // namespace detail
 
 }  // namespace sluice
