@@ -26,16 +26,12 @@
 ///   (`blocked_upstream_ns`), records in flight high water against `window`.
 
 #include <algorithm>
-#include <chrono>
 #include <concepts>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -48,9 +44,10 @@
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
+#include "../core/owned.hpp"
 #include "../core/stage.hpp"
+#include "../core/worker.hpp"
 #include "../policy/error_policy.hpp"
-#include "prefetch.hpp"
 
 namespace sluice {
 
@@ -80,13 +77,11 @@ public:
 
     void bind(run_context& ctx) {
         s_->up.bind(ctx);
-        s_->run_stop = ctx.stop;
         if (ctx.metrics) s_->counters = ctx.metrics->counters(s_->opt.name);
         s_->counters->set_queue_capacity(s_->opt.window);
         s_->rej.bind(ctx);
-        ctx.at_end([w = std::weak_ptr<state>(s_)] {
-            if (auto s = w.lock()) s->halt();
-        });
+        // However the run ends, the pool is stopped and joined before `run` returns.
+        s_->w.bind(ctx);
     }
 
     maybe<reference> next() {
@@ -121,9 +116,11 @@ private:
 
     struct state {
         state(Up u, Fn f, parallel_options o, error_policy<Action> p)
-            : up(std::move(u)), opt(std::move(o)), rej(std::move(p), opt.name) {
-            if (opt.workers == 0) opt.workers = std::max(1u, std::thread::hardware_concurrency());
-            if (opt.window == 0) opt.window = std::size_t{4} * opt.workers;
+            : up(std::move(u)),
+              opt(normalized(std::move(o))),
+              rej(std::move(p), opt.name),
+              tasks(opt.window),
+              results(opt.window) {
             if constexpr (std::copy_constructible<Fn>)
                 proto.emplace(std::move(f));
             else
@@ -131,21 +128,17 @@ private:
             counters = std::make_shared<stage_counters>(opt.name);
             if (opt.ordered) ring.resize(opt.window);
         }
-        ~state() { halt(); }
 
-        void start() {
-            if (started) return;
-            started = true;
-            pool.reserve(opt.workers);
-            for (unsigned i = 0; i < opt.workers; ++i)
-                pool.emplace_back([this, f = *proto]() mutable { work(f); });
-            on_run_stop.emplace(run_stop, stop_forwarder<state>{this});
+        static parallel_options normalized(parallel_options o) {
+            if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
+            if (o.window == 0) o.window = std::size_t{4} * o.workers;
+            return o;
         }
 
-        void halt() noexcept {
-            on_run_stop.reset();
-            stop.request_stop();
-            pool.clear();  // jthread destructors join
+        void start() {
+            if (w.started()) return;
+            for (unsigned i = 0; i < opt.workers; ++i)
+                w.spawn([this, f = *proto](std::stop_token st) mutable { work(f, st); });
         }
 
         static auto& call(fn_copy& f) {
@@ -155,17 +148,12 @@ private:
                 return *f;
         }
 
-        /// A worker: takes queued records, runs `fn`, files the result where the consumer
-        /// looks for it. `fn` runs outside the lock.
-        void work(fn_copy& f) {
-            const std::stop_token st = stop.get_token();
-            for (;;) {
-                std::unique_lock lk(mu);
-                tasks_cv.wait(lk, st, [&] { return !tasks.empty(); });
-                if (tasks.empty()) return;  // stopped
-                slot s = std::move(tasks.front());
-                tasks.pop_front();
-                lk.unlock();
+        /// A worker: takes queued records, runs `fn` on them, hands the slots back. At most
+        /// `window` slots exist, so neither queue ever makes a worker wait for room.
+        void work(fn_copy& f, const std::stop_token& st) {
+            std::optional<slot> job;
+            while (tasks.pop(job, st)) {
+                slot& s = *job;
                 try {
                     s.out.emplace(std::invoke(call(f), *s.in));
                     // Kept only after a failure (for the dead letter): free it now.
@@ -174,14 +162,8 @@ private:
                     s.err = std::current_exception();
                 }
                 s.ready = true;
-                lk.lock();
-                if (opt.ordered)
-                    ring[s.seq % opt.window] = std::move(s);
-                else
-                    finished.push_back(std::move(s));
-                const bool wake = consumer_waiting;
-                lk.unlock();
-                if (wake) done_cv.notify_one();
+                if (results.push(std::move(s), st) == 0) return;  // stopped
+                job.reset();
             }
         }
 
@@ -197,40 +179,40 @@ private:
                 s.seq = next_seq++;
                 s.in.emplace(take_across(detail::unwrap(r)));
                 counters->add_in();
-                {
-                    std::lock_guard lk(mu);
-                    tasks.push_back(std::move(s));
-                }
-                tasks_cv.notify_one();
+                tasks.push(std::move(s), w.token());  // never waits: in_flight < window
                 ++in_flight;
                 counters->note_queue_depth(in_flight);
             }
         }
 
-        /// Waits for the next result to hand on (the oldest when ordered).
-        slot take_result() {
-            const std::stop_token st = stop.get_token();
-            std::unique_lock lk(mu);
-            auto ready = [&] {
-                return opt.ordered ? ring[next_out % opt.window].ready : !finished.empty();
-            };
-            if (!ready()) {
-                const auto t0 = std::chrono::steady_clock::now();
-                consumer_waiting = true;
-                done_cv.wait(lk, st, ready);
-                consumer_waiting = false;
-                counters->add_blocked_upstream(ns_since(t0));
-                if (!ready()) throw cancelled_error("parallel_map");
+        /// One finished slot from the workers (waiting for it); throws when stopped.
+        void receive(std::optional<slot>& s, std::uint64_t& waited) {
+            if (!results.pop(s, w.token(), &waited)) {
+                w.rethrow_if_failed();
+                throw cancelled_error("parallel_map");
             }
+        }
+
+        /// Waits for the next result to hand on (the oldest when ordered). The reorder ring
+        /// belongs to the consumer's thread: finished slots are filed there as they arrive.
+        slot take_result() {
+            std::uint64_t waited = 0;
+            std::optional<slot> got;
             slot s;
             if (opt.ordered) {
-                s = std::move(ring[next_out % opt.window]);
-                ring[next_out % opt.window] = slot{};
+                slot& head = ring[next_out % opt.window];
+                while (!head.ready) {
+                    receive(got, waited);
+                    ring[got->seq % opt.window] = std::move(*got);
+                }
+                s = std::move(head);
+                head = slot{};
                 ++next_out;
             } else {
-                s = std::move(finished.front());
-                finished.pop_front();
+                receive(got, waited);
+                s = std::move(*got);
             }
+            if (waited) counters->add_blocked_upstream(waited);
             return s;
         }
 
@@ -240,8 +222,7 @@ private:
             start();
             cur.reset();
             for (;;) {
-                if (run_stop.stop_requested()) [[unlikely]]
-                    throw cancelled_error("parallel_map");
+                w.throw_if_cancelled();
                 intake();
                 if (in_flight == 0) return false;
                 slot s = take_result();
@@ -260,22 +241,14 @@ private:
         rejecter<Action> rej;
         std::optional<fn_copy> proto;
         std::shared_ptr<stage_counters> counters;
-        std::stop_token run_stop;
-        std::stop_source stop;
-        std::mutex mu;
-        std::condition_variable_any tasks_cv, done_cv;
-        std::deque<slot> tasks;     // queued for a worker (at most `window`)
-        std::vector<slot> ring;     // ordered: results by seq % window
-        std::deque<slot> finished;  // unordered: results as they come
+        bounded_queue<slot> tasks;    // queued for a worker
+        bounded_queue<slot> results;  // finished, in the order they finished
+        std::vector<slot> ring;       // ordered: finished slots by seq % window
         std::optional<output> cur;
         std::uint64_t next_seq = 0, next_out = 0;
         std::size_t in_flight = 0;
         bool up_done = false;
-        bool started = false;
-        bool consumer_waiting = false;
-        std::vector<std::jthread> pool;
-        // Declared after `pool`, so it is gone before the workers are joined.
-        std::optional<std::stop_callback<stop_forwarder<state>>> on_run_stop;
+        worker w{"parallel_map"};  // last: its threads are joined before the rest goes
     };
 
     std::shared_ptr<state> s_;

@@ -20,19 +20,12 @@
 ///   consumer waited for records (`blocked_upstream_ns`), the time the producer waited for
 ///   room (`blocked_downstream_ns`), and the queue's high water against its capacity.
 
-#include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
-#include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
-#include <thread>
-#include <type_traits>
 #include <utility>
 
 #include "../core/chunk.hpp"
@@ -40,8 +33,9 @@
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
+#include "../core/owned.hpp"
 #include "../core/stage.hpp"
-#include "../policy/error_policy.hpp"
+#include "../core/worker.hpp"
 
 namespace sluice {
 
@@ -55,21 +49,6 @@ struct prefetch_options {
 
 namespace detail {
 
-/// Nanoseconds since `t0`, for the blocked-time counters (measured only around real waits).
-inline std::uint64_t ns_since(std::chrono::steady_clock::time_point t0) noexcept {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                             t0)
-            .count());
-}
-
-/// Wakes a threaded stage's waiters when the run's stop token is triggered.
-template <class State>
-struct stop_forwarder {
-    State* s;
-    void operator()() const noexcept { s->stop.request_stop(); }
-};
-
 template <class Up>
 class prefetch_stage : public source_base<prefetch_stage<Up>> {
 public:
@@ -81,13 +60,10 @@ public:
 
     void bind(run_context& ctx) {
         s_->up.bind(ctx);  // upstream first: the registry lists stages in pipeline order
-        s_->run_stop = ctx.stop;
         if (ctx.metrics) s_->counters = ctx.metrics->counters(s_->opt.name);
         s_->counters->set_queue_capacity(s_->opt.capacity);
         // However the run ends, the producer is stopped and joined before `run` returns.
-        ctx.at_end([w = std::weak_ptr<state>(s_)] {
-            if (auto s = w.lock()) s->halt();
-        });
+        s_->w.bind(ctx);
     }
 
     maybe<reference> next() {
@@ -109,7 +85,7 @@ public:
             count_out(*s.cur);
             if (!f(*s.cur)) {
                 // The consumer is done: the producer need not fill the queue any further.
-                s.stop.request_stop();
+                s.w.stop();
                 return false;
             }
         }
@@ -127,109 +103,54 @@ private:
     // Everything the two threads share lives on the heap, so the stage stays movable (a
     // source must be) and the producer never sees a moved stage.
     struct state {
-        state(Up u, prefetch_options o) : up(std::move(u)), opt(std::move(o)) {
+        state(Up u, prefetch_options o)
+            : up(std::move(u)), opt(std::move(o)), q(opt.capacity ? opt.capacity : 1) {
             if (opt.capacity == 0) opt.capacity = 1;
             counters = std::make_shared<stage_counters>(opt.name);
         }
-        ~state() { halt(); }
 
         void start() {
-            if (started) return;
-            started = true;
-            thread = std::jthread([this] { produce(); });
-            on_run_stop.emplace(run_stop, stop_forwarder<state>{this});
-        }
-
-        /// Stops and joins the producer; idempotent, called at the end of the run.
-        void halt() noexcept {
-            on_run_stop.reset();
-            stop.request_stop();
-            if (thread.joinable()) thread.join();
+            if (w.started()) return;
+            // The queue closes after the producer's error (if any) is parked.
+            w.spawn([this](std::stop_token st) { produce(st); }, [this] { q.close(); });
         }
 
         /// The producer thread: pushes upstream's records into the queue until exhausted,
-        /// stopped or failed. Its exception is parked for the consumer.
-        void produce() {
-            const std::stop_token st = stop.get_token();
-            try {
-                up.for_each_while([&](auto&& r) -> bool {
-                    item x = take_across(SLUICE_FWD(r));
-                    counters->add_in();
-                    std::unique_lock lk(mu);
-                    if (q.size() >= opt.capacity) {
-                        const auto t0 = std::chrono::steady_clock::now();
-                        producer_waiting = true;
-                        space.wait(lk, st, [&] { return q.size() < opt.capacity; });
-                        producer_waiting = false;
-                        counters->add_blocked_downstream(ns_since(t0));
-                        if (q.size() >= opt.capacity) return false;  // stopped
-                    }
-                    q.push_back(std::move(x));
-                    counters->note_queue_depth(q.size());
-                    const bool wake = consumer_waiting;
-                    lk.unlock();
-                    if (wake) items.notify_one();
-                    return !st.stop_requested();
-                });
-            } catch (...) {
-                std::lock_guard lk(mu);
-                err = std::current_exception();
-            }
-            {
-                std::lock_guard lk(mu);
-                done = true;
-            }
-            items.notify_all();
+        /// stopped or failed (the worker parks its exception for the consumer).
+        void produce(const std::stop_token& st) {
+            up.for_each_while([&](auto&& r) -> bool {
+                item x = take_across(SLUICE_FWD(r));
+                counters->add_in();
+                std::uint64_t waited = 0;
+                const std::size_t depth = q.push(std::move(x), st, &waited);
+                if (waited) counters->add_blocked_downstream(waited);
+                if (depth == 0) return false;  // stopped
+                counters->note_queue_depth(depth);
+                return !st.stop_requested();
+            });
         }
 
         /// The consumer side: the next record into `out`; false at the end. Rethrows a
         /// parked exception once the records before it are out.
         bool pop(std::optional<item>& out) {
-            const std::stop_token st = stop.get_token();
-            if (run_stop.stop_requested()) [[unlikely]]
-                throw cancelled_error("prefetch");
-            std::unique_lock lk(mu);
-            if (q.empty() && !done) {
-                const auto t0 = std::chrono::steady_clock::now();
-                consumer_waiting = true;
-                items.wait(lk, st, [&] { return !q.empty() || done; });
-                consumer_waiting = false;
-                counters->add_blocked_upstream(ns_since(t0));
-            }
-            if (!q.empty()) {
-                out.emplace(std::move(q.front()));
-                q.pop_front();
-                const bool wake = producer_waiting;
-                lk.unlock();
-                if (wake) space.notify_one();
-                return true;
-            }
-            if (done) {
-                if (err) std::rethrow_exception(std::exchange(err, nullptr));
-                return false;
-            }
-            // Woken by a stop: the run's (cancel) or our own after an early end downstream.
-            if (run_stop.stop_requested()) throw cancelled_error("prefetch");
+            w.throw_if_cancelled();
+            std::uint64_t waited = 0;
+            const bool got = q.pop(out, w.token(), &waited);
+            if (waited) counters->add_blocked_upstream(waited);
+            if (got) return true;
+            // Empty: the producer ended (or failed), or a stop woke us: the run's (cancel) or
+            // our own after an early end downstream.
+            w.rethrow_if_failed();
+            w.throw_if_cancelled();
             return false;
         }
 
         Up up;
         prefetch_options opt;
         std::shared_ptr<stage_counters> counters;
-        std::stop_token run_stop;
-        std::stop_source stop;  // ours: ends the producer and wakes both sides
-        std::mutex mu;
-        std::condition_variable_any items, space;
-        std::deque<item> q;
+        bounded_queue<item> q;
         std::optional<item> cur;  // the record the consumer holds
-        std::exception_ptr err;
-        bool done = false;
-        bool started = false;
-        bool consumer_waiting = false;
-        bool producer_waiting = false;
-        std::jthread thread;
-        // Declared after `thread`, so it is gone before the thread is joined.
-        std::optional<std::stop_callback<stop_forwarder<state>>> on_run_stop;
+        worker w{"prefetch"};     // last: its threads are joined before the rest goes
     };
 
     std::shared_ptr<state> s_;
