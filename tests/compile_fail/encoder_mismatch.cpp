@@ -1,5 +1,5 @@
 // An encoder must accept the records it is given.
-// expect: this encoder cannot encode the upstream's records
+// expect: this encoder cannot encode the upstream\\?'s records
 #include <sluice/sluice.hpp>
 
 #include <vector>

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/error.hpp"
 #include "../core/owned.hpp"
 #include "../core/stage.hpp"
@@ -42,19 +42,16 @@ public:
     template <class F>
     bool for_each_while(F&& f) {
         start();
-        bool stopped = false;
+        downstream out(f);
         this->up_.for_each_while([&](auto&& x) -> bool {
             buf_.push_back(sluice::to_owned(SLUICE_FWD(x)));
             if (buf_.size() == n_) {
-                if (!f(buf_)) {
-                    stopped = true;
-                    return false;
-                }
+                if (!out(buf_)) return false;
                 start();
             }
             return true;
         });
-        if (stopped) return false;
+        if (out.stopped()) return false;
         if (!buf_.empty()) {
             bool go = f(buf_);
             buf_.clear();
@@ -76,14 +73,11 @@ private:
 }  // namespace detail
 
 /// `records | batch(n)` yields `std::vector<owned record>&` of up to n records.
-struct batch_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, std::size_t n) const {
-        auto up = as_source(std::forward<S>(s));
-        return detail::batch_stage<decltype(up)>(std::move(up), n);
+struct batch_fn : adaptor<batch_fn> {
+    template <class Up>
+    static auto make(Up up, std::size_t n) {
+        return detail::batch_stage<Up>(std::move(up), n);
     }
-    auto operator()(std::size_t n) const { return make_closure<batch_fn>(n); }
 };
 inline constexpr batch_fn batch{};
 

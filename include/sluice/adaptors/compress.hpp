@@ -10,23 +10,12 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
+#include "../core/codec.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
-
-/// A streaming byte transform. Contract:
-/// - `process(in, out)` consumes a prefix of `in` and returns its length; it writes only
-///   into `out`'s spare capacity (never grows it). When `out.spare() > 0` it makes progress:
-///   it consumes input or produces output.
-/// - `finish(out)` flushes what is buffered into `out`'s spare capacity and returns true
-///   once everything is out; it is called again (with a fresh chunk) while it returns false.
-template <class C>
-concept codec = std::move_constructible<C> && requires(C& c, std::string_view in, chunk& out) {
-    { c.process(in, out) } -> std::convertible_to<std::size_t>;
-    { c.finish(out) } -> std::convertible_to<bool>;
-};
 
 /// Options of `compress` / `decompress`.
 struct codec_options {
@@ -45,6 +34,12 @@ public:
 
     codec_stage(Up up, C c, codec_options o, const char* name)
         : base(std::move(up)), codec_(std::move(c)), opt_(o), name_(name) {}
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        // A codec with threads (the parallel gzip encoder) joins them at the end of the run.
+        if constexpr (requires(run_context& x) { codec_.bind(x); }) codec_.bind(ctx);
+    }
 
     maybe<chunk&> next() {
         if (done_) return {};
@@ -79,13 +74,13 @@ public:
     bool for_each_while(F&& f) {
         if (done_) return true;
         prepare();
-        bool stopped = false;
+        downstream out(f);
         // Drains `pending_` into full chunks handed to f.
         auto drain = [&]() -> bool {
             while (!pending_.empty()) {
                 feed();
                 if (out_.spare() == 0) {
-                    if (!f(out_)) return false;
+                    if (!out(out_)) return false;
                     prepare();
                 }
             }
@@ -96,13 +91,9 @@ public:
             this->up_.for_each_while([&](auto&& bytes) -> bool {
                 pending_ = bytes_of(bytes);
                 in_bytes_ += pending_.size();
-                if (!drain()) {
-                    stopped = true;
-                    return false;
-                }
-                return true;
+                return drain();
             });
-            if (stopped) return false;
+            if (out.stopped()) return false;
             up_done_ = true;
         }
         for (;;) {
@@ -146,34 +137,33 @@ private:
     bool done_ = false;
 };
 
-template <const char* Name>
-struct codec_fn {
-    template <class S, class C>
-        requires pipeable_input<S>
-    auto operator()(S&& s, C c, codec_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(byte_like<reference_t<Up>>,
-                      "sluice::compress: the upstream must yield bytes (use encode first)");
-        static_assert(codec<C>, "sluice::compress: the argument must model sluice::codec "
-                                "(process(in, out) and finish(out))");
-        return codec_stage<Up, C>(std::move(up), std::move(c), o, Name);
-    }
-    template <class C>
-        requires(!pipeable_input<C>)
-    auto operator()(C c, codec_options o = {}) const {
-        return make_closure<codec_fn>(std::move(c), o);
+}  // namespace detail
+
+/// What `compress` and `decompress` share: the codec stage, its rules, its options.
+template <class Def>
+struct codec_adaptor : adaptor<Def, codec_options> {
+    template <class Up, class C, class... O>
+    using rules = adaptor_rules<
+        rule<byte_like<reference_t<Up>>,
+             "sluice::compress: the upstream must yield bytes (use encode first)">,
+        rule<codec<C>, "sluice::compress: the argument must model sluice::codec (process(in, "
+                       "out) and finish(out))">>;
+    template <class Up, class C>
+    static auto make(Up up, C c, codec_options o = {}) {
+        return detail::codec_stage<Up, C>(std::move(up), std::move(c), o, Def::name);
     }
 };
 
-inline constexpr char compress_name[] = "compress";
-inline constexpr char decompress_name[] = "decompress";
-
-}  // namespace detail
-
 /// `bytes | compress(codec)`: yields the codec's output in chunks.
-inline constexpr detail::codec_fn<detail::compress_name> compress{};
+struct compress_fn : codec_adaptor<compress_fn> {
+    static constexpr const char* name = "compress";
+};
+inline constexpr compress_fn compress{};
+
 /// `bytes | decompress(codec)`: the same stage, named for reading direction and errors.
-inline constexpr detail::codec_fn<detail::decompress_name> decompress{};
+struct decompress_fn : codec_adaptor<decompress_fn> {
+    static constexpr const char* name = "decompress";
+};
+inline constexpr decompress_fn decompress{};
 
 }  // namespace sluice

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// `encode(encoder)`: turns records into byte chunks. The encoder appends each record's
+/// `encode(encoder)`: turns records into byte chunks through a record encoder
+/// (core/record_encoder.hpp). The encoder appends each record's
 /// bytes to a reused chunk; a full chunk (64 KiB by default) is yielded as `chunk&`, so
 /// steady-state encoding allocates nothing per record.
 
@@ -10,18 +11,11 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
+#include "../core/record_encoder.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
-
-/// An encoder for records of type `R`: `e.encode(record, out)` appends the record's bytes.
-/// Optionally `e.begin(out)` (a header, once, before the first record) and `e.end(out)`
-/// (a footer, once, after the last; e.g. the `]` of a JSON array).
-template <class E, class R>
-concept encoder_for = std::move_constructible<E> && requires(E& e, R&& r, chunk& out) {
-    e.encode(std::forward<R>(r), out);
-};
 
 /// Options of `encode`.
 struct encode_options {
@@ -60,19 +54,16 @@ public:
     bool for_each_while(F&& f) {
         if (done_) return true;
         prepare();
-        bool stopped = false;
+        downstream out(f);
         this->up_.for_each_while([&](auto&& rec) -> bool {
             enc_.encode(SLUICE_FWD(rec), buf_);
             if (buf_.size() >= opt_.chunk_size) [[unlikely]] {
-                if (!f(buf_)) {
-                    stopped = true;
-                    return false;
-                }
+                if (!out(buf_)) return false;
                 prepare();
             }
             return true;
         });
-        if (stopped) return false;
+        if (out.stopped()) return false;
         finish_encoding();
         if (!buf_.empty()) return f(buf_);
         return true;
@@ -117,21 +108,14 @@ private:
 }  // namespace detail
 
 /// `records | encode(encoder)` yields `chunk&` holding the encoded records.
-struct encode_fn {
-    template <class S, class E>
-        requires pipeable_input<S>
-    auto operator()(S&& s, E e, encode_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(encoder_for<E, reference_t<Up>>,
-                      "sluice::encode: this encoder cannot encode the upstream's records "
-                      "(it needs encode(record, sluice::chunk&))");
+struct encode_fn : adaptor<encode_fn, encode_options> {
+    template <class Up, class E, class... O>
+    using rules = adaptor_rules<rule<record_encoder_for<E, reference_t<Up>>,
+                                     "sluice::encode: this encoder cannot encode the upstream's "
+                                     "records (it needs encode(record, sluice::chunk&))">>;
+    template <class Up, class E>
+    static auto make(Up up, E e, encode_options o = {}) {
         return detail::encode_stage<Up, E>(std::move(up), std::move(e), o);
-    }
-    template <class E>
-        requires(!pipeable_input<E>)
-    auto operator()(E e, encode_options o = {}) const {
-        return make_closure<encode_fn>(std::move(e), o);
     }
 };
 inline constexpr encode_fn encode{};

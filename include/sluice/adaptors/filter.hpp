@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
@@ -56,23 +56,18 @@ private:
 
 /// `filter(pred)` keeps the records for which `pred` returns true. The predicate sees the
 /// record as an lvalue; it must not keep references into it past the call.
-struct filter_fn {
-    template <class S, class Pred>
-    auto operator()(S&& s, Pred pred) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(filter_predicate<Pred, reference_t<Up>>,
-                      "sluice::filter: the predicate must be callable with the upstream "
-                      "record and return something convertible to bool");
-        return detail::filter_stage<Up, Pred>(std::move(up), std::move(pred));
-    }
+struct filter_fn : adaptor<filter_fn> {
     template <class Pred>
-        requires(!pipeable_input<Pred>)
-    auto operator()(Pred pred) const {
-        static_assert(std::is_class_v<Pred> || std::is_pointer_v<Pred> ||
-                          std::is_member_pointer_v<Pred>,
-                      "sluice::filter: the predicate must be a callable object");
-        return make_closure<filter_fn>(std::move(pred));
+    using argument_rules = adaptor_rules<
+        rule<callable_object<Pred>, "sluice::filter: the predicate must be a callable object">>;
+    template <class Up, class Pred>
+    using rules = adaptor_rules<rule<filter_predicate<Pred, reference_t<Up>>,
+                                     "sluice::filter: the predicate must be callable with the "
+                                     "upstream record and return something convertible to bool">>;
+
+    template <class Up, class Pred>
+    static auto make(Up up, Pred pred) {
+        return detail::filter_stage<Up, Pred>(std::move(up), std::move(pred));
     }
 };
 inline constexpr filter_fn filter{};

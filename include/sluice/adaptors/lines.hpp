@@ -9,7 +9,7 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 
@@ -68,23 +68,22 @@ public:
                 if (!f(std::string_view(*line))) return false;
                 carry_.clear();
             }
-        bool stopped = false;
         if (!up_done_) {
+            downstream out(f);
             this->up_.for_each_while([&](auto&& bytes) -> bool {
                 std::string_view s = bytes_of(bytes);
                 while (!s.empty()) {
                     auto line = split(s);
                     if (!line) break;
-                    if (!f(std::string_view(*line))) {
+                    if (!out(std::string_view(*line))) {
                         cur_ = s;  // keep the rest for a later pull
-                        stopped = true;
                         return false;
                     }
                     if (!carry_.empty()) carry_.clear();
                 }
                 return true;
             });
-            if (stopped) return false;
+            if (out.stopped()) return false;
             up_done_ = true;
         }
         if (!carry_.empty()) {
@@ -141,16 +140,15 @@ private:
 }  // namespace detail
 
 /// `bytes | lines()` yields each line without its line end.
-struct lines_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, lines_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        static_assert(byte_like<reference_t<decltype(up)>>,
-                      "sluice::lines: the upstream must yield bytes (chunks or strings)");
-        return detail::lines_stage<decltype(up)>(std::move(up), o);
+struct lines_fn : adaptor<lines_fn, lines_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::lines: the upstream must yield bytes (chunks or "
+                                     "strings)">>;
+    template <class Up>
+    static auto make(Up up, lines_options o = {}) {
+        return detail::lines_stage<Up>(std::move(up), o);
     }
-    auto operator()(lines_options o = {}) const { return make_closure<lines_fn>(o); }
 };
 inline constexpr lines_fn lines{};
 

@@ -7,7 +7,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
@@ -53,23 +53,18 @@ private:
 
 /// `map(fn)` transforms each record. `fn` may return a reference (into the record or its
 /// own state); the result is handed on without a copy.
-struct map_fn {
-    template <class S, class Fn>
-    auto operator()(S&& s, Fn fn) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(map_function<Fn, reference_t<Up>>,
-                      "sluice::map: the function must be callable with the upstream record "
-                      "and return a value");
-        return detail::map_stage<Up, Fn>(std::move(up), std::move(fn));
-    }
+struct map_fn : adaptor<map_fn> {
     template <class Fn>
-        requires(!pipeable_input<Fn>)
-    auto operator()(Fn fn) const {
-        static_assert(std::is_class_v<Fn> || std::is_pointer_v<Fn> ||
-                          std::is_member_pointer_v<Fn>,
-                      "sluice::map: the function must be a callable object");
-        return make_closure<map_fn>(std::move(fn));
+    using argument_rules = adaptor_rules<
+        rule<callable_object<Fn>, "sluice::map: the function must be a callable object">>;
+    template <class Up, class Fn>
+    using rules = adaptor_rules<rule<map_function<Fn, reference_t<Up>>,
+                                     "sluice::map: the function must be callable with the "
+                                     "upstream record and return a value">>;
+
+    template <class Up, class Fn>
+    static auto make(Up up, Fn fn) {
+        return detail::map_stage<Up, Fn>(std::move(up), std::move(fn));
     }
 };
 inline constexpr map_fn map{};

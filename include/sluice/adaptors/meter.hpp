@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
 #include "../core/stage.hpp"
@@ -106,49 +106,37 @@ private:
     std::shared_ptr<meter_handle> h_;
 };
 
-template <class C>
-struct wrap_meter {
-    std::string name;
-    C inner;
-    template <class S>
-    auto operator()(S&& s) const {
-        auto h = std::make_shared<meter_handle>(meter_handle{name, nullptr, false});
-        auto in = meter_stage<std::remove_cvref_t<S>, meter_end::in>(std::forward<S>(s), h);
-        auto mid = inner.apply(std::move(in));
-        return meter_stage<decltype(mid), meter_end::out>(std::move(mid), h);
-    }
-};
-
 }  // namespace detail
 
 /// `meter(name)` counts what passes; `meter(counters)` counts into counters you hold;
 /// `meter(name, stages)` counts in/out/errors around a closure.
-struct meter_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, std::string name) const {
-        auto up = as_source(std::forward<S>(s));
-        auto h = std::make_shared<detail::meter_handle>(detail::meter_handle{std::move(name), {}, false});
-        return detail::meter_stage<decltype(up), detail::meter_end::through>(std::move(up), h);
+struct meter_fn : adaptor<meter_fn, std::string> {
+    template <class Up>
+    static auto make(Up up, std::string name) {
+        return through(std::move(up), std::make_shared<detail::meter_handle>(
+                                          detail::meter_handle{std::move(name), {}, false}));
     }
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, std::shared_ptr<stage_counters> c) const {
-        auto up = as_source(std::forward<S>(s));
+    template <class Up>
+    static auto make(Up up, std::shared_ptr<stage_counters> c) {
         std::string name = c->name();
-        auto h = std::make_shared<detail::meter_handle>(
-            detail::meter_handle{std::move(name), std::move(c), true});
-        return detail::meter_stage<decltype(up), detail::meter_end::through>(std::move(up), h);
+        return through(std::move(up), std::make_shared<detail::meter_handle>(
+                                          detail::meter_handle{std::move(name), std::move(c), true}));
     }
-    auto operator()(std::string name) const { return make_closure<meter_fn>(std::move(name)); }
-    auto operator()(std::shared_ptr<stage_counters> c) const {
-        return make_closure<meter_fn>(std::move(c));
-    }
-    template <class C>
+    /// Around `inner`: one end counts what goes in, the other what comes out and the
+    /// failures; both share one handle, resolved against the registry at bind.
+    template <class Up, class C>
         requires closure_like<C>
-    auto operator()(std::string name, C inner) const {
-        using W = detail::wrap_meter<std::remove_cvref_t<C>>;
-        return closure<W>(W{std::move(name), std::move(inner)});
+    static auto make(Up up, std::string name, C inner) {
+        auto h = std::make_shared<detail::meter_handle>(detail::meter_handle{std::move(name), nullptr, false});
+        auto in = detail::meter_stage<Up, detail::meter_end::in>(std::move(up), h);
+        auto mid = std::move(inner).apply(std::move(in));
+        return detail::meter_stage<decltype(mid), detail::meter_end::out>(std::move(mid), h);
+    }
+
+private:
+    template <class Up>
+    static auto through(Up up, std::shared_ptr<detail::meter_handle> h) {
+        return detail::meter_stage<Up, detail::meter_end::through>(std::move(up), std::move(h));
     }
 };
 inline constexpr meter_fn meter{};

@@ -12,7 +12,7 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
@@ -139,29 +139,23 @@ private:
 
 }  // namespace detail
 
-/// `progress(callback)` / `progress(callback, options)`: calls `callback(progress_info)`
-/// every `options.interval` and once when the stream ends.
-struct progress_fn {
-    template <class S, class Cb>
-        requires pipeable_input<S>
-    auto operator()(S&& s, Cb cb, progress_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        static_assert(std::is_invocable_v<Cb&, const progress_info&>,
-                      "sluice::progress: the callback must take a const progress_info&");
-        return detail::progress_stage<decltype(up), Cb>(std::move(up), std::move(cb), std::move(o));
+/// `progress(callback)` / `progress(callback, options)` / `progress(callback, interval)`:
+/// calls `callback(progress_info)` every `options.interval` and once when the stream ends.
+struct progress_fn : adaptor<progress_fn, progress_options> {
+    template <class Up, class Cb, class... O>
+    using rules =
+        adaptor_rules<rule<std::is_invocable_v<Cb&, const progress_info&>,
+                           "sluice::progress: the callback must take a const progress_info&">>;
+
+    template <class Up, class Cb>
+    static auto make(Up up, Cb cb, progress_options o = {}) {
+        return detail::progress_stage<Up, Cb>(std::move(up), std::move(cb), std::move(o));
     }
-    template <class Cb>
-        requires(!pipeable_input<Cb>)
-    auto operator()(Cb cb, progress_options o = {}) const {
-        return make_closure<progress_fn>(std::move(cb), std::move(o));
-    }
-    /// `progress(callback, interval)`.
-    template <class Cb, class Rep, class Period>
-        requires(!pipeable_input<Cb>)
-    auto operator()(Cb cb, std::chrono::duration<Rep, Period> interval) const {
+    template <class Up, class Cb, class Rep, class Period>
+    static auto make(Up up, Cb cb, std::chrono::duration<Rep, Period> interval) {
         progress_options o;
         o.interval = std::chrono::duration_cast<std::chrono::milliseconds>(interval);
-        return make_closure<progress_fn>(std::move(cb), std::move(o));
+        return make(std::move(up), std::move(cb), std::move(o));
     }
 };
 inline constexpr progress_fn progress{};

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
@@ -38,16 +38,12 @@ public:
     template <class F>
     bool for_each_while(F&& f) {
         if (left_ == 0) return true;
-        bool stopped = false;
+        downstream out(f);
         this->up_.for_each_while([&](auto&& x) -> bool {
             --left_;
-            if (!f(SLUICE_FWD(x))) {
-                stopped = true;
-                return false;
-            }
-            return left_ != 0;
+            return out(SLUICE_FWD(x)) && left_ != 0;
         });
-        return !stopped;
+        return !out.stopped();
     }
 
 private:
@@ -58,14 +54,11 @@ private:
 }  // namespace detail
 
 /// `take(n)` passes on at most `n` records.
-struct take_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, std::uint64_t n) const {
-        auto up = as_source(std::forward<S>(s));
-        return detail::take_stage<decltype(up)>(std::move(up), n);
+struct take_fn : adaptor<take_fn> {
+    template <class Up>
+    static auto make(Up up, std::uint64_t n) {
+        return detail::take_stage<Up>(std::move(up), n);
     }
-    auto operator()(std::uint64_t n) const { return make_closure<take_fn>(n); }
 };
 inline constexpr take_fn take{};
 

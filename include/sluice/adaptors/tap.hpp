@@ -6,7 +6,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/stage.hpp"
 
 namespace sluice {
@@ -50,19 +50,18 @@ private:
 }  // namespace detail
 
 /// `tap(fn)` observes each record (as a const lvalue) without changing the stream.
-struct tap_fn {
-    template <class S, class Fn>
-    auto operator()(S&& s, Fn fn) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(std::is_invocable_v<Fn&, const value_t<Up>&>,
-                      "sluice::tap: the function must be callable with a const record");
-        return detail::tap_stage<Up, Fn>(std::move(up), std::move(fn));
-    }
+struct tap_fn : adaptor<tap_fn> {
     template <class Fn>
-        requires(!pipeable_input<Fn>)
-    auto operator()(Fn fn) const {
-        return make_closure<tap_fn>(std::move(fn));
+    using argument_rules = adaptor_rules<
+        rule<callable_object<Fn>, "sluice::tap: the function must be a callable object">>;
+    template <class Up, class Fn>
+    using rules = adaptor_rules<rule<std::is_invocable_v<Fn&, const value_t<Up>&>,
+                                     "sluice::tap: the function must be callable with a const "
+                                     "record">>;
+
+    template <class Up, class Fn>
+    static auto make(Up up, Fn fn) {
+        return detail::tap_stage<Up, Fn>(std::move(up), std::move(fn));
     }
 };
 inline constexpr tap_fn tap{};

@@ -115,6 +115,32 @@ using box_t = std::conditional_t<std::movable<F>, callable_box<F>, movable_box<F
 
 }  // namespace detail
 
+/// The downstream callback of a stage's push loop, remembering whether it asked to stop.
+/// A stage that pushes from inside its upstream's `for_each_while` must tell "my
+/// downstream stopped me" (return false at once) from "my upstream ran dry" (flush what it
+/// holds, then return true); call the downstream through this and ask `stopped()` after.
+template <class F>
+class downstream {
+public:
+    explicit downstream(F& f) noexcept : f_(f) {}
+
+    /// Hands `x` on; false (and `stopped()` from now on) when the downstream asks to stop.
+    template <class X>
+    SLUICE_ALWAYS_INLINE bool operator()(X&& x) {
+        if (f_(SLUICE_FWD(x))) [[likely]]
+            return true;
+        stopped_ = true;
+        return false;
+    }
+
+    /// True once the downstream has asked to stop.
+    bool stopped() const noexcept { return stopped_; }
+
+private:
+    F& f_;
+    bool stopped_ = false;
+};
+
 /// Input iterator over a source's pulls; the sentinel is std::default_sentinel.
 /// Dereferencing twice gives the same record; advancing pulls the next one.
 template <class S>

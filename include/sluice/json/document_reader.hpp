@@ -16,8 +16,8 @@
 
 #include <simdjson.h>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 #include "detail/document_parser.hpp"
@@ -131,16 +131,14 @@ private:
 
 /// `bytes | json::read_document()` reads the whole input as one JSON text and yields one
 /// `const json_record&` (any JSON value).
-struct read_document_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, document_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        static_assert(byte_like<reference_t<decltype(up)>>,
-                      "sluice::json::read_document: the upstream must yield bytes");
-        return detail::document_stage<decltype(up)>(std::move(up), o);
+struct read_document_fn : adaptor<read_document_fn, document_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::json::read_document: the upstream must yield bytes">>;
+    template <class Up>
+    static auto make(Up up, document_options o = {}) {
+        return detail::document_stage<Up>(std::move(up), o);
     }
-    auto operator()(document_options o = {}) const { return make_closure<read_document_fn>(o); }
 };
 inline constexpr read_document_fn read_document{};
 

@@ -25,8 +25,8 @@
 #include <string_view>
 #include <utility>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 #include "detail/byte_window.hpp"
@@ -288,16 +288,14 @@ private:
 
 /// `bytes | json::read_array(options)` yields each element of a top-level JSON array as a
 /// `const json_record&`.
-struct read_array_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, array_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        static_assert(byte_like<reference_t<decltype(up)>>,
-                      "sluice::json::read_array: the upstream must yield bytes (chunks or strings)");
-        return detail::array_stage<decltype(up)>(std::move(up), o);
+struct read_array_fn : adaptor<read_array_fn, array_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::json::read_array: the upstream must yield bytes (chunks or strings)">>;
+    template <class Up>
+    static auto make(Up up, array_options o = {}) {
+        return detail::array_stage<Up>(std::move(up), o);
     }
-    auto operator()(array_options o = {}) const { return make_closure<read_array_fn>(o); }
 };
 inline constexpr read_array_fn read_array{};
 

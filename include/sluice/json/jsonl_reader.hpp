@@ -28,8 +28,8 @@
 #include <string_view>
 #include <utility>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 #include "detail/byte_window.hpp"
@@ -166,16 +166,14 @@ private:
 }  // namespace detail
 
 /// `bytes | json::read_jsonl(options)` yields each non-blank line as a `const json_record&`.
-struct read_jsonl_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, jsonl_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        static_assert(byte_like<reference_t<decltype(up)>>,
-                      "sluice::json::read_jsonl: the upstream must yield bytes (chunks or strings)");
-        return detail::jsonl_stage<decltype(up)>(std::move(up), o);
+struct read_jsonl_fn : adaptor<read_jsonl_fn, jsonl_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::json::read_jsonl: the upstream must yield bytes (chunks or strings)">>;
+    template <class Up>
+    static auto make(Up up, jsonl_options o = {}) {
+        return detail::jsonl_stage<Up>(std::move(up), o);
     }
-    auto operator()(jsonl_options o = {}) const { return make_closure<read_jsonl_fn>(o); }
 };
 inline constexpr read_jsonl_fn read_jsonl{};
 
