@@ -3,7 +3,7 @@
 /// quote, header) and a piece width, the next two seed the split points; the rest is CSV.
 ///
 /// For each option set - strict; lenient quotes + ragged fit + U+FFFD replacement; strict
-/// with `on_error` skipping bad records - the input is read as one piece, cut at seeded
+/// with an error policy dead-lettering bad records - the input is read as one piece, cut at seeded
 /// points, and (for small inputs) cut into fixed-width pieces. Every field is consumed and
 /// logged with its position; a `sluice::error` ends a run and is logged too. Findings:
 ///   - a crash, sanitizer report, or an exception that is not `sluice::error` (uncaught);
@@ -40,14 +40,13 @@ std::string run(std::vector<std::string_view> pieces, csv::read_options o, mode 
         o.ragged = csv::ragged::fit;
         o.utf8 = csv::utf8_mode::replace;
     } else if (m == mode::skip) {
-        o.on_error = [&log](const sluice::error& e, std::string_view raw) {
-            if (e.code() != sluice::errc::bad_input) __builtin_trap();
-            put_error(log, e);
+        o.errors = sluice::on_error::dead_letter([&log](sluice::dead_letter_record&& d) {
+            if (d.error.code() != sluice::errc::bad_input || d.stage != "csv") __builtin_trap();
+            put_error(log, d.error);
             log += "skipped ";
-            put(log, raw);
+            put(log, d.raw);
             log += '\n';
-            return true;
-        };
+        });
     }
     try {
         auto reader = sluice::from_range(std::move(pieces)) | csv::read(o);

@@ -1,5 +1,5 @@
 // docs/reference.md, "csv::read<T>": typed records from a CSV file, with malformed
-// records dead-lettered through `read_options::on_error` instead of failing the run, and a
+// records dead-lettered through `read_options::errors` instead of failing the run, and a
 // value that does not convert failing the run with its position.
 #include <sluice/csv/csv.hpp>
 #include <sluice/sluice.hpp>
@@ -34,10 +34,10 @@ int main() {
                                    "4,dan,\n";        // no total
     std::vector<dead_letter> bad;
     sluice::csv::read_options opt;
-    opt.on_error = [&](const sluice::error& e, std::string_view raw) {
-        bad.push_back({e.where().line, e.where().column, std::string(raw), e.message()});
-        return true;  // skip the record and read on (false: fail the run with `e`)
-    };
+    // Skip the record and read on; the dead letter keeps its text as read.
+    opt.errors = sluice::on_error::dead_letter([&](sluice::dead_letter_record&& d) {
+        bad.push_back({d.where().line, d.where().column, std::move(d.raw), d.error.message()});
+    });
     auto orders = sluice::read_file("orders.csv") | sluice::csv::read<order>(opt)
                 | sluice::to_vector<order>();  // copies: the stage reuses one `order`
 

@@ -79,10 +79,8 @@ std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, 
     if (in == format::tsv) ro.delimiter = '\t';
     if (in == format::csv && !env.opt.from.empty()) ro.delimiter = ',';
     if (bad)
-        ro.on_error = [bad](const sluice::error& e, std::string_view raw) {
-            bad->add(e, raw);
-            return true;
-        };
+        ro.errors = sluice::on_error::dead_letter(
+            [bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
     auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
     switch (out) {
         case format::csv:

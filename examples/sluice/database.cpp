@@ -219,10 +219,8 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
             ro.unique_header = true;  // a column named twice cannot be loaded
             if (*in == format::tsv) ro.delimiter = '\t';
             if (bad)
-                ro.on_error = [&bad](const sluice::error& e, std::string_view raw) {
-                    bad->add(e, raw);
-                    return true;
-                };
+                ro.errors = sluice::on_error::dead_letter(
+                    [&bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
             std::vector<std::optional<std::string_view>> fields;
             // An empty CSV field is NULL, as in Postgres's own CSV COPY.
             // drainable: --drain-on-signal stops reading between two records.

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sluice/adaptors/try_map.hpp>
 #include <sluice/policy/error_policy.hpp>
 #include <sluice/sluice.hpp>
 

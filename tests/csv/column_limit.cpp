@@ -1,6 +1,6 @@
 // csv::read_options::max_columns: a header or record with more fields fails with its line and
 // column, at once (a runaway header of separators is not read to its end), and is never
-// handed to on_error; a record spanning many input blocks is parsed once. With
+// handed to the error policy; a record spanning many input blocks is parsed once. With
 // unique_header, a header naming a column twice fails naming both columns.
 #include <catch2/catch.hpp>
 
@@ -81,16 +81,13 @@ TEST_CASE("max_columns: a runaway header fails before its end is read", "[csv][r
     CHECK(pulled <= 2 * block);
 }
 
-TEST_CASE("max_columns: data records too, and never through on_error", "[csv][reader][limits]") {
+TEST_CASE("max_columns: data records too, and never through the error policy", "[csv][reader][limits]") {
     csv::read_options o;
     o.header = false;
     o.ragged = csv::ragged::keep;
     o.max_columns = 3;
     int handed = 0;
-    o.on_error = [&](const sluice::error&, std::string_view) {
-        ++handed;
-        return true;
-    };
+    o.errors = sluice::on_error::dead_letter([&](sluice::dead_letter_record&&) { ++handed; });
     auto e = error_reading("a,b\n\"x\",\"y\",z\n1,2,3,4\n", o, 3);
     CHECK(e.where().line == 3);
     CHECK(e.where().column == 4);
@@ -171,7 +168,7 @@ TEST_CASE("unique_header: a name twice in the header is an error", "[csv][reader
     // Off (the default), and with distinct names, the header reads.
     CHECK(read_all("a,b,a\n1,2,3\n").size() == 1);
     CHECK(read_all("a,b,A\n1,2,3\n", o).size() == 1);
-    // Never through on_error: without a header nothing can be read.
-    o.on_error = [](const sluice::error&, std::string_view) { return true; };
+    // Never through the error policy: without a header nothing can be read.
+    o.errors = sluice::on_error::skip;
     CHECK(error_reading("a,a\n1,2\n", o).where().column == 2);
 }

@@ -1,5 +1,5 @@
 // csv::read: every strict rule is a bad_input error with the record's line, the column
-// and the byte; the relaxation options and on_error skip.
+// and the byte; the relaxation options and the error policy (skip, dead letters).
 #include <catch2/catch.hpp>
 
 #include <sluice/csv/read.hpp>
@@ -138,13 +138,12 @@ TEST_CASE("invalid UTF-8: replace or ignore", "[csv][reader][relaxed]") {
     CHECK(read_all("a\xff,b\n", o) == table{{"a\xff", "b"}});
 }
 
-TEST_CASE("on_error skips bad records and reports their raw bytes", "[csv][reader][relaxed]") {
+TEST_CASE("errors (a dead-letter policy) skips bad records and reports their raw bytes", "[csv][reader][relaxed]") {
     std::vector<std::pair<std::uint64_t, std::string>> bad;
     csv::read_options o;
-    o.on_error = [&](const sluice::error& e, std::string_view raw) {
-        bad.emplace_back(e.where().line, std::string(raw));
-        return true;
-    };
+    o.errors = sluice::on_error::dead_letter([&](sluice::dead_letter_record&& d) {
+        bad.emplace_back(d.error.where().line, std::string(d.raw));
+    });
     const std::string in = "a,b\n1,2\n3,x\"y\n4,5,6\n7,\xff\n\"8\"z,9\n10,11\n12,\"open\n";
     for (std::size_t piece : {0, 1, 4}) {
         bad.clear();
@@ -156,7 +155,7 @@ TEST_CASE("on_error skips bad records and reports their raw bytes", "[csv][reade
         CHECK(bad[3] == std::pair<std::uint64_t, std::string>{6, "\"8\"z,9\n"});
         CHECK(bad[4] == std::pair<std::uint64_t, std::string>{8, "12,\"open\n"});
     }
-    // Returning false rethrows.
-    o.on_error = [](const sluice::error&, std::string_view) { return false; };
+    // A handler that throws the error fails the run with it.
+    o.errors = sluice::on_error::dead_letter([](sluice::dead_letter_record&& d) { throw d.error; });
     CHECK(read_error(in, o).where().line == 3);
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../policy/error_policy.hpp"
 
 namespace sluice::csv {
 
@@ -59,11 +60,13 @@ struct read_options {
     /// consumers that key fields by name (JSON objects, database columns). Off by default:
     /// by index, duplicate names are harmless.
     bool unique_header = false;
-    /// If set, a bad record is passed here (with its raw bytes) instead of failing the run;
-    /// returning true skips it and reading goes on, returning false throws the error.
-    /// Not called for an exceeded `max_record_size` or `max_columns`, or an error in the
-    /// header.
-    std::function<bool(const sluice::error&, std::string_view raw)> on_error{};
+    /// What a bad record does (see policy/error_policy.hpp): fail the run (the default),
+    /// or be skipped / dead-lettered and reading goes on. A dead letter's `raw` is the
+    /// record's bytes as read, quoting and line end included; its error names the line,
+    /// column, byte offset and record. Rejects count in the counters named "csv" (or the
+    /// policy's `counted_as` name). An exceeded `max_record_size` or `max_columns` and an
+    /// error in the header always fail: they are never rejects.
+    sluice::any_error_policy errors{};
 
     /// Options for a file name: `.tsv`/`.tab` select tab, `.psv` a pipe (see
     /// `delimiter_for_path`); everything else is left at its default.

@@ -81,7 +81,8 @@ class read_stage : public stage_base<read_stage<Up>, Up> {
 public:
     using reference = const row&;
 
-    read_stage(Up up, read_options o) : base(std::move(up)), opt_(std::move(o)) {
+    read_stage(Up up, read_options o)
+        : base(std::move(up)), opt_(std::move(o)), rej_(opt_.errors, "csv") {
         const char d = opt_.delimiter, q = opt_.quote;
         if (d == q || d == '\n' || d == '\r' || d == '\0' || q == '\n' || q == '\r' || q == '\0')
             throw error(errc::usage, "csv",
@@ -89,6 +90,11 @@ public:
         if (opt_.max_record_size > (std::size_t{1} << 30))
             throw error(errc::usage, "csv", "max_record_size must be at most 1 GiB");
         if (opt_.max_columns == 0) throw error(errc::usage, "csv", "max_columns must be at least 1");
+    }
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        rej_.bind(ctx);
     }
 
     maybe<const row&> next() {
@@ -109,6 +115,8 @@ public:
     const std::shared_ptr<const csv::header>& shared_header() const noexcept { return header_; }
     /// Data records yielded so far.
     std::uint64_t records() const noexcept { return index_; }
+    /// Records rejected (skipped or dead-lettered) by the error policy so far.
+    std::uint64_t rejects() const noexcept { return rej_.rejects(); }
     /// Bytes of input consumed up to the end of the last record.
     std::uint64_t bytes_consumed() const noexcept { return base_ + rec_start_; }
 
@@ -420,7 +428,7 @@ private:
     }
 
     /// Byte-at-a-time parse of one record from `rec_start_`, for records with stray quotes
-    /// (lenient mode, or to find where a bad record ends so `on_error` can skip it). Quotes
+    /// (lenient mode, or to find where a bad record ends so the error policy can skip it). Quotes
     /// inside unquoted fields are literal; text after a closing quote is appended.
     step parse_scalar() {
         const char* b = buf_.data();
@@ -579,7 +587,7 @@ private:
             }
         }
         row_ = row(std::span<const std::string_view>(fields_.data(), fields_.size()), &header_, line,
-                   base_ + rec_start_, index_++);
+                   base_ + rec_start_, index_++, raw_text(end));
         advance(end, next_index);
         return step::record;
     }
@@ -632,26 +640,29 @@ private:
     }
 
     /// A stray quote at `at`. Lenient mode re-parses the record byte by byte; strict mode
-    /// throws, or (with `on_error`) re-parses it only to find where it ends and skip it.
+    /// throws, or (unless the error policy fails) re-parses it only to find where it ends and
+    /// reject it.
     step anomaly(const char* what, std::size_t at) {
         if (!opt_.lenient_quotes) {
             position p = where(line_, fields_.size() + 1, at);
             error e(errc::bad_input, "csv", what, p);
-            if (!opt_.on_error) throw e;
+            if (rej_.fails()) throw e;
             pending_error_.emplace(std::move(e));
         }
         scalar_mode_ = true;
         return parse_scalar();
     }
 
-    /// Throws `e`, or hands the record's raw bytes to `on_error` and skips it.
+    /// Throws `e`, or hands the record (its raw bytes) to the error policy and skips it.
     step report(const error& e, std::size_t end, std::size_t next_index = 0) {
-        if (!opt_.on_error || !header_ready())
-            throw e;
-        std::string_view raw(buf_.data() + rec_start_, std::min(end, size()) - rec_start_);
-        if (!opt_.on_error(e, raw)) throw e;
+        if (rej_.fails() || !header_ready()) throw e;
+        rej_.reject(raw_text(end), e);
         advance(end, next_index);
         return step::skipped;
+    }
+    /// The current record's bytes in the input, up to `end` (just past its line end).
+    std::string_view raw_text(std::size_t end) const noexcept {
+        return std::string_view(buf_.data() + rec_start_, std::min(end, size()) - rec_start_);
     }
     /// Errors in the header line are never skipped: without it nothing can be read.
     bool header_ready() const noexcept { return !opt_.header || header_ != nullptr; }
@@ -721,6 +732,7 @@ private:
     // ---- state ---------------------------------------------------------------------------
 
     read_options opt_;
+    sluice::detail::text_rejecter rej_;
     chunk buf_;                 // input bytes from base_ on, padded (see buffer_padding)
     std::string_view pending_;  // upstream bytes not yet copied into buf_
     std::uint64_t base_ = 0;    // input offset of buf_[0]

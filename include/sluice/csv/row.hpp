@@ -151,9 +151,12 @@ class row : public detail::row_access<row> {
 public:
     row() = default;
     /// A view of `fields`; `h` points at the reader's header holder (may be null or empty).
+    /// `raw` is the record's text in the input (see `raw()`).
     row(std::span<const std::string_view> fields, const std::shared_ptr<const csv::header>* h,
-        std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index) noexcept
-        : fields_(fields), header_(h), line_(line), offset_(byte_offset), index_(index) {}
+        std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index,
+        std::string_view raw = {}) noexcept
+        : fields_(fields), header_(h), raw_(raw), line_(line), offset_(byte_offset),
+          index_(index) {}
 
     /// The number of fields.
     std::size_t size() const noexcept { return fields_.size(); }
@@ -172,13 +175,18 @@ public:
     /// 0-based number of the record among the yielded ones (the header is not counted).
     std::uint64_t index() const noexcept { return index_; }
     const csv::header* header_ptr() const noexcept { return header_ ? header_->get() : nullptr; }
+    /// The record's original text as read: its bytes in the input, quoting and line end
+    /// included (what a dead letter keeps); empty for a row not made by the reader. For a
+    /// record with invalid UTF-8 under `utf8_mode::replace`, the bytes before replacement.
+    std::string_view raw() const noexcept { return raw_; }
 
-    /// An owning copy (defined below; it shares the header).
+    /// An owning copy (defined below; it shares the header and copies the raw text).
     owned_row to_owned() const;
 
 private:
     std::span<const std::string_view> fields_;
     const std::shared_ptr<const csv::header>* header_ = nullptr;
+    std::string_view raw_;
     std::uint64_t line_ = 0;
     std::uint64_t offset_ = 0;
     std::uint64_t index_ = 0;
@@ -193,9 +201,10 @@ public:
                        std::shared_ptr<const csv::header> h = nullptr)
         : fields_(std::move(fields)), header_(std::move(h)) {}
     owned_row(std::vector<std::string> fields, std::shared_ptr<const csv::header> h,
-              std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index)
-        : fields_(std::move(fields)), header_(std::move(h)), line_(line), offset_(byte_offset),
-          index_(index) {}
+              std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index,
+              std::string raw = {})
+        : fields_(std::move(fields)), header_(std::move(h)), raw_(std::move(raw)), line_(line),
+          offset_(byte_offset), index_(index) {}
 
     std::size_t size() const noexcept { return fields_.size(); }
     bool empty() const noexcept { return fields_.empty(); }
@@ -212,6 +221,8 @@ public:
     const csv::header* header_ptr() const noexcept { return header_.get(); }
     /// The shared header (may be null).
     const std::shared_ptr<const csv::header>& shared_header() const noexcept { return header_; }
+    /// The record's original text (see `row::raw()`); empty for a row made from fields.
+    std::string_view raw() const noexcept { return raw_; }
 
     /// Already owning: a copy.
     owned_row to_owned() const { return *this; }
@@ -223,6 +234,7 @@ public:
 private:
     std::vector<std::string> fields_;
     std::shared_ptr<const csv::header> header_;
+    std::string raw_;
     std::uint64_t line_ = 0;
     std::uint64_t offset_ = 0;
     std::uint64_t index_ = 0;
@@ -232,7 +244,8 @@ inline owned_row row::to_owned() const {
     std::vector<std::string> f;
     f.reserve(fields_.size());
     for (std::string_view s : fields_) f.emplace_back(s);
-    return owned_row(std::move(f), header_ ? *header_ : nullptr, line_, offset_, index_);
+    return owned_row(std::move(f), header_ ? *header_ : nullptr, line_, offset_, index_,
+                     std::string(raw_));
 }
 
 }  // namespace sluice::csv

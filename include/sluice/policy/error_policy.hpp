@@ -1,38 +1,51 @@
 #pragma once
 /// \file
-/// Poison records: what a stage does with a record it cannot process. An error policy is
-/// one of
+/// The one error policy: what a stage does with a record it cannot process (a *reject*).
+/// Every stage that can reject a record takes one: the CSV reader (`read_options::errors`),
+/// the JSON readers (`jsonl_options::errors`, `array_options::errors`), `validate`,
+/// `try_map`, `parallel_map` and the Postgres loader (`copy_in_options::errors`). A policy is
 ///
-/// - `on_error::fail` (the default everywhere): the first bad record fails the run;
-/// - `on_error::skip`: the record is dropped and counted as a reject;
-/// - `on_error::dead_letter(h)`: the record goes to `h` as a `poison<R>` (the raw record,
-///   owned, and the `sluice::error` with its reason and position), then is dropped; `h` is
-///   a callable taking `poison<R>&&` or a sink (anything with `push(poison<R>)`; an lvalue
-///   sink is referenced, so you call its `finish()` after the run);
+/// - `on_error::fail` (the default everywhere): the first reject fails the run;
+/// - `on_error::skip`: the record is dropped and counted;
+/// - `on_error::dead_letter(h)`: the record goes to `h`, then is dropped and counted. `h` is
+///   a callable or a sink (anything with `push`; an lvalue sink is referenced, so you call
+///   its `finish()` after the run) taking either
+///     * a `dead_letter_record`: `{stage, line|record, error, raw}` with `raw` the record's
+///       original text (a CSV record's bytes with their quoting and line end, a JSON line,
+///       the row as sent to COPY); every stage can deliver it (a stage over records without
+///       a text - plain structs - only when they have `raw()`), or
+///     * a `poison<R>` (the record itself, owned, and the error), for the typed stages
+///       (`validate`, `try_map`, `parallel_map`); `R` is the stage's owning record type
+///       (`csv::owned_row` for CSV rows). A handler that takes neither is a compile error
+///       naming the `poison<R>` it must accept.
 ///
-/// and `.max_rejects(n)` turns the (n+1)-th reject into an `errc::limit` failure, so a file
-/// that is mostly garbage still fails loudly. `.counted_as(name)` names the counters (in the
-/// run's `metrics`) whose `rejects` the policy bumps; give a `meter` the same name to see
-/// in, out and rejects of one stage together.
+/// The reject limit has one meaning everywhere: none by default (`unlimited_rejects`);
+/// `.max_rejects(n)` makes the (n+1)-th reject of that stage an `errc::limit` failure
+/// (nothing is dead-lettered for it), so a file that is mostly garbage still fails loudly.
+/// `.within(budget)` draws from a `reject_budget` that several stages share: one cap for a
+/// whole run (a CSV reader, a `validate` and a loader given policies within one budget of
+/// 100 deliver exactly 100 dead letters together, then the run fails).
 ///
-/// Stages taking a policy: `try_map(fn, policy)` (this header: an exception thrown by `fn`
-/// becomes a poison record instead of ending the run), `parallel_map(fn, opts, policy)`,
-/// `validate(policy, rules...)`. Cancellation and out-of-memory are never poison: they
-/// always propagate.
+/// Every reject bumps its stage's `rejects` counter in the run's `metrics`: the counters
+/// named after the stage ("csv", "jsonl", "json", "validate", "try_map", the parallel_map's
+/// name, "postgres") or `.counted_as(name)` (give a `meter` the same name to see in, out and
+/// rejects of one stage together). Cancellation, out-of-memory and limit failures are never
+/// rejects: they always propagate.
 
+#include <atomic>
 #include <concepts>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
@@ -41,16 +54,56 @@
 
 namespace sluice {
 
-/// A rejected record: an owning copy of the raw record and why it was rejected (the error's
-/// message is the reason, its position says where: at least the 0-based record index).
+/// A rejected record for the typed stages: an owning copy of the record and why it was
+/// rejected (the error's message is the reason, its position says where: at least the
+/// 0-based record index).
 template <class R>
 struct poison {
     R record;
     sluice::error error;
 };
 
-/// "No limit" for `max_rejects`.
+/// The dead-letter record every rejecting stage can deliver: `{stage, line|record, error,
+/// raw}`. `where()` holds what the stage knows: the 1-based physical line (readers), the
+/// 0-based record index (all), the column and byte offset (readers).
+struct dead_letter_record {
+    std::string stage;    ///< the stage that rejected the record ("csv", "validate", ...)
+    sluice::error error;  ///< why (message, position; a `pg::error` for the loader's rejects)
+    std::string raw;      ///< the record's original text (see the file comment)
+    std::string code{};   ///< the source's own error code when it has one (a SQLSTATE)
+
+    const position& where() const noexcept { return error.where(); }
+};
+
+/// "No limit" for `max_rejects` and `reject_budget`: the default.
 inline constexpr std::uint64_t unlimited_rejects = std::numeric_limits<std::uint64_t>::max();
+
+/// A cap on rejects shared by the stages whose policies are `.within(budget)`: copies share
+/// the count, so one budget object per run makes one cap for all its stages. Thread-safe
+/// (stages may run on different threads).
+class reject_budget {
+public:
+    /// A budget that fails the reject after the `max`-th.
+    explicit reject_budget(std::uint64_t max = unlimited_rejects)
+        : s_(std::make_shared<state>(max)) {}
+
+    /// Counts one reject; false when it is beyond the cap (the caller then fails).
+    bool take() noexcept { return s_->used.fetch_add(1, std::memory_order_relaxed) < s_->max; }
+    /// Rejects taken within the cap so far.
+    std::uint64_t used() const noexcept {
+        const std::uint64_t u = s_->used.load(std::memory_order_relaxed);
+        return u < s_->max ? u : s_->max;
+    }
+    std::uint64_t max() const noexcept { return s_->max; }
+
+private:
+    struct state {
+        explicit state(std::uint64_t m) : max(m) {}
+        std::atomic<std::uint64_t> used{0};
+        std::uint64_t max;
+    };
+    std::shared_ptr<state> s_;
+};
 
 namespace on_error {
 /// Policy actions (use the `fail`, `skip`, `dead_letter` objects below).
@@ -62,36 +115,50 @@ struct dead_letter_t {
 };
 }  // namespace on_error
 
-/// An error policy: an action plus a reject limit and a counters name (owned).
+/// An error policy: an action plus a reject limit, an optional shared budget and a counters
+/// name (owned).
 template <class Action>
 class error_policy {
 public:
-    constexpr error_policy() = default;
-    constexpr explicit error_policy(Action a) : action_(std::move(a)) {}
+    error_policy() = default;
+    explicit error_policy(Action a) : action_(std::move(a)) {}
 
-    /// This policy, failing with `errc::limit` once more than `n` records were rejected.
-    constexpr error_policy max_rejects(std::uint64_t n) const& {
+    /// This policy, failing with `errc::limit` once more than `n` records were rejected by
+    /// the stage that holds it.
+    error_policy max_rejects(std::uint64_t n) const& {
         error_policy p = *this;
         p.max_ = n;
         return p;
     }
-    constexpr error_policy max_rejects(std::uint64_t n) && {
+    error_policy max_rejects(std::uint64_t n) && {
         max_ = n;
+        return std::move(*this);
+    }
+    /// This policy, drawing every reject from `b` (shared with the other stages within it).
+    error_policy within(reject_budget b) const& {
+        error_policy p = *this;
+        p.budget_ = std::move(b);
+        return p;
+    }
+    error_policy within(reject_budget b) && {
+        budget_ = std::move(b);
         return std::move(*this);
     }
     /// This policy, counting rejects into the run's counters named `name`. The policy keeps
     /// its own copy of the name, so a temporary (`stage + "-rejects"`) is fine.
-    constexpr error_policy counted_as(std::string_view name) const& {
+    error_policy counted_as(std::string_view name) const& {
         error_policy p = *this;
         p.name_.assign(name);
         return p;
     }
-    constexpr error_policy counted_as(std::string_view name) && {
+    error_policy counted_as(std::string_view name) && {
         name_.assign(name);
         return std::move(*this);
     }
 
     std::uint64_t max_rejects() const noexcept { return max_; }
+    /// The shared budget, if any.
+    const std::optional<reject_budget>& budget() const noexcept { return budget_; }
     /// The counters name (empty: the stage's own name); valid as long as the policy.
     std::string_view counters_name() const noexcept { return name_; }
     const Action& action() const noexcept { return action_; }
@@ -101,8 +168,12 @@ public:
     static constexpr bool fails = std::is_same_v<Action, on_error::fail_t>;
 
 private:
+    template <class>
+    friend class error_policy;
+
     [[no_unique_address]] Action action_{};
     std::uint64_t max_ = unlimited_rejects;
+    std::optional<reject_budget> budget_{};
     std::string name_{};  // owned: a view would dangle once the caller's string is gone
 };
 
@@ -119,14 +190,14 @@ concept error_policy_like = detail::is_error_policy<std::remove_cvref_t<T>>::val
 
 namespace on_error {
 
-/// The first bad record fails the run with its exception (the default).
-inline constexpr error_policy<fail_t> fail{};
+/// The first bad record fails the run with its error (the default).
+inline const error_policy<fail_t> fail{};
 /// Bad records are dropped and counted.
-inline constexpr error_policy<skip_t> skip{};
+inline const error_policy<skip_t> skip{};
 
-/// Bad records go to `h` as `poison<R>` and are counted. `h` is a callable taking the poison
-/// by value or rvalue reference, or a sink with `push`; an lvalue sink is held by reference
-/// (it must outlive the run; finish it yourself), anything else is copied in.
+/// Bad records go to `h` and are counted (see the file comment for what `h` may take). An
+/// lvalue sink is held by reference (it must outlive the run; finish it yourself), anything
+/// else is copied in.
 template <class H>
 auto dead_letter(H&& h) {
     if constexpr (std::is_lvalue_reference_v<H> &&
@@ -141,6 +212,96 @@ auto dead_letter(H&& h) {
 
 namespace detail {
 
+template <class H>
+H& unwrap_handler(H& h) noexcept {
+    return h;
+}
+template <class H>
+H& unwrap_handler(std::reference_wrapper<H>& h) noexcept {
+    return h.get();
+}
+
+/// `h` takes a `P` rvalue, as a call or as a sink's `push`.
+template <class H, class P>
+concept letter_handler_for =
+    std::invocable<H&, P&&> || requires(H& h, P&& p) { h.push(std::move(p)); };
+
+template <class H, class P>
+void hand_to(H& h, P&& p) {
+    if constexpr (requires { h.push(std::move(p)); })
+        (void)h.push(std::move(p));
+    else
+        std::invoke(h, std::move(p));
+}
+
+}  // namespace detail
+
+namespace on_error {
+/// Instantiated (and failing) when a dead-letter handler `H` takes neither what the stage
+/// delivers (`Letter`: a `poison<R>`) nor a `dead_letter_record`: the compiler's
+/// "required from" line names both types.
+template <class Letter, class H>
+struct handler_must_accept {
+    static_assert(detail::letter_handler_for<H, Letter>,
+                  "sluice::on_error::dead_letter: the handler cannot take this stage's rejects: "
+                  "it must accept the poison<R> named in handler_must_accept<poison<R>, H> "
+                  "below (R is the stage's owning record type, e.g. csv::owned_row for CSV "
+                  "rows), or a sluice::dead_letter_record");
+    static constexpr bool value = false;
+};
+}  // namespace on_error
+
+/// An error policy whose dead-letter handler takes `dead_letter_record`s, stored without its
+/// type: what the option structs of the readers and the loader hold. Any `error_policy`
+/// converts to it; a dead-letter handler that cannot take a `dead_letter_record` is a
+/// compile error saying so.
+class any_error_policy {
+public:
+    enum class mode : std::uint8_t { fail, skip, dead_letter };
+
+    /// `on_error::fail`.
+    any_error_policy() = default;
+
+    template <class A>
+    any_error_policy(error_policy<A> p)  // NOLINT(google-explicit-constructor): a conversion
+        : max_(p.max_rejects()), budget_(p.budget()), name_(p.counters_name()) {
+        if constexpr (std::is_same_v<A, on_error::fail_t>) {
+            mode_ = mode::fail;
+        } else if constexpr (std::is_same_v<A, on_error::skip_t>) {
+            mode_ = mode::skip;
+        } else {
+            using H = std::remove_reference_t<decltype(detail::unwrap_handler(p.action().handler))>;
+            static_assert(detail::letter_handler_for<H, dead_letter_record>,
+                          "sluice::on_error::dead_letter: this stage delivers "
+                          "sluice::dead_letter_record: the handler must accept one (by value, "
+                          "const& or &&) or be a sink whose push takes one");
+            mode_ = mode::dead_letter;
+            handler_ = [a = std::move(p.action())](dead_letter_record&& r) mutable {
+                detail::hand_to(detail::unwrap_handler(a.handler), std::move(r));
+            };
+        }
+    }
+
+    mode kind() const noexcept { return mode_; }
+    bool fails() const noexcept { return mode_ == mode::fail; }
+    std::uint64_t max_rejects() const noexcept { return max_; }
+    const std::optional<reject_budget>& budget() const noexcept { return budget_; }
+    std::string_view counters_name() const noexcept { return name_; }
+    /// Hands `r` to the handler (dead-letter mode only).
+    void deliver(dead_letter_record&& r) {
+        if (handler_) handler_(std::move(r));
+    }
+
+private:
+    mode mode_ = mode::fail;
+    std::uint64_t max_ = unlimited_rejects;
+    std::optional<reject_budget> budget_{};
+    std::string name_{};
+    std::function<void(dead_letter_record&&)> handler_{};
+};
+
+namespace detail {
+
 /// An owning copy of a record that stays where it is (for dead letters): chunks are cloned,
 /// never moved, since the stage still passes nothing on but the producer may reuse them.
 template <class R>
@@ -149,6 +310,21 @@ crossing_t<R> copy_record(const R& r) {
         return r.clone();
     else
         return sluice::to_owned(r);
+}
+
+/// A record's original text, when it has one: bytes are their own text; rows and JSON
+/// records keep theirs (`raw()`).
+template <class R>
+concept has_raw_text = byte_like<R> || requires(const R& r) {
+    { r.raw() } -> std::convertible_to<std::string_view>;
+};
+
+template <class R>
+std::string_view raw_text(const R& r) {
+    if constexpr (byte_like<R>)
+        return bytes_of(r);
+    else
+        return std::string_view(r.raw());
 }
 
 /// `e` as a sluice error with `stage` filled in when blank and `where` completing its position.
@@ -166,28 +342,71 @@ inline error as_poison_error(std::exception_ptr e, std::string_view stage,
     return err.with_position(where);
 }
 
-/// True for failures that must never become poison records.
+/// True for failures that must never become rejects.
 inline bool is_fatal(errc c) noexcept {
     return c == errc::cancelled || c == errc::out_of_memory || c == errc::limit;
 }
 
-/// The run-time side of an error policy inside one stage: counts rejects, enforces the
-/// limit, delivers dead letters. Used from the stage's consumer thread only.
+/// The accounting every rejecting stage shares: the stage's reject count and `rejects`
+/// counter, its own limit and the shared budget. `admit` counts one reject or throws the
+/// `errc::limit` failure that ends the run.
+class reject_accounting {
+public:
+    reject_accounting(std::string stage, std::uint64_t max, std::optional<reject_budget> b,
+                      std::string_view counters_name)
+        : stage_(std::move(stage)), name_(counters_name), max_(max), budget_(std::move(b)) {}
+
+    /// Resolves the counters: the run's registry entry named after the policy or the stage.
+    void bind(run_context& ctx) {
+        if (ctx.metrics) counters_ = ctx.metrics->counters(name_.empty() ? stage_ : name_);
+    }
+
+    /// Counts the reject `why`, or throws when it is one too many (for this stage or for the
+    /// shared budget); fatal errors are rethrown as they are.
+    void admit(const error& why) {
+        if (is_fatal(why.code())) throw why;
+        if (rejects_ >= max_)
+            throw error(errc::limit, stage_,
+                        "too many rejected records (max_rejects " + std::to_string(max_) +
+                            "); the last: " + why.what(),
+                        why.where());
+        if (budget_ && !budget_->take())
+            throw error(errc::limit, stage_,
+                        "too many rejected records (the run's reject budget of " +
+                            std::to_string(budget_->max()) + " is spent); the last: " + why.what(),
+                        why.where());
+        ++rejects_;
+        if (counters_) counters_->add_reject();
+    }
+
+    std::uint64_t rejects() const noexcept { return rejects_; }
+    const std::string& stage() const noexcept { return stage_; }
+
+private:
+    std::string stage_;
+    std::string name_;
+    std::uint64_t max_;
+    std::optional<reject_budget> budget_;
+    std::shared_ptr<stage_counters> counters_;
+    std::uint64_t rejects_ = 0;
+};
+
+/// The run-time side of a typed error policy inside one stage: counts rejects, enforces the
+/// limits, delivers dead letters (`poison<R>` or `dead_letter_record`, whichever the handler
+/// takes). Used from the stage's consumer thread only.
 template <class Action>
 class rejecter {
 public:
     rejecter(error_policy<Action> p, std::string stage)
-        : p_(std::move(p)), stage_(std::move(stage)) {}
+        : acct_(std::move(stage), p.max_rejects(), p.budget(), p.counters_name()),
+          action_(std::move(p.action())) {}
 
-    /// Resolves the counters: the run's registry entry named after the policy or the stage.
     void bind(run_context& ctx) {
-        if (error_policy<Action>::fails) return;
-        std::string name = p_.counters_name().empty() ? stage_ : std::string(p_.counters_name());
-        if (ctx.metrics) counters_ = ctx.metrics->counters(name);
+        if constexpr (!error_policy<Action>::fails) acct_.bind(ctx);
     }
 
     /// Handles a failure raised while processing `raw` (record number `index`): rethrows it
-    /// under `fail` (and when fatal), else counts, checks the limit and dead-letters.
+    /// under `fail` (and when fatal), else counts, checks the limits and dead-letters.
     template <class R>
     void reject(const R& raw, std::exception_ptr e, std::uint64_t index) {
         if constexpr (error_policy<Action>::fails) {
@@ -197,139 +416,77 @@ public:
         } else {
             position where;
             where.record = index;
-            reject(raw, as_poison_error(std::move(e), stage_, where));
+            reject(raw, as_poison_error(std::move(e), acct_.stage(), where));
         }
     }
 
     /// Handles a record found bad (by `validate`, say) with the error `why`.
     template <class R>
     void reject(const R& raw, error why) {
-        if (is_fatal(why.code())) throw why;
         if constexpr (error_policy<Action>::fails) {
             (void)raw;
             throw why;
         } else {
-            ++rejects_;
-            if (counters_) counters_->add_reject();
-            if (rejects_ > p_.max_rejects())
-                throw error(errc::limit, stage_,
-                            "too many rejected records (max_rejects " +
-                                std::to_string(p_.max_rejects()) + "); the last: " + why.what(),
-                            why.where());
+            acct_.admit(why);
             if constexpr (!std::is_same_v<Action, on_error::skip_t>) deliver(raw, std::move(why));
         }
     }
 
     /// Records rejected so far by this stage.
-    std::uint64_t rejects() const noexcept { return rejects_; }
-    const std::string& stage() const noexcept { return stage_; }
+    std::uint64_t rejects() const noexcept { return acct_.rejects(); }
+    const std::string& stage() const noexcept { return acct_.stage(); }
 
 private:
     template <class R>
     void deliver(const R& raw, error why) {
         using P = poison<crossing_t<const R&>>;
-        P p{copy_record(raw), std::move(why)};
-        auto& h = unwrap_ref(p_.action().handler);
-        if constexpr (requires { h.push(std::move(p)); })
-            (void)h.push(std::move(p));
-        else
-            std::invoke(h, std::move(p));
-    }
-    template <class H>
-    static H& unwrap_ref(H& h) noexcept {
-        return h;
-    }
-    template <class H>
-    static H& unwrap_ref(std::reference_wrapper<H>& h) noexcept {
-        return h.get();
+        auto& h = unwrap_handler(action_.handler);
+        using H = std::remove_reference_t<decltype(h)>;
+        if constexpr (letter_handler_for<H, P>) {
+            hand_to(h, P{copy_record(raw), std::move(why)});
+        } else if constexpr (has_raw_text<R> && letter_handler_for<H, dead_letter_record>) {
+            hand_to(h, dead_letter_record{acct_.stage(), std::move(why),
+                                          std::string(raw_text(raw))});
+        } else {
+            (void)sizeof(on_error::handler_must_accept<P, H>);  // its static_assert explains
+        }
     }
 
-    error_policy<Action> p_;
-    std::string stage_;
-    std::shared_ptr<stage_counters> counters_;
-    std::uint64_t rejects_ = 0;
+    reject_accounting acct_;
+    [[no_unique_address]] Action action_;
 };
 
-template <class Up, class Fn, class Action>
-class try_map_stage : public stage_base<try_map_stage<Up, Fn, Action>, Up> {
-    using base = stage_base<try_map_stage<Up, Fn, Action>, Up>;
-
-    // `fn` gets the record as an lvalue: the raw record must survive a throw.
-    using arg_t = std::remove_reference_t<reference_t<Up>>&;
-
+/// The run-time side of an `any_error_policy` inside a reader or a loader, whose rejects are
+/// text: counts, enforces the limits, delivers `dead_letter_record`s.
+class text_rejecter {
 public:
-    using reference = std::invoke_result_t<Fn&, arg_t>;
-
-    try_map_stage(Up up, Fn fn, error_policy<Action> p)
-        : base(std::move(up)), fn_(std::in_place, std::move(fn)), rej_(std::move(p), "try_map") {}
+    text_rejecter(any_error_policy p, std::string stage)
+        : acct_(std::move(stage), p.max_rejects(), p.budget(), p.counters_name()),
+          p_(std::move(p)) {}
 
     void bind(run_context& ctx) {
-        this->up_.bind(ctx);
-        rej_.bind(ctx);
+        if (!p_.fails()) acct_.bind(ctx);
     }
+    /// True when a reject fails the run (the stage need not keep what it would deliver).
+    bool fails() const noexcept { return p_.fails(); }
 
-    maybe<reference> next() {
-        while (auto r = this->up_.next()) {
-            maybe<reference> out;
-            if (apply(*r, out)) return out;
-        }
-        return {};
+    /// Handles the record whose text is `raw`, rejected for `why`: throws under `fail` (and
+    /// for fatal errors or a spent limit), else counts and dead-letters. `code` is the
+    /// source's own error code, if any.
+    void reject(std::string_view raw, const error& why, std::string code = {}) {
+        if (p_.fails()) throw why;
+        acct_.admit(why);
+        if (p_.kind() == any_error_policy::mode::dead_letter)
+            p_.deliver(dead_letter_record{acct_.stage(), why, std::string(raw), std::move(code)});
     }
-
-    template <class F>
-    bool for_each_while(F&& f) {
-        return this->up_.for_each_while([&](auto&& x) -> bool {
-            maybe<reference> out;
-            // `f` runs outside the try: a downstream failure is not this record's fault.
-            if (!apply(x, out)) return true;
-            return f(detail::unwrap(out));
-        });
-    }
-
-    /// Records rejected so far.
-    std::uint64_t rejects() const noexcept { return rej_.rejects(); }
+    std::uint64_t rejects() const noexcept { return acct_.rejects(); }
+    const std::string& stage() const noexcept { return acct_.stage(); }
 
 private:
-    template <class X>
-    bool apply(X& x, maybe<reference>& out) {
-        const std::uint64_t index = index_++;
-        try {
-            out.emplace(std::invoke(*fn_, x));
-            return true;
-        } catch (...) {
-            rej_.reject(x, std::current_exception(), index);
-            return false;
-        }
-    }
-
-    box_t<Fn> fn_;
-    rejecter<Action> rej_;
-    std::uint64_t index_ = 0;
+    reject_accounting acct_;
+    any_error_policy p_;
 };
 
 }  // namespace detail
-
-/// `try_map(fn, policy)`: `map(fn)` where an exception thrown by `fn` makes the record a
-/// poison record handled by `policy` (see the file comment) instead of failing the run.
-/// `fn` sees the record as an lvalue (so the raw record is still there to dead-letter).
-struct try_map_fn {
-    template <class S, class Fn, class A = on_error::fail_t>
-        requires pipeable_input<S>
-    auto operator()(S&& s, Fn fn, error_policy<A> p = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        using arg = std::remove_reference_t<reference_t<Up>>&;
-        static_assert(std::invocable<Fn&, arg> && !std::is_void_v<std::invoke_result_t<Fn&, arg>>,
-                      "sluice::try_map: the function must be callable with the upstream "
-                      "record and return a value");
-        return detail::try_map_stage<Up, Fn, A>(std::move(up), std::move(fn), std::move(p));
-    }
-    template <class Fn, class A = on_error::fail_t>
-        requires(!pipeable_input<Fn>)
-    auto operator()(Fn fn, error_policy<A> p = {}) const {
-        return make_closure<try_map_fn>(std::move(fn), std::move(p));
-    }
-};
-inline constexpr try_map_fn try_map{};
 
 }  // namespace sluice
