@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "../adaptors/thread_support.hpp"
 #include "test_support.hpp"
 
 using namespace sluice_test;
@@ -100,4 +101,43 @@ TEST_CASE("a parallel encoder that is dropped unfinished joins its threads",
         CHECK(enc.members() > 0);
     }  // destroyed mid-stream: must not hang or crash
     SUCCEED();
+}
+
+TEST_CASE("a compress stage's parallel encoder is joined when the run ends",
+          "[compress][parallel_gzip]") {
+    const int before = thread_count();
+    const std::string data = text_bytes(2'000'000);
+    // An lvalue pipeline outlives the run: its encoder's threads must not.
+    auto p = sluice::from_range(split_chunks(data)) |
+             sluice::compress(sluice::gzip::parallel_encoder(6, 2, 64 * 1024)) |
+             sluice::take(1);
+    CHECK(sluice::run(p, sluice::count()) == 1);
+    CHECK(threads_back_to(before));
+    // The same through any_codec, as the CLI builds it.
+    auto q = sluice::from_range(split_chunks(data)) |
+             sluice::compress(sluice::compression::make_parallel_encoder(
+                 sluice::compression::format::gzip, 6, 2)) |
+             sluice::take(1);
+    CHECK(sluice::run(q, sluice::count()) == 1);
+    CHECK(threads_back_to(before));
+}
+
+TEST_CASE("cancelling a run stops a parallel encoder waiting for its workers",
+          "[compress][parallel_gzip]") {
+    const int before = thread_count();
+    const std::string data = text_bytes(3'000'000);
+    std::stop_source stop;
+    sluice::run_options o;
+    o.stop = stop.get_token();
+    int n = 0;
+    auto r = sluice::try_run(sluice::from_range(split_chunks(data)) |
+                                 sluice::compress(sluice::gzip::parallel_encoder(6, 2, 64 * 1024),
+                                                  {.chunk_size = 4096}),
+                             sluice::for_each([&](auto&) {
+                                 if (++n == 3) stop.request_stop();
+                             }),
+                             o);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == sluice::errc::cancelled);
+    CHECK(threads_back_to(before));
 }

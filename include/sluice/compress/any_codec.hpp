@@ -15,6 +15,7 @@
 
 #include "../adaptors/compress.hpp"
 #include "../core/chunk.hpp"
+#include "../core/context.hpp"
 
 namespace sluice {
 
@@ -41,6 +42,11 @@ public:
     }
     /// See the `codec` concept: flushes; true once all output is out.
     bool finish(chunk& out) { return vt_->finish(obj_.get(), out); }
+    /// Hands the run's context to a codec that takes one (a codec with threads joins them at
+    /// the end of the run); a no-op for the others.
+    void bind(run_context& ctx) {
+        if (vt_) vt_->bind(obj_.get(), ctx);
+    }
 
     /// True when a codec is held.
     explicit operator bool() const noexcept { return obj_ != nullptr; }
@@ -55,6 +61,7 @@ private:
     struct table {
         std::size_t (*process)(void*, std::string_view, chunk&);
         bool (*finish)(void*, chunk&);
+        void (*bind)(void*, run_context&);
     };
     template <class C>
     struct table_for {
@@ -63,7 +70,10 @@ private:
             return static_cast<C*>(p)->process(in, out);
         }
         static bool finish(void* p, chunk& out) { return static_cast<C*>(p)->finish(out); }
-        static constexpr table value{&process, &finish};
+        static void bind(void* p, run_context& ctx) {
+            if constexpr (requires(C& c, run_context& x) { c.bind(x); }) static_cast<C*>(p)->bind(ctx);
+        }
+        static constexpr table value{&process, &finish, &bind};
     };
 
     std::unique_ptr<void, void (*)(void*) noexcept> obj_{nullptr, nullptr};

@@ -15,20 +15,19 @@
 /// - Memory: `threads` slots, each one input block and its compressed form (about two blocks),
 ///   so at most threads x block size x 2 plus one compressor per thread. When every slot is
 ///   busy the caller waits for the oldest block, which is also the next to be written.
-/// - Threads start with the first full block and are joined by the destructor; an exception
-///   on a worker is rethrown from the `process`/`finish` call that reaches its block.
+/// - Threads (a `sluice::worker`, core/worker.hpp) start with the first full block and are
+///   joined at the end of the run when the encoder is bound to one (the `compress` stage
+///   binds it; the run's cancellation then stops them too), else by the destructor. An
+///   exception on a worker is rethrown from the `process`/`finish` call that reaches its block.
 /// Link: sluice::compress (zlib; libdeflate optional; zstd for the factory).
 
 #include <zlib.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstddef>
 #include <cstring>
-#include <deque>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string_view>
@@ -37,7 +36,9 @@
 #include <vector>
 
 #include "../core/chunk.hpp"
+#include "../core/context.hpp"
 #include "../core/error.hpp"
+#include "../core/worker.hpp"
 #include "any_codec.hpp"
 #include "format.hpp"
 #include "gzip.hpp"
@@ -142,12 +143,18 @@ public:
         return true;
     }
 
+    /// Links the run: its cancellation stops the workers and its end joins them (the
+    /// `compress` stage calls this; without it the destructor joins them).
+    void bind(run_context& ctx) { s_->w.bind(ctx); }
+
     /// Blocks (members) submitted so far.
     std::size_t members() const noexcept { return s_->members; }
     /// Worker threads this encoder uses.
     unsigned threads() const noexcept { return s_->nthreads; }
 
 private:
+    // A slot belongs to the caller's thread except while queued: a worker owns it from
+    // `jobs` to `done`, and the queues' locks order the hand-overs.
     enum class slot_state : unsigned char { free, filling, queued, done };
     struct slot {
         chunk in;
@@ -162,11 +169,9 @@ private:
             : level(lvl),
               nthreads(threads ? threads : std::max(1u, std::thread::hardware_concurrency())),
               block_size(std::max<std::size_t>(block, 1)),
-              slots(nthreads) {}
-        ~state() {
-            stop.request_stop();
-            pool.clear();  // joins
-        }
+              slots(nthreads),
+              jobs(nthreads),
+              done(nthreads) {}
 
         /// The slot being filled, making the next free slot the filling one; null if every
         /// slot is queued or waiting to be written.
@@ -187,19 +192,33 @@ private:
             return f.st == slot_state::filling ? &f : nullptr;
         }
 
-        /// Hands the filling slot to the workers.
+        /// Hands the filling slot to the workers (never waits: at most `nthreads` slots).
         void submit() {
             start();
-            slot& f = slots[fill_seq % slots.size()];
-            {
-                std::lock_guard lk(mu);
-                f.st = slot_state::queued;
-                queue.push_back(&f);
-            }
-            work_cv.notify_one();
+            const std::size_t i = fill_seq % slots.size();
+            slots[i].st = slot_state::queued;
+            std::size_t job = i;
+            if (jobs.push(std::move(job), w.token()) == 0) stopped();
             ++fill_seq;
             ++pending;
             ++members;
+        }
+
+        /// Marks the slots the workers finished as done; waits for one when `wait`. False
+        /// when nothing was collected.
+        bool collect(bool wait) {
+            std::optional<std::size_t> i;
+            if (wait ? !done.pop(i, w.token()) : !done.try_pop(i)) {
+                if (wait) stopped();
+                return false;
+            }
+            slots[*i].st = slot_state::done;
+            return true;
+        }
+
+        [[noreturn]] void stopped() const {
+            w.rethrow_if_failed();
+            throw cancelled_error("gzip");
         }
 
         /// Copies finished blocks, oldest first, into `out` while it has room. Waits for the
@@ -207,26 +226,21 @@ private:
         /// to feeding the workers). True when every submitted block is written.
         bool drain(chunk& out, bool wait) {
             while (pending != 0 && out.spare() != 0) {
-                slot& w = slots[write_seq % slots.size()];
-                {
-                    std::unique_lock lk(mu);
-                    if (w.st != slot_state::done) {
-                        if (!wait) return false;
-                        done_cv.wait(lk, [&] { return w.st == slot_state::done; });
-                    }
-                }
+                slot& s = slots[write_seq % slots.size()];
+                while (s.st != slot_state::done)
+                    if (!collect(wait)) return false;
                 wait = false;
-                if (w.err) std::rethrow_exception(std::exchange(w.err, nullptr));
-                const std::size_t n = std::min(w.out.size() - w.out_pos, out.spare());
-                std::memcpy(out.tail(), w.out.data() + w.out_pos, n);
+                if (s.err) std::rethrow_exception(std::exchange(s.err, nullptr));
+                const std::size_t n = std::min(s.out.size() - s.out_pos, out.spare());
+                std::memcpy(out.tail(), s.out.data() + s.out_pos, n);
                 out.commit(n);
-                w.out_pos += n;
-                if (w.out_pos < w.out.size()) return false;  // `out` is full
+                s.out_pos += n;
+                if (s.out_pos < s.out.size()) return false;  // `out` is full
                 // Block written: the slot is free again (its buffers keep their capacity).
-                w.in.clear();
-                w.out.clear();
-                w.out_pos = 0;
-                w.st = slot_state::free;
+                s.in.clear();
+                s.out.clear();
+                s.out_pos = 0;
+                s.st = slot_state::free;
                 ++write_seq;
                 --pending;
             }
@@ -234,37 +248,26 @@ private:
         }
 
         void start() {
-            if (!pool.empty()) return;
-            pool.reserve(nthreads);
-            for (unsigned i = 0; i < nthreads; ++i)
-                pool.emplace_back([this] { work(); });
+            if (w.started()) return;
+            for (unsigned t = 0; t < nthreads; ++t)
+                w.spawn([this](std::stop_token st) { work(st); });
         }
 
-        void work() {
-            const std::stop_token st = stop.get_token();
+        /// A worker: compresses queued slots, one member each, with its own compressor.
+        void work(const std::stop_token& st) {
             // A unique_ptr, not an optional: GCC 12 warns (wrongly) about an optional's
             // uninitialised payload here.
             std::unique_ptr<Member> m;
-            for (;;) {
-                slot* job = nullptr;
-                {
-                    std::unique_lock lk(mu);
-                    work_cv.wait(lk, st, [&] { return !queue.empty(); });
-                    if (queue.empty()) return;
-                    job = queue.front();
-                    queue.pop_front();
-                }
+            std::optional<std::size_t> i;
+            while (jobs.pop(i, st)) {
+                slot& job = slots[*i];
                 try {
                     if (!m) m = std::make_unique<Member>(level);  // per thread, on first use
-                    (*m)(job->in.view(), job->out);
+                    (*m)(job.in.view(), job.out);
                 } catch (...) {
-                    job->err = std::current_exception();
+                    job.err = std::current_exception();
                 }
-                {
-                    std::lock_guard lk(mu);
-                    job->st = slot_state::done;
-                }
-                done_cv.notify_one();
+                if (done.push(std::move(*i), st) == 0) return;  // stopped
             }
         }
 
@@ -274,12 +277,9 @@ private:
         std::vector<slot> slots;
         std::size_t fill_seq = 0, write_seq = 0, pending = 0, members = 0;
         bool finishing = false;
-        std::mutex mu;
-        std::condition_variable_any work_cv;
-        std::condition_variable done_cv;
-        std::deque<slot*> queue;
-        std::stop_source stop;
-        std::vector<std::jthread> pool;
+        bounded_queue<std::size_t> jobs;  // slot indices for the workers
+        bounded_queue<std::size_t> done;  // slot indices compressed, as they finish
+        worker w{"gzip"};                 // last: its threads are joined before the rest goes
     };
 
     std::unique_ptr<state> s_;
