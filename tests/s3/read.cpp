@@ -1,5 +1,6 @@
 // s3::read: a streaming GET with a bounded buffer, resumed with Range + If-Match after a
 // dropped connection.
+#include "../adaptors/thread_support.hpp"
 #include "support.hpp"
 
 using namespace s3test;
@@ -57,4 +58,15 @@ TEST_CASE("stopping a read early ends the GET", "[s3][read]") {
     auto n = sluice::run(s3::read(test_config(), bucket(), key, {65'536, 1}) | sluice::take(2),
                          sluice::count());
     CHECK(n == 2);
+}
+
+TEST_CASE("the GET thread of a read stopped early is joined when the run ends", "[s3][read]") {
+    S3_REQUIRE_SERVER();
+    std::string key = unique_key("read/joined");
+    sluice::run(test_data(3'000'000), s3::upload(test_config(), bucket(), key));
+    const int before = thread_count();
+    // An lvalue pipeline outlives the run: its GET thread must not.
+    auto p = s3::read(test_config(), bucket(), key, {65'536, 1}) | sluice::take(1);
+    CHECK(sluice::run(p, sluice::count()) == 1);
+    CHECK(threads_back_to(before));
 }

@@ -3,8 +3,9 @@
 /// `s3::read(client_or_config, bucket, key, options)`: a source of the object's bytes as
 /// `chunk&` blocks (valid until the next pull), streamed by a GET.
 ///
-/// A producer thread runs the GET and hands full blocks to the pipeline through a bounded
-/// queue (`queue_blocks` blocks of `block_size`): when the pipeline is slower than the
+/// A producer thread (a `sluice::worker`, joined at the end of the run) runs the GET and
+/// hands full blocks to the pipeline through a bounded queue (`queue_blocks` blocks of
+/// `block_size`): when the pipeline is slower than the
 /// network, the body callback waits and TCP flow control holds the sender back, so memory
 /// stays at (queue_blocks + 2) x block_size whatever the object's size.
 /// A connection dropped mid-body is resumed where it stopped with a Range request that
@@ -13,27 +14,22 @@
 /// bounded by the client's retry policy; any progress resets the count.
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
-#include <exception>
-#include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
-#include <vector>
 
-#include "../policy/retry.hpp"
 #include "../core/chunk.hpp"
+#include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../core/worker.hpp"
 #include "../net/http.hpp"
 #include "../net/send.hpp"
+#include "../policy/retry.hpp"
 #include "client.hpp"
 #include "config.hpp"
 
@@ -53,45 +49,24 @@ namespace detail {
 class object_reader {
 public:
     object_reader(client c, std::string bucket, std::string key, read_options o)
-        : cli_(std::move(c)), bucket_(std::move(bucket)), key_(std::move(key)), opt_(o) {
-        if (opt_.block_size < 1) opt_.block_size = 1;
-        if (opt_.queue_blocks < 1) opt_.queue_blocks = 1;
-    }
+        : cli_(std::move(c)), bucket_(std::move(bucket)), key_(std::move(key)),
+          opt_(normalized(o)), full_(opt_.queue_blocks), free_(opt_.queue_blocks + 2) {}
     object_reader(const object_reader&) = delete;
     object_reader& operator=(const object_reader&) = delete;
-    ~object_reader() {
-        stop_.request_stop();
-        space_cv_.notify_all();
-        thread_ = {};  // join before the members the thread uses go away
-    }
 
-    /// Links the run's stop token to the GET.
-    void bind(const std::stop_token& run_stop) {
-        run_stop_.emplace(run_stop, [this] {
-            stop_.request_stop();
-            space_cv_.notify_all();
-            data_cv_.notify_all();
-        });
-    }
+    /// Links the run: its stop token cancels the GET, its end joins the GET thread.
+    void bind(run_context& ctx) { w_.bind(ctx); }
 
     /// The next block, or null at the end. Rethrows the producer's failure.
     chunk* next() {
-        if (!started_) {
-            started_ = true;
-            thread_ = std::jthread([this] { produce(); });
-        }
-        std::unique_lock lk(m_);
-        if (cur_.capacity()) free_.push_back(std::move(cur_));
-        space_cv_.notify_one();
-        data_cv_.wait(lk, [&] { return !full_.empty() || done_ || stop_.stop_requested(); });
-        if (!full_.empty()) {
-            cur_ = std::move(full_.front());
-            full_.pop_front();
-            space_cv_.notify_one();
-            return &cur_;
-        }
-        if (failure_) std::rethrow_exception(failure_);
-        if (stop_.stop_requested() && !done_) throw cancelled_error("s3.read");
+        if (!w_.started())
+            // The queue closes after the GET's error (if any) is parked.
+            w_.spawn([this](std::stop_token st) { produce(st); }, [this] { full_.close(); });
+        // The block handed out last goes back to the GET thread for reuse.
+        if (cur_ && cur_->capacity()) free_.try_push(std::move(*cur_));
+        if (full_.pop(cur_, w_.token())) return &*cur_;
+        w_.rethrow_if_failed();
+        if (!full_.closed()) throw cancelled_error("s3.read");
         return nullptr;
     }
 
@@ -99,29 +74,27 @@ public:
     std::uint64_t offset() const noexcept { return offset_; }
 
 private:
-    void produce() {
-        try {
-            fetch_all();
-            std::lock_guard lk(m_);
-            if (fill_.size()) full_.push_back(std::move(fill_));
-            done_ = true;
-        } catch (...) {
-            std::lock_guard lk(m_);
-            failure_ = std::current_exception();
-            done_ = true;
-        }
-        data_cv_.notify_all();
+    static read_options normalized(read_options o) {
+        if (o.block_size < 1) o.block_size = 1;
+        if (o.queue_blocks < 1) o.queue_blocks = 1;
+        return o;
+    }
+
+    void produce(const std::stop_token& st) {
+        fetch_all(st);
+        if (fill_.size()) full_.push(std::move(fill_), st);
     }
 
     /// GETs until the whole object is in, resuming after transient failures.
-    void fetch_all() {
+    void fetch_all(const std::stop_token& st) {
         const retry_policy& policy = cli_.settings().retry;
         int failures = 0;
         for (;;) {
             std::uint64_t before = offset_;
             try {
                 // The last try of the budget counts toward the breakers; earlier ones do not.
-                get_from(offset_, failures + 1 < (policy.max_attempts < 1 ? 1 : policy.max_attempts));
+                get_from(offset_, failures + 1 < (policy.max_attempts < 1 ? 1 : policy.max_attempts),
+                         st);
                 return;
             } catch (const error& e) {
                 if (!net::is_retryable(e)) throw;
@@ -129,15 +102,15 @@ private:
                 if (++failures >= (policy.max_attempts < 1 ? 1 : policy.max_attempts)) throw;
                 auto delay = sluice::detail::backoff_delay(policy, failures - 1);
                 if (policy.on_retry) policy.on_retry(failures, e, delay);
-                if (!sluice::detail::sleep_unless_stopped(delay, stop_.get_token()))
+                if (!sluice::detail::sleep_unless_stopped(delay, st))
                     throw cancelled_error("s3.read");
             }
         }
     }
 
     /// One GET from `from` (a Range request with If-Match after the first).
-    void get_from(std::uint64_t from, bool retried_after) {
-        s3_call c = cli_.call("GetObject", "GET", bucket_, key_, stop_.get_token());
+    void get_from(std::uint64_t from, bool retried_after, const std::stop_token& st) {
+        s3_call c = cli_.call("GetObject", "GET", bucket_, key_, st);
         c.max_attempts = 1;  // fetch_all retries, with the Range moved on
         c.caller_retries = retried_after;
         if (from > 0) {
@@ -148,7 +121,7 @@ private:
         c.on_headers = [&](const net::http_response& r) {
             if (etag_.empty()) etag_ = r.header("ETag");
         };
-        c.on_body = [&](std::string_view data) { return accept(data); };
+        c.on_body = [&](std::string_view data) { return accept(data, st); };
         net::http_response r = cli_.execute(c);
         if (from > 0 && r.status != 206)
             throw error(errc::network, "s3.read",
@@ -158,14 +131,14 @@ private:
         if (etag_.empty()) etag_ = r.header("ETag");
     }
 
-    /// Body bytes: fill blocks, queue the full ones (waiting for room).
-    bool accept(std::string_view data) {
+    /// Body bytes: fill blocks, queue the full ones (waiting for room). False (which ends
+    /// the transfer) when stopped.
+    bool accept(std::string_view data, const std::stop_token& st) {
         while (!data.empty()) {
             if (fill_.capacity() == 0) {
-                std::lock_guard lk(m_);
-                if (!free_.empty()) {
-                    fill_ = std::move(free_.back());
-                    free_.pop_back();
+                std::optional<chunk> reused;
+                if (free_.try_pop(reused)) {
+                    fill_ = std::move(*reused);
                     fill_.clear();
                 }
             }
@@ -175,14 +148,8 @@ private:
             data.remove_prefix(n);
             offset_ += n;
             if (fill_.size() == opt_.block_size) {
-                std::unique_lock lk(m_);
-                space_cv_.wait(lk, [&] {
-                    return full_.size() < opt_.queue_blocks || stop_.stop_requested();
-                });
-                if (stop_.stop_requested()) return false;
-                full_.push_back(std::move(fill_));
+                if (full_.push(std::move(fill_), st) == 0) return false;
                 fill_ = chunk();
-                data_cv_.notify_one();
             }
         }
         return true;
@@ -192,20 +159,13 @@ private:
     std::string bucket_, key_;
     read_options opt_;
     std::string etag_;
-    std::uint64_t offset_ = 0;  // producer thread only (and after join)
+    std::uint64_t offset_ = 0;  // GET thread only (and after join)
 
-    std::stop_source stop_;
-    std::optional<std::stop_callback<std::function<void()>>> run_stop_;
-    std::mutex m_;
-    std::condition_variable data_cv_, space_cv_;
-    std::deque<chunk> full_;
-    std::vector<chunk> free_;
-    chunk fill_;  // producer only
-    chunk cur_;   // consumer only
-    bool done_ = false;
-    bool started_ = false;
-    std::exception_ptr failure_;
-    std::jthread thread_;
+    bounded_queue<chunk> full_;  // blocks for the pipeline
+    bounded_queue<chunk> free_;  // blocks handed back for reuse
+    chunk fill_;                 // GET thread only
+    std::optional<chunk> cur_;   // pipeline only
+    worker w_{"s3.read"};        // last: the GET thread is joined before the rest goes
 };
 
 /// The source `s3::read` returns.
@@ -217,7 +177,7 @@ public:
 
     void bind(run_context& ctx) {
         root_source<object_source>::bind(ctx);
-        r_->bind(ctx.stop);
+        r_->bind(ctx);
     }
 
     maybe<chunk&> next() {

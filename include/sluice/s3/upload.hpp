@@ -5,8 +5,8 @@
 ///
 /// - Bytes are cut into parts of exactly the current part size (default 8 MiB, at least
 ///   5 MiB). The multipart upload is created lazily, when the first part fills; up to
-///   `concurrency` parts (default 4) upload in the background (a std::jthread pool) while
-///   the pipeline fills the next one. Memory: at most (in-flight + 1) x part size.
+///   `concurrency` parts (default 4) upload in the background (a `sluice::worker` pool,
+///   joined at the end of the run) while the pipeline fills the next one. Memory: at most (in-flight + 1) x part size.
 /// - Streams of unknown length: the part size doubles every `growth_interval` parts (1,000),
 ///   so 10,000 parts hold ~4.9 TiB from a 5 MiB base and no stream fails at part 10,001.
 ///   Every part but the last is exactly the part size current at its number. When growth
@@ -22,20 +22,16 @@
 ///   finish, or passed to `on_cleanup_failure` from abort) names the UploadId.
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -43,6 +39,7 @@
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/sink.hpp"
+#include "../core/worker.hpp"
 #include "client.hpp"
 #include "config.hpp"
 
@@ -108,13 +105,13 @@ inline std::uint64_t part_size_for(std::uint64_t base, std::uint32_t interval,
 }
 
 /// The shared state of one upload: the pipeline thread fills parts, the workers send them.
+/// Parts go to the workers through `jobs_` and come back (ETag, buffer for reuse) through
+/// `results_`; everything else belongs to the pipeline thread.
 class upload_state {
 public:
     upload_state(client c, std::string bucket, std::string key, upload_options o)
         : cli_(std::move(c)), bucket_(std::move(bucket)), key_(std::move(key)),
-          opt_(std::move(o)) {
-        if (opt_.concurrency < 1) opt_.concurrency = 1;
-        if (opt_.growth_interval < 1) opt_.growth_interval = 1;
+          opt_(normalized(std::move(o))), jobs_(opt_.concurrency), results_(opt_.concurrency) {
         if (opt_.part_size < min_part_size && !opt_.allow_small_parts_for_testing)
             throw error(errc::usage, "s3.upload",
                         "part size " + std::to_string(opt_.part_size) +
@@ -138,16 +135,17 @@ public:
     ~upload_state() {
         // A sink dropped without finish() or abort() must not leave an open upload.
         if (!finished_ && !aborted_) abort_quietly(nullptr);
-        stop_workers();
+        w_.halt();
     }
 
     void bind(run_context& ctx) {
-        // Cancelling the run cancels the in-flight parts and the sleeps between retries.
-        run_stop_.emplace(ctx.stop, [this] { stop_.request_stop(); });
+        // Cancelling the run cancels the in-flight parts and the sleeps between retries; the
+        // end of the run joins the workers.
+        w_.bind(ctx);
     }
 
     void push(std::string_view b) {
-        rethrow_parked();
+        w_.rethrow_if_failed();
         while (!b.empty()) {
             std::size_t room = static_cast<std::size_t>(current_) - buf_.size();
             std::size_t n = std::min(room, b.size());
@@ -161,32 +159,30 @@ public:
     }
 
     upload_result finish() {
-        rethrow_parked();
+        w_.rethrow_if_failed();
         upload_result res;
         res.bytes = total_;
         if (upload_id_.empty()) {
             // The whole stream fit in one part (or was empty): a single PutObject.
-            res.etag = cli_.put_object(bucket_, key_, buf_.view(), stop_.get_token(),
-                                       opt_.content_type, opt_.content_encoding);
+            res.etag = cli_.put_object(bucket_, key_, buf_.view(), w_.token(), opt_.content_type,
+                                       opt_.content_encoding);
             finished_ = true;
             res.parts = 1;
             return res;
         }
         if (!buf_.empty()) dispatch();
+        while (outstanding_ != 0 && !w_.failed()) collect(true);
+        w_.rethrow_if_failed();
         std::vector<completed_part> parts;
-        {
-            std::unique_lock lk(m_);
-            idle_cv_.wait(lk, [&] { return (queue_.empty() && in_flight_ == 0) || parked_; });
-        }
-        rethrow_parked();
         for (auto& [n, etag] : etags_) parts.push_back({n, etag});
         // If this throws, the caller (run) aborts the sink, which removes the upload.
-        res.etag = cli_.complete_multipart_upload(bucket_, key_, upload_id_, parts,
-                                                  stop_.get_token());
+        res.etag =
+            cli_.complete_multipart_upload(bucket_, key_, upload_id_, parts, w_.token());
         finished_ = true;
         res.parts = static_cast<std::uint32_t>(parts.size());
         res.multipart = true;
-        stop_workers();
+        jobs_.close();  // every part is back: the workers end
+        w_.join();
         return res;
     }
 
@@ -198,12 +194,18 @@ public:
     const std::string& upload_id() const noexcept { return upload_id_; }
 
 private:
+    static upload_options normalized(upload_options o) {
+        if (o.concurrency < 1) o.concurrency = 1;
+        if (o.growth_interval < 1) o.growth_interval = 1;
+        return o;
+    }
+
     /// Hands the full buffer to the workers, after creating the upload if needed, and
     /// starts a fresh buffer sized for the next part number.
     void dispatch() {
         if (upload_id_.empty()) {
-            upload_id_ = cli_.create_multipart_upload(bucket_, key_, stop_.get_token(),
-                                                      opt_.content_type, opt_.content_encoding);
+            upload_id_ = cli_.create_multipart_upload(bucket_, key_, w_.token(), opt_.content_type,
+                                                      opt_.content_encoding);
             if (opt_.on_multipart_created) opt_.on_multipart_created(upload_id_);
             start_workers();
         }
@@ -213,30 +215,41 @@ private:
         std::uint32_t number = next_part_++;
         std::uint64_t next_size = part_size_for(base_, opt_.growth_interval, next_part_);
         unsigned limit = check_budget(next_part_);
-        chunk fresh;
-        {
-            std::unique_lock lk(m_);
-            // Wait for a slot: bounds memory to (in flight + queued + 1 filling) parts.
-            slot_cv_.wait(lk, stop_.get_token(), [&] {
-                return parked_ || queue_.size() + in_flight_ < limit;
-            });
-            if (parked_) {
-                lk.unlock();
-                rethrow_parked();
-            }
-            if (stop_.stop_requested()) throw cancelled_error("s3.upload");
-            queue_.push_back({number, std::move(buf_)});
-            if (!spare_.empty() && spare_.back().capacity() >= next_size) {
-                fresh = std::move(spare_.back());
-                spare_.pop_back();
-            }
-            if (next_size != current_) spare_.clear();  // old-sized buffers are of no use
-            current_ = next_size;  // under the lock: workers read it to recycle buffers
+        // Wait for a slot: bounds memory to (in flight + queued + 1 filling) parts.
+        while (collect(false)) {
         }
-        work_cv_.notify_one();
+        while (outstanding_ >= limit && !w_.failed()) collect(true);
+        w_.rethrow_if_failed();
+        if (w_.stop_requested()) throw cancelled_error("s3.upload");
+        // Never waits: fewer than `limit` <= concurrency parts are out.
+        jobs_.push(job{number, std::move(buf_)}, w_.token());
+        ++outstanding_;
+        chunk fresh;
+        if (!spare_.empty() && spare_.back().capacity() >= next_size) {
+            fresh = std::move(spare_.back());
+            spare_.pop_back();
+        }
+        if (next_size != current_) spare_.clear();  // old-sized buffers are of no use
+        current_ = next_size;
         buf_ = std::move(fresh);
         buf_.clear();
         buf_.reserve(static_cast<std::size_t>(current_));
+    }
+
+    /// Takes back finished parts: keeps their ETags and their buffers for reuse. Waits for
+    /// one when `wait` (throwing when the upload is stopped); false when none came back.
+    bool collect(bool wait) {
+        std::optional<part_done> d;
+        if (!wait) {
+            if (!results_.try_pop(d)) return false;
+        } else if (!results_.pop(d, w_.token())) {
+            w_.rethrow_if_failed();
+            throw cancelled_error("s3.upload");
+        }
+        --outstanding_;
+        if (!d->etag.empty()) etags_[d->number] = std::move(d->etag);
+        if (d->data.capacity() >= current_) spare_.push_back(std::move(d->data));
+        return true;
     }
 
     /// The number of parts that may be in flight for part `number`'s size, within the
@@ -257,72 +270,35 @@ private:
 
     void start_workers() {
         for (unsigned i = 0; i < opt_.concurrency; ++i)
-            workers_.emplace_back([this] { work(); });
+            w_.spawn([this](std::stop_token st) { work(st); });
     }
 
-    void work() {
-        auto stop = stop_.get_token();
-        for (;;) {
-            job j;
-            {
-                std::unique_lock lk(m_);
-                if (!work_cv_.wait(lk, stop, [&] { return !queue_.empty() || closing_; }))
-                    return;
-                if (queue_.empty()) return;  // closing
-                j = std::move(queue_.front());
-                queue_.pop_front();
-                ++in_flight_;
-            }
-            std::string etag;
-            std::exception_ptr failure;
-            if (!parked_flag()) {
+    /// A worker: sends queued parts. After a failure (parked for the pipeline thread) or a
+    /// stop, the parts still queued are handed back unsent.
+    void work(const std::stop_token& st) {
+        std::optional<job> j;
+        while (jobs_.pop(j, st)) {
+            part_done d;
+            d.number = j->number;
+            if (!w_.failed() && !st.stop_requested()) {
                 try {
-                    etag = cli_.upload_part(bucket_, key_, upload_id_, j.number, j.data.view(),
-                                            stop);
+                    d.etag = cli_.upload_part(bucket_, key_, upload_id_, j->number, j->data.view(),
+                                              st);
                 } catch (...) {
-                    failure = std::current_exception();
+                    w_.park(std::current_exception());
                 }
             }
-            {
-                std::lock_guard lk(m_);
-                --in_flight_;
-                if (failure && !parked_) parked_ = failure;
-                if (!failure && !etag.empty()) etags_[j.number] = std::move(etag);
-                if (j.data.capacity() >= current_) spare_.push_back(std::move(j.data));
-            }
-            slot_cv_.notify_all();
-            idle_cv_.notify_all();
+            d.data = std::move(j->data);
+            j.reset();
+            // Never waits: at most `concurrency` parts are out.
+            results_.push(std::move(d), st);
         }
-    }
-
-    bool parked_flag() {
-        std::lock_guard lk(m_);
-        return static_cast<bool>(parked_);
-    }
-
-    void rethrow_parked() {
-        std::exception_ptr p;
-        {
-            std::lock_guard lk(m_);
-            p = parked_;
-        }
-        if (p) std::rethrow_exception(p);
-    }
-
-    void stop_workers() noexcept {
-        {
-            std::lock_guard lk(m_);
-            closing_ = true;
-        }
-        work_cv_.notify_all();
-        workers_.clear();  // jthread joins
     }
 
     /// Cancels in-flight parts, then removes the upload (retried, not cancellable).
     void abort_quietly(const std::function<void(const error&)>* report) noexcept {
         aborted_ = true;
-        stop_.request_stop();
-        stop_workers();
+        w_.halt();
         if (upload_id_.empty()) return;
         try {
             cli_.abort_multipart_upload(bucket_, key_, upload_id_);
@@ -342,32 +318,30 @@ private:
         std::uint32_t number = 0;
         chunk data;
     };
+    struct part_done {
+        std::uint32_t number = 0;
+        std::string etag;  // empty when the part was not sent or failed
+        chunk data;        // the part's buffer, for reuse
+    };
 
     client cli_;
     std::string bucket_, key_;
     upload_options opt_;
     std::uint64_t base_ = 0;
-    // Size of the part being filled. Written by the pipeline thread under m_ only, read
-    // by workers under m_ (to recycle buffers) and by the pipeline thread freely.
-    std::uint64_t current_ = 0;
+    std::uint64_t current_ = 0;  // size of the part being filled
     chunk buf_;
     std::uint64_t total_ = 0;
     std::uint32_t next_part_ = 1;
     std::string upload_id_;
     bool finished_ = false;
     bool aborted_ = false;
-
-    std::stop_source stop_;
-    std::optional<std::stop_callback<std::function<void()>>> run_stop_;
-    std::mutex m_;
-    std::condition_variable_any work_cv_, slot_cv_, idle_cv_;
-    std::deque<job> queue_;
+    unsigned outstanding_ = 0;  // parts handed to the workers and not yet collected
     std::vector<chunk> spare_;
-    unsigned in_flight_ = 0;
-    bool closing_ = false;
-    std::exception_ptr parked_;
     std::map<std::uint32_t, std::string> etags_;
-    std::vector<std::jthread> workers_;  // last member: joined first on destruction
+
+    bounded_queue<job> jobs_;
+    bounded_queue<part_done> results_;
+    worker w_{"s3.upload"};  // last: its threads are joined before the rest goes
 };
 
 /// The sink object `s3::upload` returns: movable, owns the upload state.
