@@ -21,7 +21,7 @@
 #include <vector>
 
 #include <sluice/csv/read.hpp>
-#include <sluice/sources/from_range.hpp>
+#include <sluice/core/range_source.hpp>
 
 #include "split.hpp"
 

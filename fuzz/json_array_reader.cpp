@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <sluice/json/json_array_reader.hpp>
-#include <sluice/sources/from_range.hpp>
+#include <sluice/core/range_source.hpp>
 
 #include "split.hpp"
 

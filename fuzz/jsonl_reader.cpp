@@ -19,7 +19,7 @@
 #include <vector>
 
 #include <sluice/json/jsonl_reader.hpp>
-#include <sluice/sources/from_range.hpp>
+#include <sluice/core/range_source.hpp>
 
 #include "split.hpp"
 

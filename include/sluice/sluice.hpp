@@ -12,11 +12,11 @@
 #include "core/maybe.hpp"
 #include "core/metrics.hpp"
 #include "core/owned.hpp"
+#include "core/range_source.hpp"
 #include "core/run.hpp"
 #include "core/sink.hpp"
 #include "core/stage.hpp"
 
-#include "sources/from_range.hpp"
 #include "sources/any_bytes.hpp"
 #include "sources/iota.hpp"
 #include "sources/read_file.hpp"

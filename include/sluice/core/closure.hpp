@@ -12,8 +12,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "../sources/from_range.hpp"
 #include "config.hpp"
+#include "range_source.hpp"
 #include "stage.hpp"
 
 namespace sluice {

@@ -2,6 +2,7 @@
 /// \file
 /// `from_range(r)`: any range (a container, a std::views or range-v3 view, an array) as a
 /// sluice source. An lvalue range is referenced, an rvalue range is moved in and owned.
+/// It lives in core because the pipe itself (closure.hpp) wraps ranges with it.
 
 #include <cstddef>
 #include <iterator>
@@ -10,8 +11,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/config.hpp"
-#include "../core/stage.hpp"
+#include "config.hpp"
+#include "stage.hpp"
 
 namespace sluice {
 
