@@ -40,7 +40,7 @@
 #include <utility>
 #include <vector>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
@@ -258,25 +258,22 @@ private:
 
 /// `parallel_map(fn, opts = {}, policy = on_error::fail)`: `map(fn)` on `opts.workers`
 /// threads with at most `opts.window` records in flight (see the file comment).
-struct parallel_map_fn {
-    template <class S, class Fn, class A = on_error::fail_t>
-        requires pipeable_input<S>
-    auto operator()(S&& s, Fn fn, parallel_options o = {}, error_policy<A> p = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        using In = detail::crossing_t<reference_t<Up>>;
-        static_assert(std::invocable<Fn&, In&>,
-                      "sluice::parallel_map: the function must be callable with an lvalue of "
-                      "the owned upstream record (sluice::owned_t of it)");
-        static_assert(!std::is_void_v<std::invoke_result_t<Fn&, In&>>,
-                      "sluice::parallel_map: the function must return a value");
+struct parallel_map_fn : adaptor<parallel_map_fn, parallel_options> {
+    template <class Fn, class... O>
+    using argument_rules = adaptor_rules<
+        rule<callable_object<Fn>, "sluice::parallel_map: the function must be a callable object">>;
+    template <class Up, class Fn, class... O>
+    using rules = adaptor_rules<
+        rule<std::invocable<Fn&, detail::crossing_t<reference_t<Up>>&>,
+             "sluice::parallel_map: the function must be callable with an lvalue of the owned "
+             "upstream record (sluice::owned_t of it)">,
+        rule<returns_value<Fn&, detail::crossing_t<reference_t<Up>>&>,
+             "sluice::parallel_map: the function must return a value">>;
+
+    template <class Up, class Fn, class A = on_error::fail_t>
+    static auto make(Up up, Fn fn, parallel_options o = {}, error_policy<A> p = {}) {
         return detail::parallel_map_stage<Up, Fn, A>(std::move(up), std::move(fn), std::move(o),
                                                      std::move(p));
-    }
-    template <class Fn, class A = on_error::fail_t>
-        requires(!pipeable_input<Fn>)
-    auto operator()(Fn fn, parallel_options o = {}, error_policy<A> p = {}) const {
-        return make_closure<parallel_map_fn>(std::move(fn), std::move(o), std::move(p));
     }
 };
 inline constexpr parallel_map_fn parallel_map{};

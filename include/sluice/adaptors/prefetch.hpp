@@ -28,8 +28,8 @@
 #include <string>
 #include <utility>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
@@ -160,25 +160,16 @@ private:
 
 /// `prefetch(n)` / `prefetch({.capacity = n, .name = "..."})`: runs the upstream on its own
 /// thread behind a queue of `n` records (see the file comment for the guarantees).
-struct prefetch_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, prefetch_options o) const {
-        auto up = as_source(std::forward<S>(s));
-        return detail::prefetch_stage<decltype(up)>(std::move(up), std::move(o));
+struct prefetch_fn : adaptor<prefetch_fn, prefetch_options> {
+    template <class Up>
+    static auto make(Up up, prefetch_options o) {
+        return detail::prefetch_stage<Up>(std::move(up), std::move(o));
     }
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, std::size_t capacity = 8) const {
+    template <class Up>
+    static auto make(Up up, std::size_t capacity = 8) {
         prefetch_options o;
         o.capacity = capacity;
-        return (*this)(std::forward<S>(s), std::move(o));
-    }
-    auto operator()(prefetch_options o) const { return make_closure<prefetch_fn>(std::move(o)); }
-    auto operator()(std::size_t capacity = 8) const {
-        prefetch_options o;
-        o.capacity = capacity;
-        return make_closure<prefetch_fn>(std::move(o));
+        return make(std::move(up), std::move(o));
     }
 };
 inline constexpr prefetch_fn prefetch{};

@@ -28,7 +28,9 @@
 /// `adaptor<X_fn, Options>` also accepts a braced options argument (`lines({.keep_cr =
 /// true})`, `encode(e, {.chunk_size = 4096})`), which a forwarding call cannot deduce.
 
+#include <concepts>
 #include <cstddef>
+#include <functional>
 #include <type_traits>
 #include <utility>
 
@@ -76,22 +78,17 @@ constexpr bool enforce(adaptor_rules<rule<Ok, Why>, Rest...>) {
         return enforce(adaptor_rules<Rest...>{});
 }
 
-/// The rules `Def` states for an upstream `Up` and arguments `A...` (none stated: none).
+/// The rules `Def` states for an upstream `Up` and arguments `A...`. A rule that cannot
+/// even be formed is a hard error there, never a silently dropped rule.
 template <class Def, class Up, class... A>
 constexpr bool stage_rules_hold() {
-    if constexpr (requires { typename Def::template rules<Up, A...>; })
-        return enforce(typename Def::template rules<Up, A...>{});
-    else
-        return true;
+    return enforce(typename Def::template rules<Up, A...>{});
 }
 
 /// The rules `Def` states for the arguments of a partial call (e.g. "a callable object").
 template <class Def, class... A>
 constexpr bool argument_rules_hold() {
-    if constexpr (requires { typename Def::template argument_rules<A...>; })
-        return enforce(typename Def::template argument_rules<A...>{});
-    else
-        return true;
+    return enforce(typename Def::template argument_rules<A...>{});
 }
 
 template <class... A>
@@ -118,6 +115,11 @@ concept makes_stage = pipeable_input<S> && requires(S&& s, A&&... a) {
 
 }  // namespace detail
 
+/// `F` called with `X` returns a value (not void); false, not an error, when it cannot be
+/// called at all.
+template <class F, class X>
+concept returns_value = std::invocable<F, X> && !std::is_void_v<std::invoke_result_t<F, X>>;
+
 /// A callable object: what `filter`, `map`, `tap`, ... take (not a value or a string).
 template <class F>
 concept callable_object =
@@ -131,6 +133,14 @@ template <class Def, class Options>
 struct adaptor_calls {
     /// The stage's options type (void: none), which may be given as a braced list.
     using options_type = Options;
+
+    /// No rules unless the stage states some (its own `rules` / `argument_rules` hide
+    /// these). Rules take the upstream and the decayed arguments; end their parameter list
+    /// with a pack (`class... O`) so that optional arguments fit.
+    template <class Up, class... A>
+    using rules = adaptor_rules<>;
+    template <class... A>
+    using argument_rules = adaptor_rules<>;
 
     /// The full call: `stage(source, args...)`.
     template <class S, class... A>
