@@ -2,7 +2,7 @@
 // Where `--on-error skip` puts bad records: one JSON object per line with the line, the
 // byte offset, the error and the raw text, written atomically like any other output.
 
-#include <sluice/csv/utf8.hpp>
+#include <sluice/core/utf8.hpp>
 #include <sluice/json/writer.hpp>
 #include <sluice/sluice.hpp>
 
@@ -65,9 +65,9 @@ private:
     /// precisely because it is not UTF-8: invalid sequences become U+FFFD so that every
     /// dead letter stays a valid JSON text.
     static std::string_view valid_utf8(std::string_view s, sluice::chunk& scratch) {
-        if (sluice::csv::detail::is_valid_utf8(s)) return s;
+        if (sluice::utf8::is_valid(s)) return s;
         scratch.clear();
-        sluice::csv::detail::append_utf8_replacing(s, scratch);
+        sluice::utf8::append_replacing(s, scratch);
         return scratch.view();
     }
 

@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// UTF-8 validation for the CSV reader: a streaming validator (its state crosses input
+/// UTF-8 validation (the one copy: the CSV reader, dead letters and the CLI use it): a
+/// streaming validator (its state crosses input
 /// blocks and reports the position of each invalid sequence's first byte), a one-shot check
 /// and a copy that replaces invalid sequences with U+FFFD. Callers skip pure-ASCII blocks
 /// before calling in, so this scalar code only sees the blocks that hold non-ASCII bytes.
@@ -11,14 +12,14 @@
 #include <cstring>
 #include <string_view>
 
-#include "../core/chunk.hpp"
-#include "../core/config.hpp"
+#include "chunk.hpp"
+#include "config.hpp"
 
-namespace sluice::csv::detail {
+namespace sluice::utf8 {
 
 /// Incremental UTF-8 validator (RFC 3629: no overlongs, surrogates or code points past
 /// U+10FFFF). Positions are whatever the caller counts in (buffer offsets for the reader).
-struct utf8_validator {
+struct validator {
     static constexpr std::size_t block_bits = 64;
     std::uint8_t rem = 0;    ///< continuation bytes still expected
     std::uint8_t lo = 0x80;  ///< allowed range of the next continuation byte
@@ -121,9 +122,9 @@ struct utf8_validator {
 };
 
 /// True if `s` is entirely valid UTF-8.
-inline bool is_valid_utf8(std::string_view s) {
+inline bool is_valid(std::string_view s) {
     bool ok = true;
-    utf8_validator v;
+    validator v;
     auto bad = [&](std::int64_t) { ok = false; };
     v.feed(s.data(), s.size(), 0, bad);
     v.finish(bad);
@@ -133,7 +134,7 @@ inline bool is_valid_utf8(std::string_view s) {
 /// Appends `s` to `out`, each maximal invalid subsequence replaced by U+FFFD (EF BF BD),
 /// the way WHATWG decoders do: a lead byte with some valid continuation bytes and then a
 /// break counts as one error, a stray byte as one.
-inline void append_utf8_replacing(std::string_view s, chunk& out) {
+inline void append_replacing(std::string_view s, chunk& out) {
     static constexpr std::string_view replacement = "\xEF\xBF\xBD";
     out.reserve_spare(s.size() * 3);
     const std::size_t n = s.size();
@@ -175,4 +176,4 @@ inline void append_utf8_replacing(std::string_view s, chunk& out) {
     }
 }
 
-}  // namespace sluice::csv::detail
+}  // namespace sluice::utf8

@@ -26,7 +26,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
 #include "../record/convert.hpp"
@@ -103,26 +103,29 @@ private:
     bool mapped_ = false;
 };
 
+/// What `as` needs of its upstream's records: CSV rows (a header, positions, fields).
+template <class R>
+concept csv_rows = requires(const R& r) {
+    r.header();
+    r.where(0);
+    r[std::size_t{0}];
+};
+
 /// The function object behind `csv::as<T>`.
 template <class T>
-struct as_fn {
+struct as_fn : adaptor<as_fn<T>> {
     static_assert(has_fields<T>,
                   "sluice::csv::as<T>: T must list its fields (a static sluice_fields member or "
                   "an ADL sluice_fields(sluice::type_tag<T>); see sluice/record/fields.hpp)");
 
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(requires(const value_t<Up>& r) {
-            r.header();
-            r.where(0);
-            r[std::size_t{0}];
-        }, "sluice::csv::as<T>: the upstream must yield CSV rows (pipe csv::read() into it)");
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<csv_rows<value_t<Up>>,
+                                     "sluice::csv::as<T>: the upstream must yield CSV rows (pipe "
+                                     "csv::read() into it)">>;
+    template <class Up>
+    static auto make(Up up) {
         return as_stage<Up, T>(std::move(up));
     }
-    auto operator()() const { return make_closure<as_fn>(); }
 };
 
 }  // namespace detail

@@ -51,15 +51,15 @@
 #include <utility>
 #include <vector>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../core/utf8.hpp"
 #include "as.hpp"
 #include "options.hpp"
 #include "row.hpp"
 #include "scan.hpp"
-#include "utf8.hpp"
 
 namespace sluice::csv {
 
@@ -605,9 +605,9 @@ private:
         fixed_.clear();
         fixed_.reserve(3 * (end - rec_start_) + 3 * fields_.size() + 1);  // never moves below
         for (auto& f : fields_) {
-            if (is_valid_utf8(f)) continue;
+            if (utf8::is_valid(f)) continue;
             std::size_t at = fixed_.size();
-            append_utf8_replacing(f, fixed_);
+            utf8::append_replacing(f, fixed_);
             f = std::string_view(fixed_.data() + at, fixed_.size() - at);
         }
     }
@@ -743,7 +743,7 @@ private:
     std::size_t rec_start_ = 0;  // offset of the record being parsed
     std::uint64_t line_ = 1;     // its physical line
     std::uint64_t nl_ = 0;       // line feeds inside its quoted fields
-    utf8_validator utf8_;
+    utf8::validator utf8_;
     std::vector<std::uint32_t> bad_;  // offsets of invalid UTF-8 sequences, ascending
     std::size_t bad_pos_ = 0;
     std::vector<std::string_view> fields_;
@@ -767,14 +767,13 @@ private:
 
 /// The function object behind `csv::read` (`T` = void: rows; otherwise records of type T).
 template <class T>
-struct read_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s, read_options o = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        static_assert(byte_like<reference_t<Up>>,
-                      "sluice::csv::read: the upstream must yield bytes (chunks or strings)");
+struct read_fn : adaptor<read_fn<T>, read_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::csv::read: the upstream must yield bytes (chunks or "
+                                     "strings)">>;
+    template <class Up>
+    static auto make(Up up, read_options o = {}) {
         read_stage<Up> st(std::move(up), std::move(o));
         if constexpr (std::is_void_v<T>)
             return st;
@@ -786,8 +785,9 @@ struct read_fn {
 }  // namespace detail
 
 /// `bytes | csv::read(options)` yields `const csv::row&` per record. With a type,
-/// `bytes | csv::read<T>(options)` yields `T&` (see `csv::as`). A function template rather
-/// than a function object so that both spellings work.
+/// `bytes | csv::read<T>(options)` yields `T&` (see `csv::as`). Function templates over the
+/// stage object `detail::read_fn<T>` so that both spellings work (a variable template
+/// would need `read<>()` for rows).
 template <class T = void, class S>
     requires pipeable_input<S>
 auto read(S&& s, read_options o = {}) {
@@ -796,7 +796,7 @@ auto read(S&& s, read_options o = {}) {
 /// The partial call: a closure to pipe bytes into.
 template <class T = void>
 auto read(read_options o = {}) {
-    return make_closure<detail::read_fn<T>>(std::move(o));
+    return detail::read_fn<T>{}(std::move(o));
 }
 
 }  // namespace sluice::csv

@@ -152,7 +152,10 @@ struct read_fd_fn {
 };
 inline constexpr read_fd_fn read_fd{};
 
-/// `read_stdin()` reads standard input.
-inline auto read_stdin(read_options o = {}) { return detail::fd_source(0, "<stdin>", o); }
+/// `read_stdin()` reads standard input (it is not closed).
+struct read_stdin_fn {
+    auto operator()(read_options o = {}) const { return detail::fd_source(0, "<stdin>", o); }
+};
+inline constexpr read_stdin_fn read_stdin{};
 
 }  // namespace sluice
