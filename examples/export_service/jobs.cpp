@@ -180,6 +180,34 @@ std::string job_manager::submit(const job_request& r) {
     return id;
 }
 
+namespace {
+
+/// The "percent" of a job status: "100" once completed, else rows of the total to one
+/// decimal (at most 99.9: an estimate may be low, never claim 100% before the end);
+/// nullopt without a total.
+std::optional<std::string> percent_text(const std::string& status, std::uint64_t rows,
+                                        std::optional<std::uint64_t> total) {
+    if (status == "completed") return "100";
+    if (!total || *total == 0) return std::nullopt;
+    double p = std::min(99.9, 100.0 * static_cast<double>(rows) / static_cast<double>(*total));
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", p);
+    return buf;
+}
+
+/// A completed job's presigned download link, or why there is none.
+void add_download_url(json_object& o, const sluice::s3::config& cfg, const std::string& bucket,
+                      const std::string& key) {
+    try {
+        o.str("url", sluice::s3::presign(cfg, bucket, key, sluice::s3::max_presign_expiry));
+        o.num("url_expires_in", static_cast<std::uint64_t>(sluice::s3::max_presign_expiry.count()));
+    } catch (const sluice::error& e) {
+        o.str("url_error", e.what());
+    }
+}
+
+}  // namespace
+
 std::optional<std::string> job_manager::status_json(const std::string& id) {
     auto r = with_store([&](pg::connection& c) {
         return c.query(
@@ -216,30 +244,16 @@ std::optional<std::string> job_manager::status_json(const std::string& id) {
     o.num("rows_done", rows);
     if (total) o.num("rows_total", *total); else o.null("rows_total");
     o.boolean("total_exact", exact);
-    if (status == "completed") {
-        o.raw("percent", "100");
-    } else if (total && *total > 0) {
-        // An estimate may be low: never claim 100% before the end.
-        double p = std::min(99.9, 100.0 * static_cast<double>(rows) / static_cast<double>(*total));
-        char buf[32];
-        std::snprintf(buf, sizeof buf, "%.1f", p);
-        o.raw("percent", buf);
-    } else {
-        o.null("percent");
-    }
+    if (auto p = percent_text(status, rows, total)) o.raw("percent", *p); else o.null("percent");
     o.num("bytes", bytes);
-    if (r.is_null(0, 10)) o.null("error"); else o.str("error", text(10));
+    auto text_or_null = [&](const char* key, int col) {
+        if (r.is_null(0, col)) o.null(key); else o.str(key, text(col));
+    };
+    text_or_null("error", 10);
     o.str("created_at", text(11));
-    if (r.is_null(0, 12)) o.null("started_at"); else o.str("started_at", text(12));
-    if (r.is_null(0, 13)) o.null("finished_at"); else o.str("finished_at", text(13));
-    if (status == "completed") {
-        try {
-            o.str("url", sluice::s3::presign(s3cfg_, text(3), text(4), sluice::s3::max_presign_expiry));
-            o.num("url_expires_in", static_cast<std::uint64_t>(sluice::s3::max_presign_expiry.count()));
-        } catch (const sluice::error& e) {
-            o.str("url_error", e.what());
-        }
-    }
+    text_or_null("started_at", 12);
+    text_or_null("finished_at", 13);
+    if (status == "completed") add_download_url(o, s3cfg_, text(3), text(4));
     return o.done();
 }
 

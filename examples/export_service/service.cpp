@@ -149,9 +149,8 @@ void post_export(const service_config& cfg, job_manager& jobs, const httplib::Re
     send_json(res, 202, s ? *s : json_object().str("id", id).done());
 }
 
-}  // namespace
-
-void install_routes(guarded_server& svr, const service_config& cfg, job_manager& jobs) {
+/// The handlers around the routes: the token check, refusals and errors as JSON.
+void install_guards(guarded_server& svr, const service_config& cfg) {
     // Every endpoint needs the token: checked before routing (after the size limits), so
     // unknown paths answer 401 too and reveal nothing.
     svr.set_guarded_pre_routing_handler([&cfg](const httplib::Request& req, httplib::Response& res) {
@@ -181,7 +180,12 @@ void install_routes(guarded_server& svr, const service_config& cfg, job_manager&
         cfg.log(req.method + " " + req.path + ": " + what);
         send_json(res, 500, json_error("internal error"));
     });
+}
 
+}  // namespace
+
+void install_routes(guarded_server& svr, const service_config& cfg, job_manager& jobs) {
+    install_guards(svr, cfg);
     svr.Get(R"(/exports/([^/]+))", [&cfg, &jobs](const httplib::Request& req, httplib::Response& res) {
         std::string name = req.matches[1];
         if (auto spec = parse_download(name)) return download(cfg, *spec, res);

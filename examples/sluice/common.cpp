@@ -1,16 +1,13 @@
-// Inputs, outputs, formats, progress and signals of the `sluice` tool.
+// Inputs, outputs and codecs of the `sluice` tool.
 #include "common.hpp"
 
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 
 namespace cli {
@@ -35,23 +32,6 @@ sluice::s3::config s3_config(const io_options& io) {
     cfg.retry.max_attempts = io.retries < 1 ? 1 : io.retries;
     cfg.retry.base_delay = std::chrono::milliseconds(io.retry_delay_ms);
     return cfg;
-}
-
-std::string lower_extension(std::string_view path) {
-    std::size_t slash = path.find_last_of('/');
-    std::size_t dot = path.find_last_of('.');
-    if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
-        return {};
-    std::string e(path.substr(dot + 1));
-    for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return e;
-}
-
-std::string_view strip_compression(std::string_view path) {
-    std::string e = lower_extension(path);
-    if (e == "gz" || e == "gzip" || e == "zst" || e == "zstd")
-        return path.substr(0, path.find_last_of('.'));
-    return path;
 }
 
 }  // namespace
@@ -106,107 +86,12 @@ sluice::any_codec make_output_codec(sluice::compression::format f, std::optional
     return sluice::compression::make_parallel_encoder(f, level, static_cast<unsigned>(threads));
 }
 
-std::optional<format> parse_format(std::string_view n) {
-    if (n == "csv") return format::csv;
-    if (n == "tsv") return format::tsv;
-    if (n == "jsonl" || n == "ndjson") return format::jsonl;
-    if (n == "json") return format::json;
-    return std::nullopt;
-}
-
-std::optional<format> format_from_path(std::string_view path) {
-    if (sluice::s3::is_s3_url(path)) path = path.substr(path.find('/', 5) == std::string_view::npos ? path.size() : path.find('/', 5));
-    std::string e = lower_extension(strip_compression(path));
-    if (e.empty()) return std::nullopt;
-    if (e == "tab") return format::tsv;
-    return parse_format(e);
-}
-
-std::string_view to_string(format f) {
-    switch (f) {
-        case format::csv: return "csv";
-        case format::tsv: return "tsv";
-        case format::jsonl: return "jsonl";
-        case format::json: return "json";
-    }
-    return "?";
-}
-
-std::string compression_from_path(std::string_view path) {
-    std::string e = lower_extension(path);
-    if (e == "gz" || e == "gzip") return "gzip";
-    if (e == "zst" || e == "zstd") return "zstd";
-    return "none";
-}
-
-std::string format_bytes(double b) {
-    char buf[32];
-    if (b < 1e3)
-        std::snprintf(buf, sizeof buf, "%.0f B", b);
-    else if (b < 1e6)
-        std::snprintf(buf, sizeof buf, "%.1f kB", b / 1e3);
-    else if (b < 1e9)
-        std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-    else
-        std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
-    return buf;
-}
-
-namespace {
-std::string format_count(std::uint64_t n) {
-    std::string s = std::to_string(n);
-    for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
-    return s;
-}
-std::string format_duration(double s) {
-    if (!std::isfinite(s) || s < 0) return "?";
-    auto t = static_cast<long>(s + 0.5);
-    char buf[32];
-    if (t >= 3600)
-        std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        std::snprintf(buf, sizeof buf, "%ld:%02ld", t / 60, t % 60);
-    return buf;
-}
-}  // namespace
-
-progress_display::progress_display(bool enabled, std::string what)
-    : enabled_(enabled), tty_(::isatty(2) == 1), what_(std::move(what)) {}
-
-std::chrono::milliseconds progress_display::interval() const {
-    return tty_ ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
-}
-
-void progress_display::operator()(const sluice::progress_info& p) {
-    if (!enabled_) return;
-    std::string line;
-    if (p.percent) {
-        int width = 24;
-        int filled = static_cast<int>(*p.percent / 100.0 * width + 0.5);
-        if (tty_) {
-            line += '[';
-            line += std::string(static_cast<std::size_t>(filled), '#');
-            line += std::string(static_cast<std::size_t>(width - filled), ' ');
-            line += "] ";
-        }
-        char pct[16];
-        std::snprintf(pct, sizeof pct, "%5.1f%% ", *p.percent);
-        line += pct;
-    }
-    line += format_count(p.items) + " " + what_ + ", " + format_bytes(static_cast<double>(p.bytes)) +
-            ", " + format_bytes(p.bytes_per_second) + "/s, " + format_duration(p.elapsed_seconds);
-    if (p.eta_seconds && !p.done) line += ", ETA " + format_duration(*p.eta_seconds);
-    if (tty_)
-        std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), p.done ? "\n" : "");
-    else
-        std::fprintf(stderr, "%s\n", line.c_str());
-    std::fflush(stderr);
-}
-
-double peak_rss_mib() {
-    struct rusage ru{};
-    ::getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+sluice::compression::format output_compression(const std::string& flag, std::string_view output,
+                                               const char* stage) {
+    if (flag.empty()) return sluice::compression::format_from_extension(output);
+    auto f = sluice::compression::parse_format(flag);
+    if (!f) throw sluice::error(sluice::errc::usage, stage, "unknown compression '" + flag + "' (gzip, zstd, none)");
+    return *f;
 }
 
 }  // namespace cli

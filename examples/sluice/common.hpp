@@ -1,10 +1,15 @@
 #pragma once
 // Shared pieces of the `sluice` command-line tool: exit statuses, inputs and outputs by
-// name (path, `-`, s3://bucket/key), data formats, the progress display, signals.
+// name (path, `-`, s3://bucket/key), the output codec. Record formats by name
+// (sluice/formats/data_format.hpp), the progress display and the end-of-run report
+// (sluice/report/) are library features.
 
 #include <sluice/compress/any_codec.hpp>
 #include <sluice/compress/format.hpp>
 #include <sluice/core/shutdown.hpp>
+#include <sluice/formats/data_format.hpp>
+#include <sluice/report/progress_display.hpp>
+#include <sluice/report/run_report.hpp>
 #include <sluice/sluice.hpp>
 
 #include <cstdint>
@@ -55,35 +60,13 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
 sluice::any_codec make_output_codec(sluice::compression::format f, std::optional<int> level,
                                     int threads);
 
-/// Data formats of `convert`.
-enum class format { csv, tsv, jsonl, json };
-std::optional<format> parse_format(std::string_view name);
-/// The format an input or output name implies (a trailing .gz/.zst is looked through).
-std::optional<format> format_from_path(std::string_view path);
-std::string_view to_string(format f);
+using sluice::data_format;
 
-/// The compression an output name implies (.gz -> gzip, .zst -> zstd, else none).
-std::string compression_from_path(std::string_view path);
-
-/// Renders progress on stderr: a live bar on a terminal, a line per report otherwise.
-class progress_display {
-public:
-    explicit progress_display(bool enabled, std::string what = "rows");
-    void operator()(const sluice::progress_info& p);
-    /// The report interval suited to where stderr goes.
-    std::chrono::milliseconds interval() const;
-
-private:
-    bool enabled_;
-    bool tty_;
-    std::string what_;
-};
-
-/// Peak resident set size of this process so far, in MiB.
-double peak_rss_mib();
-
-/// Human-readable byte count: "453.1 MB".
-std::string format_bytes(double bytes);
+/// The output compression: `flag` (--compress) when given, else what the output's name
+/// implies (none without a compression extension). An unknown name is a usage error of
+/// `stage`.
+sluice::compression::format output_compression(const std::string& flag, std::string_view output,
+                                               const char* stage);
 
 /// What every command gets from main: the shutdown controller (SIGINT/SIGTERM drop or
 /// drain the run) and whether to print the metrics of every stage.

@@ -2,8 +2,6 @@
 // input format, encodes the output format, compresses and writes OUTPUT atomically.
 #include "convert.hpp"
 
-#include "report.hpp"
-
 #include <sluice/compress/codecs.hpp>
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
@@ -26,7 +24,7 @@ struct run_env {
     sluice::any_codec codec;  ///< empty: no compression
     sluice::run_options run;
     sluice::progress_options progress;
-    progress_display display;
+    sluice::progress_display display;
     std::uint64_t rows = 0;
 };
 
@@ -71,53 +69,53 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
 }
 
 template <class Bytes>
-std::uint64_t from_csv(Bytes&& bytes, format in, format out, dead_letters* bad, run_env& env) {
+std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, dead_letters* bad, run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
     // A name twice in the header would make a JSON object with a duplicate key.
-    ro.unique_header = out == format::jsonl || out == format::json;
-    if (in == format::tsv) ro.delimiter = '\t';
-    if (in == format::csv && !env.opt.from.empty()) ro.delimiter = ',';
+    ro.unique_header = out == data_format::jsonl || out == data_format::json;
+    if (in == data_format::tsv) ro.delimiter = '\t';
+    if (in == data_format::csv && !env.opt.from.empty()) ro.delimiter = ',';
     if (bad)
         ro.errors = sluice::on_error::dead_letter(
             [bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
     auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
     switch (out) {
-        case format::csv:
-        case format::tsv: {
+        case data_format::csv:
+        case data_format::tsv: {
             sluice::csv::write_options wo;
-            wo.delimiter = out == format::tsv ? '\t' : ',';
+            wo.delimiter = out == data_format::tsv ? '\t' : ',';
             wo.crlf = env.opt.crlf;
             return drive(std::move(rows), sluice::csv::encoder(wo), env);
         }
-        case format::jsonl: return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
-        case format::json: return drive(std::move(rows), sluice::json::array_encoder{}, env);
+        case data_format::jsonl: return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+        case data_format::json: return drive(std::move(rows), sluice::json::array_encoder{}, env);
     }
     return 0;
 }
 
 template <class Records>
-std::uint64_t from_json_records(Records&& recs, format out, dead_letters* bad, run_env& env) {
+std::uint64_t from_json_records(Records&& recs, data_format out, dead_letters* bad, run_env& env) {
     bad_record_handler on_bad;
     if (bad) on_bad = [bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
     switch (out) {
-        case format::csv:
-        case format::tsv: {
+        case data_format::csv:
+        case data_format::tsv: {
             json_to_fields mapping(env.opt.columns);
             sluice::csv::write_options wo;
-            wo.delimiter = out == format::tsv ? '\t' : ',';
+            wo.delimiter = out == data_format::tsv ? '\t' : ',';
             wo.crlf = env.opt.crlf;
             wo.write_header = false;
             auto rows = guard(std::forward<Records>(recs), std::ref(mapping), on_bad);
             return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping}, env);
         }
-        case format::jsonl:
-        case format::json: {
+        case data_format::jsonl:
+        case data_format::json: {
             auto same = [](const sluice::json::json_record& r) -> const sluice::json::json_record& {
                 return r;
             };
             auto rows = guard(std::forward<Records>(recs), same, on_bad);
-            if (out == format::jsonl) return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+            if (out == data_format::jsonl) return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
             return drive(std::move(rows), sluice::json::array_encoder{}, env);
         }
     }
@@ -126,37 +124,76 @@ std::uint64_t from_json_records(Records&& recs, format out, dead_letters* bad, r
 
 [[noreturn]] void usage(std::string msg) { throw sluice::error(sluice::errc::usage, "convert", std::move(msg)); }
 
-}  // namespace
+bool is_delimited(data_format f) { return f == data_format::csv || f == data_format::tsv; }
 
-int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
-    auto t0 = std::chrono::steady_clock::now();
-    // Formats: flags first, then the names.
-    std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
-    std::optional<format> out = o.to.empty() ? format_from_path(o.output) : parse_format(o.to);
+/// The formats of a conversion: flags first, then the names; every usage error before any
+/// input is opened.
+struct conversion {
+    data_format in;
+    data_format out;
+    sluice::compression::format compression;
+};
+
+conversion resolve(const convert_options& o) {
+    auto in = o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
+    auto out = o.to.empty() ? sluice::data_format_from_path(o.output) : sluice::parse_data_format(o.to);
     if (!o.from.empty() && !in) usage("unknown input format '" + o.from + "' (csv, tsv, jsonl, json)");
     if (!o.to.empty() && !out) usage("unknown output format '" + o.to + "' (csv, tsv, jsonl, json)");
     if (!in) usage("cannot tell the format of '" + o.input + "' from its name: use --from");
     if (!out) usage("cannot tell the format of '" + o.output + "' from its name: use --to");
-    std::string compression = o.compress.empty() ? compression_from_path(o.output) : o.compress;
-    auto cformat = sluice::compression::parse_format(compression);
-    if (!cformat) usage("unknown compression '" + compression + "' (gzip, zstd, none)");
+    auto compression = output_compression(o.compress, o.output, "convert");
     if (o.on_error != "fail" && o.on_error != "skip") usage("--on-error must be fail or skip");
     if (!o.dead_letter.empty() && o.on_error != "skip") usage("--dead-letter needs --on-error skip");
-    if (!o.columns.empty() && (*out != format::csv && *out != format::tsv))
-        usage("--columns applies to CSV/TSV output");
-    if (!o.columns.empty() && (*in == format::csv || *in == format::tsv))
-        usage("--columns applies to JSON input");
-    if (o.level && *cformat == sluice::compression::format::none) usage("--level needs compression");
-    if (o.crlf && *out != format::csv && *out != format::tsv) usage("--crlf applies to CSV/TSV output");
+    if (!o.columns.empty() && !is_delimited(*out)) usage("--columns applies to CSV/TSV output");
+    if (!o.columns.empty() && is_delimited(*in)) usage("--columns applies to JSON input");
+    if (o.level && compression == sluice::compression::format::none) usage("--level needs compression");
+    if (o.crlf && !is_delimited(*out)) usage("--crlf applies to CSV/TSV output");
+    return {*in, *out, compression};
+}
 
+/// Parses the decompressed bytes in the input format and writes the output format.
+template <class Bytes>
+std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, dead_letters* bad, run_env& env) {
+    switch (c.in) {
+        case data_format::csv:
+        case data_format::tsv: return from_csv(std::forward<Bytes>(bytes), c.in, c.out, bad, env);
+        case data_format::jsonl:
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(), c.out, bad, env);
+        case data_format::json:
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_array(), c.out, bad, env);
+    }
+    return 0;
+}
+
+/// --progress: the bar, then a summary line and the stage table; --stats: the JSON of every
+/// stage's counters, last. Skipped records are always worth a summary line.
+void report(const convert_options& o, const run_control& ctl, const run_env& env, const input& src,
+            std::uint64_t written, const dead_letters* bad, const sluice::metrics& metrics,
+            std::chrono::steady_clock::time_point t0) {
+    sluice::run_summary sum;
+    sum.rows = env.rows;
+    sum.bytes_in = static_cast<double>(src.bytes.bytes());
+    sum.bytes_out = static_cast<double>(written);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (bad)
+        sum.extra = ", " + std::to_string(bad->count()) + " bad records skipped" +
+                    (bad->path().empty() ? "" : ", written to " + bad->path());
+    sluice::print_run_report({o.progress || (bad && bad->count()), o.progress, ctl.stats}, sum, metrics);
+}
+
+}  // namespace
+
+int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
+    auto t0 = std::chrono::steady_clock::now();
+    const conversion c = resolve(o);
     input src = open_input(o.input, io, o.progress);
     sluice::any_byte_sink sink = open_output(o.output, io);
     std::optional<dead_letters> bad;
     if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
 
-    run_env env{o, sink, {}, {}, {}, progress_display(o.progress), 0};
-    if (*cformat != sluice::compression::format::none)
-        env.codec = make_output_codec(*cformat, o.level, io.threads);
+    run_env env{o, sink, {}, {}, {}, sluice::progress_display(o.progress), 0};
+    if (c.compression != sluice::compression::format::none)
+        env.codec = make_output_codec(c.compression, o.level, io.threads);
     // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
     env.run = ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
@@ -171,34 +208,13 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         // when the name says nothing: `-`, data.csv).
         auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input) |
                      sluice::meter("decompress");
-        dead_letters* dl = bad ? &*bad : nullptr;
-        switch (*in) {
-            case format::csv:
-            case format::tsv: written = from_csv(std::move(bytes), *in, *out, dl, env); break;
-            case format::jsonl:
-                written = from_json_records(std::move(bytes) | sluice::json::read_jsonl(), *out, dl, env);
-                break;
-            case format::json:
-                written = from_json_records(std::move(bytes) | sluice::json::read_array(), *out, dl, env);
-                break;
-        }
+        written = convert_bytes(std::move(bytes), c, bad ? &*bad : nullptr, env);
         if (bad) bad->commit();
     } catch (...) {
         if (bad) bad->abort(sluice::current_error());
         throw;
     }
-
-    // --progress: the bar, then a summary line and the stage table; --stats: the JSON of
-    // every stage's counters, last. Skipped records are always worth a summary line.
-    run_summary sum;
-    sum.rows = env.rows;
-    sum.bytes_in = static_cast<double>(src.bytes.bytes());
-    sum.bytes_out = static_cast<double>(written);
-    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (bad)
-        sum.extra = ", " + std::to_string(bad->count()) + " bad records skipped" +
-                    (bad->path().empty() ? "" : ", written to " + bad->path());
-    print_report(o.progress || (bad && bad->count()), o.progress, ctl.stats, sum, metrics);
+    report(o, ctl, env, src, written, bad ? &*bad : nullptr, metrics, t0);
     // A drained run committed what it read, but it was cut short: say so in the status.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }

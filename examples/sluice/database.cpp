@@ -15,7 +15,6 @@
 #include <string_view>
 
 #include "dead_letters.hpp"
-#include "report.hpp"
 #include "json_rows.hpp"
 #include "pg_values.hpp"
 
@@ -66,51 +65,82 @@ std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const e
     return std::nullopt;
 }
 
+/// Everything an export run shares, whatever the format.
+struct export_env {
+    sluice::any_byte_sink& sink;
+    sluice::any_codec codec;  ///< empty: no compression
+    sluice::progress_display display;
+    std::optional<std::uint64_t> total;  ///< rows expected, for the percentage
+    sluice::run_options run;
+    std::uint64_t rows = 0;
+};
+
 /// source | progress | [compress] -> sink.
 template <class Source, class Probe>
-std::uint64_t drive_export(Source& src, Probe rows_done, sluice::any_codec codec,
-                           sluice::any_byte_sink& sink, progress_display& display,
-                           std::optional<std::uint64_t> total, const sluice::run_options& run_opts,
-                           std::uint64_t& rows) {
+std::uint64_t drive_export(Source& src, Probe rows_done, export_env& env) {
     sluice::progress_options po;
-    po.interval = display.interval();
-    po.total_items = total;
+    po.interval = env.display.interval();
+    po.total_items = env.total;
     po.items_probe = rows_done;
     auto shown = src | sluice::meter("source") | sluice::progress(
-                           [&](const sluice::progress_info& p) {
-                               rows = p.items;
-                               display(p);
+                           [&env](const sluice::progress_info& p) {
+                               env.rows = p.items;
+                               env.display(p);
                            },
                            po);
-    sluice::run_options ro = run_opts;
-    if (codec)
-        return sluice::run(std::move(shown) | sluice::compress(std::move(codec)) | sluice::meter("compress"), sink, ro);
-    return sluice::run(shown, sink, ro);
+    sluice::run_options ro = env.run;
+    if (env.codec)
+        return sluice::run(std::move(shown) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
+                           env.sink, ro);
+    return sluice::run(shown, env.sink, ro);
+}
+
+/// The export's record format: --format, else the output's name; checked against --crlf.
+std::string export_format(const export_options& o) {
+    std::string fmt = o.format;
+    if (fmt.empty()) {
+        auto f = sluice::data_format_from_path(o.to);
+        if (!f) usage("export", "cannot tell the format of '" + o.to + "' from its name: use --format");
+        fmt = std::string(sluice::to_string(*f));
+    }
+    if (fmt != "csv" && fmt != "jsonl" && fmt != "json")
+        usage("export", "--format must be csv, jsonl or json");
+    if (o.crlf && fmt != "csv") usage("export", "--crlf applies to CSV output");
+    return fmt;
+}
+
+// --drain-on-signal: drainable() cuts the input at a record boundary and everything after it
+// finishes as at a normal end, so the file is complete (a JSON array gets its `]`).
+
+/// CSV through COPY TO STDOUT. COPY hands over one message per row and copy_out fills
+/// chunks with whole messages, so a cut between chunks is a cut between rows.
+std::uint64_t export_csv(sluice::pg::connection& conn, const std::string& query, bool crlf, export_env& env) {
+    sluice::pg::copy_out_options co_opts;
+    co_opts.header = true;
+    co_opts.crlf = crlf;
+    auto src = sluice::pg::copy_out(conn, query, co_opts) | sluice::drainable();
+    auto& rows_src = src.upstream();
+    return drive_export(src, [&rows_src] { return rows_src.rows_done(); }, env);
+}
+
+/// JSON lines or a JSON array of row objects. pg::rows (inside json_lines) ends at a drain
+/// request between two rows, before the encoder, which then closes a JSON array.
+std::uint64_t export_json(sluice::pg::connection& conn, const std::string& query, bool array, export_env& env) {
+    sluice::pg::json_lines_options jo;
+    if (array) jo.framing = sluice::pg::json_framing::array;
+    auto src = sluice::pg::json_lines(conn, jo, query);
+    return drive_export(src, [&src] { return src.upstream().rows_done(); }, env);
 }
 
 }  // namespace
 
 int run_export(const export_options& o, const io_options& io, const run_control& ctl) {
-    // The counters feed the stage table of --progress and the JSON of --stats.
-    sluice::metrics metrics;
-    const sluice::run_options run_opts =
-        ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
     warn_if_password(o.dsn);
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
-    std::string fmt = o.format;
-    if (fmt.empty()) {
-        auto f = format_from_path(o.to);
-        if (!f) usage("export", "cannot tell the format of '" + o.to + "' from its name: use --format");
-        fmt = std::string(to_string(*f));
-    }
-    if (fmt != "csv" && fmt != "jsonl" && fmt != "json")
-        usage("export", "--format must be csv, jsonl or json");
-    if (o.crlf && fmt != "csv") usage("export", "--crlf applies to CSV output");
-    std::string compression = o.compress.empty() ? compression_from_path(o.to) : o.compress;
-    auto cformat = sluice::compression::parse_format(compression);
-    if (!cformat) usage("export", "unknown compression '" + compression + "' (gzip, zstd, none)");
+    const std::string fmt = export_format(o);
+    const auto compression = output_compression(o.compress, o.to, "export");
 
     // A malformed --table is a usage error found before the server is contacted (exit 2);
     // whatever the server reports from here on is the outside world (exit 1).
@@ -122,186 +152,157 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     if (o.progress) total = expected_rows(conn, o, query);
 
     sluice::any_byte_sink sink = open_output(o.to, io);
-    sluice::any_codec codec;
-    if (*cformat != sluice::compression::format::none)
-        codec = make_output_codec(*cformat, o.level, io.threads);
-    progress_display display(o.progress);
-    std::uint64_t rows = 0, written = 0;
-    // --drain-on-signal: drainable() cuts the input at a record boundary and everything after
-    // it finishes as at a normal end, so the file is complete (a JSON array gets its `]`).
-    if (fmt == "csv") {
-        pg::copy_out_options co_opts;
-        co_opts.header = true;
-        co_opts.crlf = o.crlf;
-        // COPY hands over one message per row and copy_out fills chunks with whole
-        // messages, so a cut between chunks is a cut between rows.
-        auto copy = pg::copy_out(conn, query, co_opts);
-        auto src = std::move(copy) | sluice::drainable();
-        auto& rows_src = src.upstream();
-        written = drive_export(src, [&rows_src] { return rows_src.rows_done(); }, std::move(codec), sink,
-                               display, total, run_opts, rows);
-    } else {
-        // pg::rows (inside json_lines) ends at a drain request between two rows, before the
-        // encoder, which then closes a JSON array.
-        pg::json_lines_options jo;
-        if (fmt == "json") jo.framing = pg::json_framing::array;
-        auto src = pg::json_lines(conn, jo, query);
-        written = drive_export(src, [&src] { return src.upstream().rows_done(); }, std::move(codec),
-                               sink, display, total, run_opts, rows);
-    }
-    run_summary sum;
-    sum.rows = rows;
+    // The counters feed the stage table of --progress and the JSON of --stats.
+    sluice::metrics metrics;
+    export_env env{sink, {}, sluice::progress_display(o.progress), total,
+                   ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr)};
+    if (compression != sluice::compression::format::none)
+        env.codec = make_output_codec(compression, o.level, io.threads);
+    const std::uint64_t written =
+        fmt == "csv" ? export_csv(conn, query, o.crlf, env) : export_json(conn, query, fmt == "json", env);
+
+    sluice::run_summary sum;
+    sum.rows = env.rows;
     // "in": the bytes the database's rows came to (the source stage's payload), when counted.
     for (const auto& st : metrics.snapshot())
         if (st.name == "source" && st.bytes) sum.bytes_in = static_cast<double>(st.bytes);
     sum.bytes_out = static_cast<double>(written);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    print_report(o.progress, o.progress, ctl.stats, sum, metrics);
+    sluice::print_run_report({o.progress, o.progress, ctl.stats}, sum, metrics);
     // A drained export committed the rows it read, but it was cut short: say so.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
 }
 
 namespace {
 
+/// What every load shares: the connection, the COPY options, the dead letters.
+struct load_env {
+    const load_options& opt;
+    sluice::pg::connection& conn;
+    sluice::pg::copy_in_options copy;
+    std::optional<dead_letters>& bad;
+    sluice::run_options run;
+};
+
 /// Loads field records: the first one is pulled here so the column names are known
 /// before the COPY starts; the rest stream through the run.
 template <class Rows, class Columns>
-sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, sluice::pg::connection& conn,
-                                  const load_options& o, sluice::pg::copy_in_options lo,
-                                  const sluice::run_options& run_opts) {
+sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, load_env& env) {
     auto first = rows.next();
     if (!first) return {};
     std::vector<std::string> columns = columns_of(*first);
-    auto sink = sluice::pg::copy_in(conn, o.table, columns, lo);
+    auto sink = sluice::pg::copy_in(env.conn, env.opt.table, columns, env.copy);
     try {
         sink.push(*first);
     } catch (...) {
         sink.abort(sluice::current_error());
         throw;
     }
-    sluice::run_options ro = run_opts;
+    sluice::run_options ro = env.run;
     return sluice::run(rows, sink, ro);
 }
 
-}  // namespace
+/// CSV/TSV records into the table, columns named by the header.
+template <class Bytes>
+sluice::pg::load_result load_csv(Bytes&& bytes, data_format in, load_env& env) {
+    sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
+    ro.max_columns = env.opt.max_columns;
+    ro.unique_header = true;  // a column named twice cannot be loaded
+    if (in == data_format::tsv) ro.delimiter = '\t';
+    if (env.bad)
+        ro.errors = sluice::on_error::dead_letter(
+            [&bad = env.bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
+    std::vector<std::optional<std::string_view>> fields;
+    // An empty CSV field is NULL, as in Postgres's own CSV COPY.
+    // drainable: --drain-on-signal stops reading between two records.
+    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro) | sluice::drainable() |
+                sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
+                    fields.clear();
+                    for (std::size_t i = 0; i < r.size(); ++i)
+                        fields.push_back(r[i].empty() ? std::nullopt : std::optional<std::string_view>(r[i]));
+                    return fields;
+                });
+    // The header is known once the first row is read.
+    auto& reader = rows.upstream().upstream();
+    auto header = [&reader](const auto&) {
+        std::vector<std::string> cols;
+        for (auto n : reader.header().names()) cols.emplace_back(n);
+        return cols;
+    };
+    return load_rows(rows, header, env);
+}
 
-int run_load(const load_options& o, const io_options& io, const run_control& ctl) {
-    const sluice::run_options run_opts = ctl.shutdown.options();
-    namespace pg = sluice::pg;
-    auto t0 = std::chrono::steady_clock::now();
-    warn_if_password(o.dsn);
-    std::optional<format> in = o.from.empty() ? format_from_path(o.input) : parse_format(o.from);
-    if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
-    if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
+/// The target's column types that decide the input text of a JSON value (arrays, json).
+std::vector<pg_column_kind> column_kinds(sluice::pg::connection& conn, const std::string& table,
+                                         const std::vector<std::string>& cols) {
+    std::vector<pg_column_kind> k(cols.size(), pg_column_kind::plain);
+    auto r = conn.query(
+        "SELECT a.attname, t.typcategory, t.typname FROM pg_attribute a "
+        "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass "
+        "AND a.attnum > 0 AND NOT a.attisdropped",
+        sluice::pg::quote_qualified_name(table));
+    for (int row = 0; row < r.rows(); ++row)
+        for (std::size_t i = 0; i < cols.size(); ++i)
+            if (cols[i] == r.value(row, 0)) {
+                if (r.value(row, 1) == "A") k[i] = pg_column_kind::array;
+                else if (r.value(row, 2) == "json" || r.value(row, 2) == "jsonb")
+                    k[i] = pg_column_kind::json;
+            }
+    return k;
+}
 
-    pg::connection conn(o.dsn);
-    pg::copy_in_options lo;
+/// JSON records into the table, columns named by the first record's keys.
+template <class Records>
+sluice::pg::load_result load_json(Records&& records, load_env& env) {
+    json_to_fields mapping({});
+    std::vector<std::optional<std::string_view>> fields;
+    std::vector<std::string> scratch;
+    std::vector<pg_column_kind> kinds;
+    bad_record_handler on_bad;
+    if (env.bad) on_bad = [&bad = env.bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
+    auto to_fields = [&](const sluice::json::json_record& r) -> const auto& {
+        const auto& f = mapping(r);
+        const auto& values = mapping.values();
+        // The column types are looked up once, when the first record has named the columns.
+        if (kinds.size() != f.size()) {
+            kinds = column_kinds(env.conn, env.opt.table, mapping.columns());
+            scratch.resize(f.size());
+        }
+        fields.clear();
+        // null and missing keys are NULL; everything else the text its type needs.
+        for (std::size_t i = 0; i < f.size(); ++i) {
+            const auto* v = values[i];
+            if (!v || v->is_null())
+                fields.push_back(std::nullopt);
+            else
+                fields.push_back(pg_input_text(*v, kinds[i], f[i], scratch[i]));
+        }
+        return fields;
+    };
+    auto rows = guard(std::forward<Records>(records), to_fields, on_bad) | sluice::drainable();
+    return load_rows(rows, [&mapping](const auto&) { return mapping.columns(); }, env);
+}
+
+/// The COPY options of a load; with --on-error skip, rows the server rejects become dead
+/// letters too.
+sluice::pg::copy_in_options copy_options(const load_options& o, std::optional<dead_letters>& bad) {
+    sluice::pg::copy_in_options lo;
     lo.key = o.key;
     lo.commit_every = o.commit_every;
-    std::optional<dead_letters> bad;
-    if (o.on_error == "skip") {
-        bad.emplace(o.dead_letter, o.max_errors);
-        // --max-errors 0 means no limit; copy_in's max_rejects 0 would reject the first one.
-        lo.max_rejects = o.max_errors ? o.max_errors : std::numeric_limits<std::uint64_t>::max();
-        lo.dead_letter = [&bad](const pg::rejected_row& r) {
-            sluice::position p = r.error.where();
-            p.record = r.index;
-            bad->add(sluice::error(sluice::errc::bad_input, "postgres", r.error.message(), p), r.data);
-        };
-    }
-    input src = open_input(o.input, io, false);
-    auto bytes = src.bytes | sluice::auto_decompress(o.input);  // data.csv.gz must hold gzip
-    pg::load_result res;
-    try {
-        if (*in == format::csv || *in == format::tsv) {
-            sluice::csv::read_options ro = sluice::csv::read_options::for_path(o.input);
-            ro.max_columns = o.max_columns;
-            ro.unique_header = true;  // a column named twice cannot be loaded
-            if (*in == format::tsv) ro.delimiter = '\t';
-            if (bad)
-                ro.errors = sluice::on_error::dead_letter(
-                    [&bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
-            std::vector<std::optional<std::string_view>> fields;
-            // An empty CSV field is NULL, as in Postgres's own CSV COPY.
-            // drainable: --drain-on-signal stops reading between two records.
-            auto rows = std::move(bytes) | sluice::csv::read(ro) | sluice::drainable() |
-                        sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
-                            fields.clear();
-                            for (std::size_t i = 0; i < r.size(); ++i)
-                                fields.push_back(r[i].empty() ? std::nullopt
-                                                              : std::optional<std::string_view>(r[i]));
-                            return fields;
-                        });
-            // The header is known once the first row is read.
-            auto& reader = rows.upstream().upstream();
-            res = load_rows(
-                rows,
-                [&reader](const auto&) {
-                    std::vector<std::string> cols;
-                    for (auto n : reader.header().names()) cols.emplace_back(n);
-                    return cols;
-                },
-                conn, o, lo, run_opts);
-        } else {
-            json_to_fields mapping({});
-            std::vector<std::optional<std::string_view>> fields;
-            std::vector<std::string> scratch;
-            std::vector<pg_column_kind> kinds;
-            bad_record_handler on_bad;
-            if (bad) on_bad = [&bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
-            // The target's column types decide the input text (arrays, json): looked up once,
-            // when the first record has named the columns.
-            auto kinds_for = [&conn, &o](const std::vector<std::string>& cols) {
-                std::vector<pg_column_kind> k(cols.size(), pg_column_kind::plain);
-                auto r = conn.query(
-                    "SELECT a.attname, t.typcategory, t.typname FROM pg_attribute a "
-                    "JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = $1::regclass "
-                    "AND a.attnum > 0 AND NOT a.attisdropped",
-                    sluice::pg::quote_qualified_name(o.table));
-                for (int row = 0; row < r.rows(); ++row)
-                    for (std::size_t i = 0; i < cols.size(); ++i)
-                        if (cols[i] == r.value(row, 0)) {
-                            if (r.value(row, 1) == "A") k[i] = pg_column_kind::array;
-                            else if (r.value(row, 2) == "json" || r.value(row, 2) == "jsonb")
-                                k[i] = pg_column_kind::json;
-                        }
-                return k;
-            };
-            auto to_fields = [&](const sluice::json::json_record& r) -> const auto& {
-                const auto& f = mapping(r);
-                const auto& values = mapping.values();
-                if (kinds.size() != f.size()) {
-                    kinds = kinds_for(mapping.columns());
-                    scratch.resize(f.size());
-                }
-                fields.clear();
-                // null and missing keys are NULL; everything else the text its type needs.
-                for (std::size_t i = 0; i < f.size(); ++i) {
-                    const auto* v = values[i];
-                    if (!v || v->is_null())
-                        fields.push_back(std::nullopt);
-                    else
-                        fields.push_back(pg_input_text(*v, kinds[i], f[i], scratch[i]));
-                }
-                return fields;
-            };
-            auto run_json = [&](auto&& records) {
-                auto rows = guard(std::forward<decltype(records)>(records), to_fields, on_bad) |
-                            sluice::drainable();
-                return load_rows(
-                    rows, [&mapping](const auto&) { return mapping.columns(); }, conn, o, lo, run_opts);
-            };
-            if (*in == format::json)
-                res = run_json(std::move(bytes) | sluice::json::read_array());
-            else
-                res = run_json(std::move(bytes) | sluice::json::read_jsonl());
-        }
-        if (bad) bad->commit();
-    } catch (...) {
-        if (bad) bad->abort(sluice::current_error());
-        throw;
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!bad) return lo;
+    // --max-errors 0 means no limit; copy_in's max_rejects 0 would reject the first one.
+    lo.max_rejects = o.max_errors ? o.max_errors : std::numeric_limits<std::uint64_t>::max();
+    lo.dead_letter = [&bad](const sluice::pg::rejected_row& r) {
+        sluice::position p = r.error.where();
+        p.record = r.index;
+        bad->add(sluice::error(sluice::errc::bad_input, "postgres", r.error.message(), p), r.data);
+    };
+    return lo;
+}
+
+/// "sluice: loaded N rows into T (W written, R rejected), S s[, B bad records skipped...]".
+void print_load_summary(const sluice::pg::load_result& res, const load_options& o,
+                        const std::optional<dead_letters>& bad, double secs) {
     std::fprintf(stderr, "sluice: loaded %llu rows into %s (%llu written, %llu rejected), %.2f s",
                  static_cast<unsigned long long>(res.rows_sent), o.table.c_str(),
                  static_cast<unsigned long long>(res.rows_written),
@@ -309,10 +310,40 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     // Records the reader could not parse never reach the server's count: the dead letters
     // hold both kinds.
     if (bad)
-        std::fprintf(stderr, ", %llu bad records skipped%s%s",
-                     static_cast<unsigned long long>(bad->count()),
+        std::fprintf(stderr, ", %llu bad records skipped%s%s", static_cast<unsigned long long>(bad->count()),
                      bad->path().empty() ? "" : ", written to ", bad->path().c_str());
     std::fprintf(stderr, "\n");
+}
+
+}  // namespace
+
+int run_load(const load_options& o, const io_options& io, const run_control& ctl) {
+    auto t0 = std::chrono::steady_clock::now();
+    warn_if_password(o.dsn);
+    auto in = o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
+    if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
+    if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
+
+    sluice::pg::connection conn(o.dsn);
+    std::optional<dead_letters> bad;
+    if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
+    load_env env{o, conn, copy_options(o, bad), bad, ctl.shutdown.options()};
+    input src = open_input(o.input, io, false);
+    auto bytes = src.bytes | sluice::auto_decompress(o.input);  // data.csv.gz must hold gzip
+    sluice::pg::load_result res;
+    try {
+        if (*in == data_format::csv || *in == data_format::tsv)
+            res = load_csv(std::move(bytes), *in, env);
+        else if (*in == data_format::json)
+            res = load_json(std::move(bytes) | sluice::json::read_array(), env);
+        else
+            res = load_json(std::move(bytes) | sluice::json::read_jsonl(), env);
+        if (bad) bad->commit();
+    } catch (...) {
+        if (bad) bad->abort(sluice::current_error());
+        throw;
+    }
+    print_load_summary(res, o, bad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     // A drained load committed every row it read (the earlier --commit-every batches and
     // the last, partial one), but it was cut short: say so.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;

@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "common.hpp"
 #include "convert.hpp"
@@ -56,27 +58,36 @@ constexpr const char* output_rules =
     "through, without the temporary file. Temporary files left by a killed run (SIGKILL) are\n"
     "removed by the next run writing the same OUTPUT, once the process that made them is gone.";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// Every option of every command, filled in by CLI11.
+struct command_line {
     CLI::App app{"sluice: streaming conversions and exports in constant memory"};
-    app.require_subcommand(1);
-    app.set_version_flag("--version", "sluice 0.1.0");
-
     cli::io_options io;
     std::string part_size;
     bool stats = false, drain_on_signal = false;
 
     cli::convert_options conv;
     std::string columns;
-    auto* convert = app.add_subcommand("convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
+    CLI::App* convert = nullptr;
+    cli::export_options exp;
+    CLI::App* exportc = nullptr;
+    cli::load_options load;
+    std::string keys;
+    CLI::App* loadc = nullptr;
+    std::string presign_url;
+    long long expires = 3600;
+    CLI::App* presign = nullptr;
+};
+
+void add_convert(command_line& cl) {
+    auto& conv = cl.conv;
+    auto* convert = cl.app.add_subcommand("convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
     convert->add_option("INPUT", conv.input, "input: a path, - (stdin) or s3://bucket/key")->required();
     convert->add_option("OUTPUT", conv.output, "output: a path, - (stdout) or s3://bucket/key")->required();
     convert->add_option("--from", conv.from, "input format (csv, tsv, jsonl, json); default: from INPUT's name");
     convert->add_option("--to", conv.to, "output format; default: from OUTPUT's name");
     convert->add_option("--compress", conv.compress, "gzip, zstd or none; default: from OUTPUT's name");
     convert->add_option("--level", conv.level, "compression level");
-    convert->add_option("--columns", columns, "JSON -> CSV: output columns a,b,c (other keys are ignored)");
+    convert->add_option("--columns", cl.columns, "JSON -> CSV: output columns a,b,c (other keys are ignored)");
     convert->add_flag("--progress", conv.progress, "show progress on stderr");
     convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
     convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
@@ -85,13 +96,16 @@ int main(int argc, char** argv) {
                         "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
     convert->add_flag("--crlf", conv.crlf, "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
-    add_io_options(convert, part_size, io, stats, drain_on_signal);
+    add_io_options(convert, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     convert->footer(std::string(output_rules) +
                     "\nCSV/TSV -> JSON: a header naming a column twice is an error (exit 2), as a JSON\n"
                     "object cannot hold the key twice; CSV/TSV output keeps such headers as they are.");
+    cl.convert = convert;
+}
 
-    cli::export_options exp;
-    auto* exportc = app.add_subcommand("export", "export a Postgres table or query");
+void add_export(command_line& cl) {
+    auto& exp = cl.exp;
+    auto* exportc = cl.app.add_subcommand("export", "export a Postgres table or query");
     exportc->add_option("--dsn", exp.dsn, "connection string (URI or key=value; PG* variables apply)");
     exportc->add_option("--query", exp.query, "SQL query to export");
     exportc->add_option("--table", exp.table, "table to export (schema-qualified allowed)");
@@ -103,18 +117,20 @@ int main(int argc, char** argv) {
     exportc->add_flag("--progress", exp.progress, "show progress on stderr");
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
     exportc->add_flag("--crlf", exp.crlf, "CSV output: end every line, the header too, with CRLF (default LF)");
-    add_io_options(exportc, part_size, io, stats, drain_on_signal);
+    add_io_options(exportc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     exportc->footer(std::string(output_rules) +
                     "\nA password in --dsn is visible to other users in the process list (sluice warns):\n"
                     "prefer PGPASSWORD, ~/.pgpass or a service file (PGSERVICE=name).");
+    cl.exportc = exportc;
+}
 
-    cli::load_options load;
-    std::string keys;
-    auto* loadc = app.add_subcommand("load", "load CSV/JSONL/JSON (.gz/.zst) into a Postgres table");
+void add_load(command_line& cl) {
+    auto& load = cl.load;
+    auto* loadc = cl.app.add_subcommand("load", "load CSV/JSONL/JSON (.gz/.zst) into a Postgres table");
     loadc->add_option("INPUT", load.input, "input: a path, - or s3://bucket/key")->required();
     loadc->add_option("--dsn", load.dsn, "connection string");
     loadc->add_option("--table", load.table, "target table")->required();
-    loadc->add_option("--key", keys, "key columns a,b: load idempotently (upsert)");
+    loadc->add_option("--key", cl.keys, "key columns a,b: load idempotently (upsert)");
     loadc->add_option("--from", load.from, "input format; default: from INPUT's name");
     loadc->add_option("--on-error", load.on_error, "fail (default) or skip bad rows");
     loadc->add_option("--dead-letter", load.dead_letter, "with --on-error skip: write rejected rows here");
@@ -123,60 +139,77 @@ int main(int argc, char** argv) {
     loadc->add_option("--max-columns", load.max_columns,
                       "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
-    add_io_options(loadc, part_size, io, stats, drain_on_signal);
+    add_io_options(loadc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     loadc->footer("A CSV/TSV header naming a column twice is an error (exit 2). A password in --dsn is\n"
                   "visible to other users in the process list (sluice warns): prefer PGPASSWORD,\n"
                   "~/.pgpass or a service file (PGSERVICE=name).");
+    cl.loadc = loadc;
+}
 
-    std::string presign_url;
-    long long expires = 3600;
-    auto* presign = app.add_subcommand("presign", "print a presigned GET URL for s3://bucket/key");
-    presign->add_option("URL", presign_url, "s3://bucket/key")->required();
-    presign->add_option("--expires", expires, "seconds the URL stays valid (max 604800)");
+void add_presign(command_line& cl) {
+    cl.presign = cl.app.add_subcommand("presign", "print a presigned GET URL for s3://bucket/key");
+    cl.presign->add_option("URL", cl.presign_url, "s3://bucket/key")->required();
+    cl.presign->add_option("--expires", cl.expires, "seconds the URL stays valid (max 604800)");
+}
 
+/// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
+std::vector<std::string> split_commas(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= s.size() && !s.empty()) {
+        std::size_t comma = s.find(',', start);
+        out.push_back(s.substr(start, comma - start));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return out;
+}
+
+/// Runs the chosen command; returns its exit status.
+int run_command(command_line& cl) {
+    if (!cl.part_size.empty()) cl.io.part_size = parse_size(cl.part_size);
+    // No thread exists yet: from here on SIGINT/SIGTERM are taken by one watcher thread
+    // and turned into a drop (stop at once, abort outputs) or a drain.
+    sluice::shutdown sd;
+    sluice::signal_watcher watcher(sd, cl.drain_on_signal ? sluice::signal_action::drain
+                                                          : sluice::signal_action::drop);
+    cli::run_control ctl{sd, cl.stats};
+    if (*cl.convert) {
+        cl.conv.columns = split_commas(cl.columns);
+        return cli::run_convert(cl.conv, cl.io, ctl);
+    }
+    if (*cl.exportc) return cli::run_export(cl.exp, cl.io, ctl);
+    if (*cl.loadc) {
+        cl.load.key = split_commas(cl.keys);
+        return cli::run_load(cl.load, cl.io, ctl);
+    }
+    if (*cl.presign) {
+        auto loc = sluice::s3::parse_url(cl.presign_url);
+        auto url = sluice::s3::presign(sluice::s3::config::from_env(), loc.bucket, loc.key,
+                                       std::chrono::seconds(cl.expires));
+        std::printf("%s\n", url.c_str());
+    }
+    return cli::exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    command_line cl;
+    cl.app.require_subcommand(1);
+    cl.app.set_version_flag("--version", "sluice 0.1.0");
+    add_convert(cl);
+    add_export(cl);
+    add_load(cl);
+    add_presign(cl);
     try {
-        app.parse(argc, argv);
+        cl.app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
+        int rc = cl.app.exit(e);
         return rc == 0 ? 0 : cli::exit_bad_input;
     }
-
-    auto split = [](const std::string& s) {
-        std::vector<std::string> out;
-        std::size_t start = 0;
-        while (start <= s.size() && !s.empty()) {
-            std::size_t comma = s.find(',', start);
-            out.push_back(s.substr(start, comma - start));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-        return out;
-    };
-
     try {
-        if (!part_size.empty()) io.part_size = parse_size(part_size);
-        // No thread exists yet: from here on SIGINT/SIGTERM are taken by one watcher thread
-        // and turned into a drop (stop at once, abort outputs) or a drain.
-        sluice::shutdown sd;
-        sluice::signal_watcher watcher(sd, drain_on_signal ? sluice::signal_action::drain
-                                                           : sluice::signal_action::drop);
-        cli::run_control ctl{sd, stats};
-        if (*convert) {
-            conv.columns = split(columns);
-            return cli::run_convert(conv, io, ctl);
-        }
-        if (*exportc) return cli::run_export(exp, io, ctl);
-        if (*loadc) {
-            load.key = split(keys);
-            return cli::run_load(load, io, ctl);
-        }
-        if (*presign) {
-            auto loc = sluice::s3::parse_url(presign_url);
-            auto url = sluice::s3::presign(sluice::s3::config::from_env(), loc.bucket, loc.key,
-                                           std::chrono::seconds(expires));
-            std::printf("%s\n", url.c_str());
-            return cli::exit_ok;
-        }
+        return run_command(cl);
     } catch (const sluice::error& e) {
         cli::report_error(e);
         return cli::exit_status(e);
@@ -184,5 +217,4 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "sluice: %s\n", e.what());
         return cli::exit_failure;
     }
-    return cli::exit_ok;
 }

@@ -3,8 +3,9 @@
 # The include direction of docs/design.md ("Layers"), checked on the text of every #include
 # (both <sluice/...> and relative "..." forms, resolved against the including file):
 #
-#   0 core/   1 policy/   2 sources/ adaptors/ sinks/   3 csv/ json/ compress/ record/ encoders/
-#   4 net/    5 postgres/ s3/ http/                     (sluice.hpp, the umbrella, is on top)
+#   0 core/   1 policy/   2 sources/ adaptors/ sinks/ report/
+#   3 csv/ json/ compress/ record/ encoders/ formats/   4 net/   5 postgres/ s3/ http/
+#   (sluice.hpp, the umbrella, is on top)
 #
 # Fails, naming the header and the include, when
 #   - a header of include/sluice includes a higher layer, or a directory with no layer;
@@ -18,10 +19,10 @@ cmake_minimum_required(VERSION 3.21)
 
 set(layer_core 0)
 set(layer_policy 1)
-foreach(dir IN ITEMS sources adaptors sinks)
+foreach(dir IN ITEMS sources adaptors sinks report)
     set(layer_${dir} 2)
 endforeach()
-foreach(dir IN ITEMS csv json compress record encoders)
+foreach(dir IN ITEMS csv json compress record encoders formats)
     set(layer_${dir} 3)
 endforeach()
 set(layer_net 4)

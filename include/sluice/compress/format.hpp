@@ -92,16 +92,45 @@ constexpr format detect(std::string_view first_bytes) noexcept {
     return format::none;
 }
 
+/// A file-name ending that names a compression format.
+struct extension_name {
+    std::string_view suffix;  ///< with its dot: ".gz"
+    format f;
+};
+
+/// Every compression extension sluice recognises in a name (the one list: the CLI, the
+/// record-format dispatch and `auto_decompress` all read it), case-insensitively.
+inline constexpr std::array<extension_name, 6> known_extensions{{
+    {".gz", format::gzip},
+    {".gzip", format::gzip},
+    {".tgz", format::gzip},
+    {".zst", format::zstd},
+    {".zstd", format::zstd},
+    {".tzst", format::zstd},
+}};
+
+/// The compression extension `path` ends with (".gz", ".ZST"), as spelled; empty if none.
+constexpr std::string_view compression_extension(std::string_view path) noexcept {
+    for (const auto& e : known_extensions)
+        if (detail::iends_with(path, e.suffix))
+            return path.substr(path.size() - e.suffix.size());
+    return {};
+}
+
 /// The format a path's last extension names, case-insensitively: `.gz`/`.gzip`/`.tgz` ->
 /// gzip, `.zst`/`.zstd`/`.tzst` -> zstd, anything else -> none. Only the name is looked at;
 /// prefer `detect` on the content when it is available (files are misnamed).
 constexpr format format_from_extension(std::string_view path) noexcept {
-    using detail::iends_with;
-    if (iends_with(path, ".gz") || iends_with(path, ".gzip") || iends_with(path, ".tgz"))
-        return format::gzip;
-    if (iends_with(path, ".zst") || iends_with(path, ".zstd") || iends_with(path, ".tzst"))
-        return format::zstd;
+    for (const auto& e : known_extensions)
+        if (detail::iends_with(path, e.suffix))
+            return e.f;
     return format::none;
+}
+
+/// `path` without its compression extension: "data.csv.gz" -> "data.csv"; other paths as
+/// they are.
+constexpr std::string_view strip_extension(std::string_view path) noexcept {
+    return path.substr(0, path.size() - compression_extension(path).size());
 }
 
 /// Parses a format name as a user types it (`--compress`), case-insensitively:
