@@ -7,6 +7,7 @@
 #include "core/chunk.hpp"
 #include "core/closure.hpp"
 #include "core/context.hpp"
+#include "core/drainable.hpp"
 #include "core/error.hpp"
 #include "core/generator.hpp"
 #include "core/maybe.hpp"
