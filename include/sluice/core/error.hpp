@@ -4,6 +4,7 @@
 /// `result<T>`: a value or an error, for callers that do not want exceptions at the edge.
 
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <new>
@@ -199,5 +200,23 @@ public:
 private:
     std::optional<sluice::error> e_;
 };
+
+namespace detail {
+
+/// "<what> '<path>': <strerror(err)>" (the quoted path left out when empty): the message of
+/// a failed system call, shared by the file sources and sinks.
+inline std::string errno_message(const char* what, const std::string& path, int err) {
+    std::string m = what;
+    if (!path.empty()) {
+        m += " '";
+        m += path;
+        m += "'";
+    }
+    m += ": ";
+    m += std::strerror(err);
+    return m;
+}
+
+}  // namespace detail
 
 }  // namespace sluice

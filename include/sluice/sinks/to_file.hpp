@@ -41,7 +41,6 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/sink.hpp"
-#include "../sources/read_file.hpp"
 
 namespace sluice {
 

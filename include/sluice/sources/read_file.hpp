@@ -28,18 +28,6 @@ struct read_options {
 
 namespace detail {
 
-inline std::string errno_message(const char* what, const std::string& path, int err) {
-    std::string m = what;
-    if (!path.empty()) {
-        m += " '";
-        m += path;
-        m += "'";
-    }
-    m += ": ";
-    m += std::strerror(err);
-    return m;
-}
-
 /// Reads a descriptor in blocks. Owns the descriptor when opened from a path; the file is
 /// opened at the first pull, so that a missing file fails inside the run (and its sink is
 /// aborted) rather than when the pipeline is built.
