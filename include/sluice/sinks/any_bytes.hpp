@@ -12,6 +12,7 @@
 #include "../core/chunk.hpp"
 #include "../core/context.hpp"
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 

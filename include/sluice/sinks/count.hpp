@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 

@@ -8,6 +8,7 @@
 
 #include "../core/config.hpp"
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 

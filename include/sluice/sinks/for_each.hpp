@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 

@@ -41,6 +41,7 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 

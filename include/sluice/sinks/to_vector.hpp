@@ -9,6 +9,7 @@
 
 #include "../core/owned.hpp"
 #include "../core/sink.hpp"
+#include "../core/run.hpp"  // `source | sink` runs through terminal_run
 
 namespace sluice {
 
