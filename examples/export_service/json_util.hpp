@@ -2,7 +2,7 @@
 #pragma once
 
 #include <sluice/core/chunk.hpp>
-#include <sluice/json/escape.hpp>
+#include <sluice/core/json_escape.hpp>
 
 #include <cstdint>
 #include <string>

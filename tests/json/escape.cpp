@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include <sluice/json/escape.hpp>
+#include <sluice/core/json_escape.hpp>
 
 namespace {
 

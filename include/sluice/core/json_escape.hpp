@@ -3,6 +3,8 @@
 /// `json::write_string(s, out)`: appends `s` as a quoted JSON string with every escape
 /// RFC 8259 requires (`"`, `\` and the control characters U+0000..U+001F). Everything
 /// else, UTF-8 included, is copied as it is. No dependency beyond the standard library.
+/// The one JSON string escaper: the json/ writers, pg::json, the metrics' JSON and the
+/// dead-letter records all use it (it lives in core/ so that core/metrics can).
 ///
 /// Field values are mostly short and mostly clean, so the work is finding the next byte
 /// that needs an escape: 16 bytes per step with SSE2 (always present on x86-64), 8 bytes
@@ -20,7 +22,9 @@
 #define SLUICE_JSON_ESCAPE_SSE2 1
 #endif
 
-#include "../core/chunk.hpp"
+#include <string>
+
+#include "chunk.hpp"
 
 namespace sluice::json {
 
@@ -124,6 +128,28 @@ inline void write_escaped(std::string_view s, chunk& out) {
         p += k + 1;
         n -= k + 1;
     }
+}
+
+/// Appends the escaped content of `s` to a std::string, without surrounding quotes.
+inline void write_escaped(std::string_view s, std::string& out) {
+    const char* p = s.data();
+    std::size_t n = s.size();
+    for (;;) {
+        std::size_t k = detail::find_escape(p, n);
+        out.append(p, k);
+        if (k == n) return;
+        char esc[6];
+        out.append(esc, detail::write_escape(static_cast<unsigned char>(p[k]), esc));
+        p += k + 1;
+        n -= k + 1;
+    }
+}
+
+/// Appends `s` to a std::string as a quoted JSON string.
+inline void write_string(std::string_view s, std::string& out) {
+    out += '"';
+    write_escaped(s, out);
+    out += '"';
 }
 
 /// Appends `s` to `out` as a quoted JSON string (RFC 8259 escapes; UTF-8 passed through).

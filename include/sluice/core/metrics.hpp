@@ -5,12 +5,13 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "json_escape.hpp"
 
 namespace sluice {
 
@@ -28,30 +29,6 @@ struct counters_snapshot {
     std::uint64_t queue_capacity = 0;    ///< the bound `queue_high_water` may not pass (0: none)
 };
 
-namespace detail {
-/// Appends `s` to `out` as a JSON string (quotes, escapes; stage names are short).
-inline void append_json_string(std::string& out, std::string_view s) {
-    out += '"';
-    for (char c : s) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\t': out += "\\t"; break;
-            case '\r': out += "\\r"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
-}
-}  // namespace detail
 
 /// One JSON object for a snapshot: `{"stages":[{"name":"read","in":0,"out":12,...},...]}`,
 /// stages in pipeline order, every counter present (what the CLI's `--stats` prints).
@@ -62,7 +39,7 @@ inline std::string to_json(const std::vector<counters_snapshot>& stages) {
         if (!first) out += ',';
         first = false;
         out += "{\"name\":";
-        detail::append_json_string(out, c.name);
+        json::write_string(c.name, out);
         auto field = [&](const char* key, std::uint64_t v) {
             out += ",\"";
             out += key;

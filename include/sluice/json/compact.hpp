@@ -16,7 +16,7 @@
 #include <string_view>
 
 #include "../core/chunk.hpp"
-#include "escape.hpp"
+#include "../core/json_escape.hpp"
 
 namespace sluice::json {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../core/chunk.hpp"
-#include "escape.hpp"
+#include "../core/json_escape.hpp"
 #include "write_value.hpp"
 #include "writer.hpp"
 

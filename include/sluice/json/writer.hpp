@@ -18,7 +18,7 @@
 #include <type_traits>
 
 #include "../core/chunk.hpp"
-#include "escape.hpp"
+#include "../core/json_escape.hpp"
 
 namespace sluice::json {
 

@@ -37,7 +37,7 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../json/compact.hpp"
-#include "../json/escape.hpp"
+#include "../core/json_escape.hpp"
 #include "row.hpp"
 
 namespace sluice::pg {
