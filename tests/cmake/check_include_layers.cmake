@@ -141,6 +141,29 @@ foreach(header IN LISTS headers)
     endforeach()
 endforeach()
 
+# --- The umbrella: every header of core/ policy/ sources/ adaptors/ sinks/ ----------------------
+# sluice/sluice.hpp says it includes all of them (they need only the standard library; the
+# dependency-free check holds them to it), so a new one must be added there.
+set(umbrella "${sluice_root}/sluice.hpp")
+if(EXISTS "${umbrella}")
+    includes_of("${umbrella}" items)
+    set(in_umbrella "")
+    foreach(item IN LISTS items)
+        string(SUBSTRING "${item}" 0 1 form)
+        string(SUBSTRING "${item}" 1 -1 spelling)
+        resolve_include("${umbrella}" "${spelling}" "${form}" target)
+        list(APPEND in_umbrella "${target}")
+    endforeach()
+    foreach(header IN LISTS headers)
+        file(RELATIVE_PATH self "${include_root}" "${header}")
+        component("${self}" self_dir self_detail)
+        if(self_dir MATCHES "^(core|policy|sources|adaptors|sinks)$" AND NOT self_detail
+                AND NOT self IN_LIST in_umbrella)
+            report("${umbrella}" "${self}" "the umbrella must include every header of ${self_dir}/")
+        endif()
+    endforeach()
+endif()
+
 # --- Everything else: no other directory's detail/ ---------------------------------------------
 foreach(tree IN ITEMS tests examples benchmarks fuzz docs)
     file(GLOB_RECURSE sources "${ROOT}/${tree}/*.cpp" "${ROOT}/${tree}/*.hpp" "${ROOT}/${tree}/*.h"
