@@ -49,10 +49,11 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
-#include "../core/closure.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../core/type_traits.hpp"
 #include "../policy/error_policy.hpp"
 
 namespace sluice {
@@ -61,16 +62,11 @@ namespace rules {
 
 namespace detail {
 
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-
 /// Calls `f(value)` with the projected value, looking through std::optional and pointers;
 /// a missing value calls nothing and returns true (only `required` cares about presence).
 template <class V, class F>
 bool with_present(const V& v, F&& f) {
-    if constexpr (is_optional<V>::value) {
+    if constexpr (is_optional_v<V>) {
         return !v.has_value() || with_present(*v, f);
     } else if constexpr (std::is_pointer_v<V>) {
         return v == nullptr || with_present(*v, f);
@@ -81,7 +77,7 @@ bool with_present(const V& v, F&& f) {
 
 template <class V>
 bool is_missing(const V& v) {
-    if constexpr (is_optional<V>::value)
+    if constexpr (is_optional_v<V>)
         return !v.has_value() || is_missing(*v);
     else if constexpr (std::is_pointer_v<V>)
         return v == nullptr;
@@ -607,30 +603,19 @@ private:
     std::uint64_t index_ = 0;
 };
 
-template <class A, class... Rules>
-struct validate_closure {
-    error_policy<A> policy;
-    std::tuple<Rules...> rules;
-    template <class S>
-    auto operator()(S&& s) const {
-        auto up = as_source(std::forward<S>(s));
-        return validate_stage<decltype(up), A, Rules...>(std::move(up), policy, rules);
-    }
-};
-
 }  // namespace detail
 
 /// `validate(rules...)` (failures fail the run) or `validate(policy, rules...)`.
-struct validate_fn {
-    template <class A, class... Rules>
-    auto operator()(error_policy<A> p, Rules... rules) const {
-        using C = detail::validate_closure<A, Rules...>;
-        return closure<C>(C{std::move(p), std::tuple<Rules...>(std::move(rules)...)});
+struct validate_fn : adaptor<validate_fn> {
+    template <class Up, class A, class... Rules>
+    static auto make(Up up, error_policy<A> p, Rules... rules) {
+        return detail::validate_stage<Up, A, Rules...>(std::move(up), std::move(p),
+                                                       std::tuple<Rules...>(std::move(rules)...));
     }
-    template <class... Rules>
+    template <class Up, class... Rules>
         requires(!error_policy_like<Rules> && ...)
-    auto operator()(Rules... rules) const {
-        return (*this)(on_error::fail, std::move(rules)...);
+    static auto make(Up up, Rules... rules) {
+        return make(std::move(up), on_error::fail, std::move(rules)...);
     }
 };
 inline constexpr validate_fn validate{};

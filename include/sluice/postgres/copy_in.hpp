@@ -93,7 +93,7 @@ inline void append_copy_text(std::string& out, std::string_view v) {
 
 template <class T>
 concept field_like = std::convertible_to<const T&, std::string_view> ||
-                     (is_optional<std::remove_cvref_t<T>>::value &&
+                     (is_optional_v<T> &&
                       std::convertible_to<const typename std::remove_cvref_t<T>::value_type&,
                                           std::string_view>);
 
@@ -140,7 +140,7 @@ public:
             for (auto&& f : r) {
                 if (!first) line_ += '\t';
                 first = false;
-                if constexpr (is_optional<std::remove_cvref_t<decltype(f)>>::value) {
+                if constexpr (is_optional_v<decltype(f)>) {
                     if (!f)
                         line_ += "\\N";
                     else

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "../core/error.hpp"
+#include "../core/type_traits.hpp"
 
 namespace sluice::pg {
 
@@ -33,11 +34,6 @@ struct column {
 using column_list = std::vector<column>;
 
 namespace detail {
-
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
 
 /// Typed access shared by `row` and `owned_row` (CRTP): Derived provides `size()`,
 /// `is_null(i)`, `value(i)` and `columns()`.
@@ -63,7 +59,7 @@ public:
     /// Throws `bad_input` for NULL into a non-optional or a value that does not convert.
     template <class T>
     T get(int i) const {
-        if constexpr (is_optional<T>::value) {
+        if constexpr (is_optional_v<T>) {
             if (self().is_null(i)) return std::nullopt;
             return get<typename T::value_type>(i);
         } else {

@@ -17,29 +17,11 @@
 #include <system_error>
 #include <type_traits>
 
+#include "../core/ascii.hpp"
 #include "../core/chunk.hpp"
+#include "../core/type_traits.hpp"
 
 namespace sluice {
-
-namespace detail {
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-
-constexpr bool iequals_ascii(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
-        if (x != b[i]) return false;
-    }
-    return true;
-}
-}  // namespace detail
-
-/// True for std::optional<T>.
-template <class T>
-inline constexpr bool is_optional_v = detail::is_optional<std::remove_cvref_t<T>>::value;
 
 /// Types `from_text` and `append_text` handle.
 template <class T>
@@ -88,8 +70,8 @@ bool from_text(std::string_view s, T& out) {
         out = s;
         return true;
     } else if constexpr (std::same_as<T, bool>) {
-        if (s == "1" || detail::iequals_ascii(s, "true")) return out = true, true;
-        if (s == "0" || detail::iequals_ascii(s, "false")) return out = false, true;
+        if (s == "1" || ascii::iequals(s, "true")) return out = true, true;
+        if (s == "0" || ascii::iequals(s, "false")) return out = false, true;
         return false;
     } else if constexpr (std::same_as<T, char>) {
         if (s.size() != 1) return false;
