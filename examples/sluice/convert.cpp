@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include <sluice/adaptors/try_map.hpp>
+
 #include "dead_letters.hpp"
 #include "json_rows.hpp"
 
@@ -69,16 +71,15 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
 }
 
 template <class Bytes>
-std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, dead_letters* bad, run_env& env) {
+std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, const sluice::any_error_policy& errors,
+                       run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
     // A name twice in the header would make a JSON object with a duplicate key.
     ro.unique_header = out == data_format::jsonl || out == data_format::json;
     if (in == data_format::tsv) ro.delimiter = '\t';
     if (in == data_format::csv && !env.opt.from.empty()) ro.delimiter = ',';
-    if (bad)
-        ro.errors = sluice::on_error::dead_letter(
-            [bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
+    ro.errors = errors;
     auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
     switch (out) {
         case data_format::csv:
@@ -94,10 +95,10 @@ std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, dead_lett
     return 0;
 }
 
-template <class Records>
-std::uint64_t from_json_records(Records&& recs, data_format out, dead_letters* bad, run_env& env) {
-    bad_record_handler on_bad;
-    if (bad) on_bad = [bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
+/// JSON records to the output format; a record the mapping rejects is a reject of `policy`
+/// (the readers' own bad records already were).
+template <class Records, class Policy>
+std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& policy, run_env& env) {
     switch (out) {
         case data_format::csv:
         case data_format::tsv: {
@@ -106,7 +107,7 @@ std::uint64_t from_json_records(Records&& recs, data_format out, dead_letters* b
             wo.delimiter = out == data_format::tsv ? '\t' : ',';
             wo.crlf = env.opt.crlf;
             wo.write_header = false;
-            auto rows = guard(std::forward<Records>(recs), std::ref(mapping), on_bad);
+            auto rows = std::forward<Records>(recs) | sluice::try_map(std::ref(mapping), policy);
             return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping}, env);
         }
         case data_format::jsonl:
@@ -114,7 +115,7 @@ std::uint64_t from_json_records(Records&& recs, data_format out, dead_letters* b
             auto same = [](const sluice::json::json_record& r) -> const sluice::json::json_record& {
                 return r;
             };
-            auto rows = guard(std::forward<Records>(recs), same, on_bad);
+            auto rows = std::forward<Records>(recs) | sluice::try_map(same, policy);
             if (out == data_format::jsonl) return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
             return drive(std::move(rows), sluice::json::array_encoder{}, env);
         }
@@ -151,16 +152,23 @@ conversion resolve(const convert_options& o) {
     return {*in, *out, compression};
 }
 
-/// Parses the decompressed bytes in the input format and writes the output format.
-template <class Bytes>
-std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, dead_letters* bad, run_env& env) {
+/// Parses the decompressed bytes in the input format and writes the output format; every
+/// stage that can reject a record takes `policy`.
+template <class Bytes, class Policy>
+std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, const Policy& policy, run_env& env) {
     switch (c.in) {
         case data_format::csv:
-        case data_format::tsv: return from_csv(std::forward<Bytes>(bytes), c.in, c.out, bad, env);
-        case data_format::jsonl:
-            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(), c.out, bad, env);
-        case data_format::json:
-            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_array(), c.out, bad, env);
+        case data_format::tsv: return from_csv(std::forward<Bytes>(bytes), c.in, c.out, policy, env);
+        case data_format::jsonl: {
+            sluice::json::jsonl_options jo;
+            jo.errors = policy;
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(jo), c.out, policy, env);
+        }
+        case data_format::json: {
+            sluice::json::array_options ao;
+            ao.errors = policy;
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_array(ao), c.out, policy, env);
+        }
     }
     return 0;
 }
@@ -208,7 +216,8 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         // when the name says nothing: `-`, data.csv).
         auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input) |
                      sluice::meter("decompress");
-        written = convert_bytes(std::move(bytes), c, bad ? &*bad : nullptr, env);
+        written = bad ? convert_bytes(std::move(bytes), c, bad->policy(), env)
+                      : convert_bytes(std::move(bytes), c, sluice::on_error::fail, env);
         if (bad) bad->commit();
     } catch (...) {
         if (bad) bad->abort(sluice::current_error());

@@ -1,6 +1,8 @@
 // Postgres commands of the `sluice` tool, thin layers over sluice::pg.
 #include "database.hpp"
 
+#include <sluice/adaptors/try_map.hpp>
+
 #include <sluice/compress/codecs.hpp>
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
@@ -209,9 +211,7 @@ sluice::pg::load_result load_csv(Bytes&& bytes, data_format in, load_env& env) {
     ro.max_columns = env.opt.max_columns;
     ro.unique_header = true;  // a column named twice cannot be loaded
     if (in == data_format::tsv) ro.delimiter = '\t';
-    if (env.bad)
-        ro.errors = sluice::on_error::dead_letter(
-            [&bad = env.bad](sluice::dead_letter_record&& d) { bad->add(d.error, d.raw); });
+    ro.errors = env.copy.errors;  // the policy of the whole load (the reader's and the loader's rejects)
     std::vector<std::optional<std::string_view>> fields;
     // An empty CSV field is NULL, as in Postgres's own CSV COPY.
     // drainable: --drain-on-signal stops reading between two records.
@@ -251,15 +251,14 @@ std::vector<pg_column_kind> column_kinds(sluice::pg::connection& conn, const std
     return k;
 }
 
-/// JSON records into the table, columns named by the first record's keys.
-template <class Records>
-sluice::pg::load_result load_json(Records&& records, load_env& env) {
+/// JSON records into the table, columns named by the first record's keys; `policy` (the
+/// load's) takes the records the mapping rejects.
+template <class Records, class Policy>
+sluice::pg::load_result load_json(Records&& records, const Policy& policy, load_env& env) {
     json_to_fields mapping({});
     std::vector<std::optional<std::string_view>> fields;
     std::vector<std::string> scratch;
     std::vector<pg_column_kind> kinds;
-    bad_record_handler on_bad;
-    if (env.bad) on_bad = [&bad = env.bad](const sluice::error& e, std::string_view raw) { bad->add(e, raw); };
     auto to_fields = [&](const sluice::json::json_record& r) -> const auto& {
         const auto& f = mapping(r);
         const auto& values = mapping.values();
@@ -279,8 +278,21 @@ sluice::pg::load_result load_json(Records&& records, load_env& env) {
         }
         return fields;
     };
-    auto rows = guard(std::forward<Records>(records), to_fields, on_bad) | sluice::drainable();
+    auto rows = std::forward<Records>(records) | sluice::try_map(to_fields, policy) | sluice::drainable();
     return load_rows(rows, [&mapping](const auto&) { return mapping.columns(); }, env);
+}
+
+/// JSON or JSONL input into the table; the reader and the mapping reject under `policy`.
+template <class Bytes, class Policy>
+sluice::pg::load_result load_json_input(Bytes&& bytes, data_format in, const Policy& policy, load_env& env) {
+    if (in == data_format::json) {
+        sluice::json::array_options ao;
+        ao.errors = policy;
+        return load_json(std::forward<Bytes>(bytes) | sluice::json::read_array(ao), policy, env);
+    }
+    sluice::json::jsonl_options jo;
+    jo.errors = policy;
+    return load_json(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(jo), policy, env);
 }
 
 /// The COPY options of a load; with --on-error skip, rows the server rejects become dead
@@ -289,14 +301,7 @@ sluice::pg::copy_in_options copy_options(const load_options& o, std::optional<de
     sluice::pg::copy_in_options lo;
     lo.key = o.key;
     lo.commit_every = o.commit_every;
-    if (!bad) return lo;
-    // --max-errors 0 means no limit; copy_in's max_rejects 0 would reject the first one.
-    lo.max_rejects = o.max_errors ? o.max_errors : std::numeric_limits<std::uint64_t>::max();
-    lo.dead_letter = [&bad](const sluice::pg::rejected_row& r) {
-        sluice::position p = r.error.where();
-        p.record = r.index;
-        bad->add(sluice::error(sluice::errc::bad_input, "postgres", r.error.message(), p), r.data);
-    };
+    if (bad) lo.errors = bad->policy();
     return lo;
 }
 
@@ -334,10 +339,10 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     try {
         if (*in == data_format::csv || *in == data_format::tsv)
             res = load_csv(std::move(bytes), *in, env);
-        else if (*in == data_format::json)
-            res = load_json(std::move(bytes) | sluice::json::read_array(), env);
+        else if (bad)
+            res = load_json_input(std::move(bytes), *in, bad->policy(), env);
         else
-            res = load_json(std::move(bytes) | sluice::json::read_jsonl(), env);
+            res = load_json_input(std::move(bytes), *in, sluice::on_error::fail, env);
         if (bad) bad->commit();
     } catch (...) {
         if (bad) bad->abort(sluice::current_error());

@@ -1,7 +1,7 @@
 #pragma once
-// Stages of `convert` for JSON input: a guard that turns bad records into dead letters
-// (the JSON readers resume at the next record after an error), and the JSON -> CSV row
-// mapping with the column rules of the CLI.
+// The JSON -> CSV row mapping of `convert` and `load`, with the column rules of the CLI (a
+// record it cannot map throws bad_input; sluice::try_map makes that a reject of the run's
+// error policy).
 
 #include <sluice/json/record.hpp>
 #include <sluice/sluice.hpp>
@@ -13,49 +13,6 @@
 #include <vector>
 
 namespace cli {
-
-/// Called with each bad record and its raw text; returns normally to skip it.
-using bad_record_handler = std::function<void(const sluice::error&, std::string_view raw)>;
-
-namespace detail {
-
-template <class Up, class Fn>
-class json_guard : public sluice::stage_base<json_guard<Up, Fn>, Up> {
-    using base = sluice::stage_base<json_guard<Up, Fn>, Up>;
-
-public:
-    using reference = std::invoke_result_t<Fn&, const sluice::json::json_record&>;
-
-    json_guard(Up up, Fn fn, bad_record_handler on_bad)
-        : base(std::move(up)), fn_(std::move(fn)), on_bad_(std::move(on_bad)) {}
-
-    sluice::maybe<reference> next() {
-        for (;;) {
-            try {
-                auto r = this->up_.next();
-                if (!r) return {};
-                return fn_(*r);
-            } catch (const sluice::error& e) {
-                if (e.code() != sluice::errc::bad_input || !on_bad_) throw;
-                on_bad_(e, this->up_.last_text());
-            }
-        }
-    }
-
-private:
-    Fn fn_;
-    bad_record_handler on_bad_;
-};
-
-}  // namespace detail
-
-/// `json_records | guard(fn, on_bad)`: yields fn(record); a bad record (from the reader or
-/// from fn) goes to `on_bad` when one is given, otherwise the error stops the run.
-template <class Up, class Fn>
-auto guard(Up&& up, Fn fn, bad_record_handler on_bad) {
-    auto src = sluice::as_source(std::forward<Up>(up));
-    return detail::json_guard<decltype(src), Fn>(std::move(src), std::move(fn), std::move(on_bad));
-}
 
 /// Maps JSON objects to CSV fields. Columns are the given ones or the first record's keys
 /// in order. Strings are written raw, numbers as in the input text, true/false, null and

@@ -137,11 +137,10 @@ TEST_CASE("copy_in dead-letters bad rows", "[postgres][copy_in]") {
         pg::copy_in_options o;
         if (keyed) o.key = {"id"};
         o.batch_rows = 100;
-        o.max_rejects = 10;
-        o.dead_letter = [&](const pg::rejected_row& r) {
-            dead.emplace_back(r.index, std::string(r.error.sqlstate()) + " " + r.error.message());
-            CHECK(!r.data.empty());
-        };
+        o.errors = sluice::on_error::dead_letter([&](const sluice::dead_letter_record& r) {
+            dead.emplace_back(r.where().record, r.code + " " + r.error.message());
+            CHECK(!r.raw.empty());
+        }).max_rejects(10);
         auto res = rows | pg::copy_in(c, table, cols, o);
         REQUIRE(dead.size() == (keyed ? 2u : 3u));
         CHECK(dead[0].first == 10);
@@ -159,8 +158,7 @@ TEST_CASE("copy_in dead-letters bad rows", "[postgres][copy_in]") {
     auto rows = sample(50);
     rows[1][2] = rows[2][2] = "x";
     pg::copy_in_options o;
-    o.max_rejects = 1;
-    o.dead_letter = [](const pg::rejected_row&) {};
+    o.errors = sluice::on_error::dead_letter([](const sluice::dead_letter_record&) {}).max_rejects(1);
     try {
         rows | pg::copy_in(c, table, cols, o);
         FAIL("expected a limit error");

@@ -594,6 +594,10 @@ private:
         if (ok) return true;
         position where;
         where.record = index;
+        // Records that know their line (CSV rows, JSON records) name it: a dead letter's
+        // position then points into the input.
+        if constexpr (requires { { x.line() } -> std::convertible_to<std::uint64_t>; })
+            where.line = x.line();
         rej_.reject(x, error(errc::bad_input, "validate", std::move(why), where));
         return false;
     }

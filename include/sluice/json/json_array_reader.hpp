@@ -29,6 +29,7 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../policy/error_policy.hpp"
 #include "detail/byte_window.hpp"
 #include "detail/document_parser.hpp"
 #include "record.hpp"
@@ -45,6 +46,12 @@ struct array_options {
     unsigned max_depth = detail::document_parser::default_max_depth;
     /// An element longer than this is validated member by member (see jsonl_options).
     std::size_t piecewise_bytes = detail::document_parser::default_piecewise_bytes;
+    /// What a bad element does (see policy/error_policy.hpp): fail the run (the default),
+    /// or be skipped / dead-lettered (`raw` is the element's text) and reading goes on at
+    /// the next element. A structural error (no array, a missing comma, a truncated array)
+    /// ends the stream: under a policy other than `fail` it is one last reject (with an
+    /// empty `raw`). Rejects count in the counters named "json".
+    sluice::any_error_policy errors{};
 };
 
 namespace detail {
@@ -57,11 +64,34 @@ public:
     using reference = const json_record&;
 
     array_stage(Up up, array_options o)
-        : base(std::move(up)), opt_(o), parser_(o.max_depth, o.piecewise_bytes) {
+        : base(std::move(up)), opt_(std::move(o)), parser_(opt_.max_depth, opt_.piecewise_bytes),
+          rej_(opt_.errors, "json") {
         if (opt_.batch_size == 0) opt_.batch_size = 1;
     }
 
+    /// The next record; a bad one is handed to the error policy (`options.errors`) and
+    /// reading goes on, unless the policy fails the run.
     maybe<const json_record&> next() {
+        for (;;) {
+            own_error_ = false;
+            try {
+                return next_record();
+            } catch (const error& e) {
+                if (!own_error_ || rej_.fails()) throw;
+                rej_.reject(last_, e);
+            }
+        }
+    }
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        rej_.bind(ctx);
+    }
+    /// Records rejected (skipped or dead-lettered) by the error policy so far.
+    std::uint64_t rejects() const noexcept { return rej_.rejects(); }
+
+private:
+    maybe<const json_record&> next_record() {
         for (;;) {
             if (phase_ == phase::finished) return {};
             if (pos_ < win_.size() && !need_more_) {
@@ -85,6 +115,7 @@ public:
         }
     }
 
+public:
     /// Elements yielded so far.
     std::uint64_t record_count() const noexcept { return records_; }
     /// The text of the last element cut, good or bad (valid until the next pull).
@@ -230,6 +261,7 @@ private:
             p.record = records_;
             p.line = line_of(off);
             p.byte_offset = win_.base() + off;
+            own_error_ = true;
             throw error(errc::bad_input, "json", msg, p);
         }
         ++records_;
@@ -264,6 +296,7 @@ private:
         p.record = records_;
         p.line = line_of(std::min(off, win_.size()));
         p.byte_offset = win_.base() + off;
+        own_error_ = true;
         throw error(errc::bad_input, "json", std::move(msg), p);
     }
 
@@ -282,6 +315,8 @@ private:
     bool need_more_ = false;  // the scanner cannot decide before more bytes arrive
     phase phase_ = phase::start;
     std::string_view last_;
+    bool own_error_ = false;  // the exception in flight is this reader's (a bad element)
+    sluice::detail::text_rejecter rej_;
 };
 
 }  // namespace detail

@@ -32,6 +32,7 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
+#include "../policy/error_policy.hpp"
 #include "detail/byte_window.hpp"
 #include "detail/document_parser.hpp"
 #include "record.hpp"
@@ -49,6 +50,10 @@ struct jsonl_options {
     /// An object or array longer than this is validated member by member, so the parser's
     /// memory stays near this size rather than ~6x the line's (see document_parser.hpp).
     std::size_t piecewise_bytes = detail::document_parser::default_piecewise_bytes;
+    /// What a bad line does (see policy/error_policy.hpp): fail the run (the default), or
+    /// be skipped / dead-lettered (`raw` is the line, without its line end) and reading goes
+    /// on at the next line. Rejects count in the counters named "jsonl".
+    sluice::any_error_policy errors{};
 };
 
 namespace detail {
@@ -61,11 +66,34 @@ public:
     using reference = const json_record&;
 
     jsonl_stage(Up up, jsonl_options o)
-        : base(std::move(up)), opt_(o), parser_(o.max_depth, o.piecewise_bytes) {
+        : base(std::move(up)), opt_(std::move(o)), parser_(opt_.max_depth, opt_.piecewise_bytes),
+          rej_(opt_.errors, "jsonl") {
         if (opt_.batch_size == 0) opt_.batch_size = 1;
     }
 
+    /// The next record; a bad one is handed to the error policy (`options.errors`) and
+    /// reading goes on, unless the policy fails the run.
     maybe<const json_record&> next() {
+        for (;;) {
+            own_error_ = false;
+            try {
+                return next_record();
+            } catch (const error& e) {
+                if (!own_error_ || rej_.fails()) throw;
+                rej_.reject(last_, e);
+            }
+        }
+    }
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        rej_.bind(ctx);
+    }
+    /// Records rejected (skipped or dead-lettered) by the error policy so far.
+    std::uint64_t rejects() const noexcept { return rej_.rejects(); }
+
+private:
+    maybe<const json_record&> next_record() {
         for (;;) {
             std::size_t avail = win_.size() - pos_;
             const char* start = win_.data() + pos_;
@@ -106,6 +134,7 @@ public:
         }
     }
 
+public:
     /// 1-based number of the last line read (blank lines count).
     std::uint64_t line_number() const noexcept { return line_; }
     /// Records yielded so far.
@@ -132,6 +161,7 @@ private:
             p.line = line_;
             p.byte_offset = win_.base() + at;
             if (parser_.error_offset() != document_parser::npos) p.byte_offset += parser_.error_offset();
+            own_error_ = true;
             throw error(errc::bad_input, "jsonl", msg, p);
         }
         ++records_;
@@ -148,6 +178,7 @@ private:
         last_ = {};
         pos_ = win_.size();
         skip_rest_ = true;
+        own_error_ = true;
         throw error(errc::bad_input, "jsonl",
                     "record longer than " + std::to_string(opt_.max_record_size) + " bytes", p);
     }
@@ -160,6 +191,8 @@ private:
     std::uint64_t records_ = 0;
     std::string_view last_;
     bool skip_rest_ = false;  // dropping the rest of a too-long line
+    bool own_error_ = false;  // the exception in flight is this reader's (a bad line)
+    sluice::detail::text_rejecter rej_;
     std::size_t scanned_ = 0;  // window offset up to which no line end follows pos_
 };
 

@@ -10,10 +10,13 @@
 ///     merged with `INSERT ... SELECT DISTINCT ON (key) ... ON CONFLICT (key) DO UPDATE` in
 ///     the same transaction, so loading the same input twice leaves the same table (within
 ///     one batch the last row of a key wins, as sequential upserts would);
-///   - per-row error isolation (`dead_letter` set): a batch that fails is rolled back to a
-///     savepoint and bisected until the offending rows are found; each goes to the
-///     dead-letter callback with the server's message, the others are loaded. More than
-///     `max_rejects` rejected rows fail the load with `errc::limit`.
+///   - per-row error isolation (`errors` other than `on_error::fail`, see
+///     policy/error_policy.hpp): a batch that fails is rolled back to a savepoint and
+///     bisected until the offending rows are found; each is a reject of stage "postgres"
+///     (skipped, or a `dead_letter_record` whose `raw` is the row as sent, `code` the
+///     SQLSTATE and `error` the server's message at the record's index), the others are
+///     loaded. The policy's limits apply (`max_rejects`, a shared `reject_budget`): one
+///     reject too many fails the load with `errc::limit`.
 ///
 /// Records: a `pg::row`/`pg::owned_row` (e.g. from another database), a range of fields
 /// (each convertible to std::string_view, or a std::optional of one: empty is NULL), or a
@@ -35,18 +38,12 @@
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/sink.hpp"
+#include "../policy/error_policy.hpp"
 #include "connection.hpp"
 #include "quote.hpp"
 #include "row.hpp"
 
 namespace sluice::pg {
-
-/// A row the server rejected, as handed to the dead-letter callback.
-struct rejected_row {
-    std::uint64_t index;      ///< 0-based index of the record in the load
-    std::string_view data;    ///< the row as sent, in COPY format (text unless byte records)
-    const pg::error& error;   ///< the server's reason (SQLSTATE, message, detail)
-};
 
 /// Options of `pg::copy_in`.
 struct copy_in_options {
@@ -55,10 +52,10 @@ struct copy_in_options {
     /// Key columns: load idempotently (staging table + INSERT ... ON CONFLICT (key) DO
     /// UPDATE). The key must have a unique index or constraint on the target.
     std::vector<std::string> key;
-    /// Receives each rejected row; setting it turns on per-row error isolation.
-    std::function<void(const rejected_row&)> dead_letter;
-    /// With isolation: the load fails (errc::limit) once more rows than this are rejected.
-    std::uint64_t max_rejects = 0;
+    /// What a row the server rejects does: fail the load (the default, one all-or-nothing
+    /// COPY), or - any other policy - per-row isolation, the row skipped or dead-lettered.
+    /// Rejects count in the counters named "postgres" (or the policy's `counted_as`).
+    sluice::any_error_policy errors{};
     /// Rows per batch for the staging merge and for isolation (which keeps one batch of
     /// rows in memory to retry them).
     std::uint64_t batch_rows = 10000;
@@ -105,7 +102,8 @@ class copy_in_sink : public sink_base {
 public:
     copy_in_sink(connection& c, std::string table, std::vector<std::string> columns,
                  copy_in_options o)
-        : conn_(&c), table_(std::move(table)), columns_(std::move(columns)), opt_(std::move(o)) {
+        : conn_(&c), table_(std::move(table)), columns_(std::move(columns)), opt_(std::move(o)),
+          rej_(opt_.errors, "postgres") {
         if (opt_.batch_rows == 0) opt_.batch_rows = 1;
     }
     // The moved-from sink must not roll back on destruction: its handle goes null.
@@ -170,8 +168,13 @@ public:
     /// Rolls back the open transaction (earlier `commit_every` commits stay).
     void abort(const sluice::error& e) noexcept { abort_quietly(e.what()); }
 
+    /// Binds the rejects counter to the run's metrics.
+    void bind(run_context& ctx) { rej_.bind(ctx); }
+    /// Rows rejected so far.
+    std::uint64_t rejects() const noexcept { return rej_.rejects(); }
+
 private:
-    bool isolating() const noexcept { return static_cast<bool>(opt_.dead_letter); }
+    bool isolating() const noexcept { return !rej_.fails(); }
     bool keyed() const noexcept { return !opt_.key.empty(); }
 
     void add_line() {
@@ -329,12 +332,13 @@ private:
     }
 
     void reject(std::size_t i, const pg::error& e) {
-        ++res_.rows_rejected;
-        opt_.dead_letter(rejected_row{first_index_ + i, pending_[i], e});
-        if (res_.rows_rejected > opt_.max_rejects)
-            throw sluice::error(errc::limit, "postgres",
-                                "more than " + std::to_string(opt_.max_rejects) +
-                                    " rows rejected (max_rejects); last: " + e.message());
+        position where;
+        where.record = first_index_ + i;
+        // The dead letter's raw text is the row as sent (a COPY line, line end included).
+        rej_.reject(pending_[i],
+                    sluice::error(e.code(), "postgres", e.message(), e.where()).with_position(where),
+                    std::string(e.sqlstate()));
+        res_.rows_rejected = rej_.rejects();
     }
 
     void abort_quietly(const char* why) noexcept {
@@ -366,6 +370,7 @@ private:
     std::string table_;
     std::vector<std::string> columns_;
     copy_in_options opt_;
+    sluice::detail::text_rejecter rej_;
     std::string target_, cols_sql_, stage_, merge_sql_;
     std::string line_;
     chunk buf_;
