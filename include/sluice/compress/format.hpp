@@ -13,6 +13,8 @@
 #include <optional>
 #include <string_view>
 
+#include "../core/ascii.hpp"
+
 namespace sluice::compression {
 
 /// A compressed-stream format sluice can read and write.
@@ -65,20 +67,6 @@ constexpr bool starts_with_bytes(std::string_view s, const unsigned char* magic,
             return false;
     return true;
 }
-constexpr char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    return true;
-}
-constexpr bool iends_with(std::string_view s, std::string_view suffix) noexcept {
-    return s.size() >= suffix.size() && iequals(s.substr(s.size() - suffix.size()), suffix);
-}
 }  // namespace detail
 
 /// The format whose magic number `first_bytes` starts with; `none` when neither matches.
@@ -112,7 +100,7 @@ inline constexpr std::array<extension_name, 6> known_extensions{{
 /// The compression extension `path` ends with (".gz", ".ZST"), as spelled; empty if none.
 constexpr std::string_view compression_extension(std::string_view path) noexcept {
     for (const auto& e : known_extensions)
-        if (detail::iends_with(path, e.suffix))
+        if (ascii::iends_with(path, e.suffix))
             return path.substr(path.size() - e.suffix.size());
     return {};
 }
@@ -122,7 +110,7 @@ constexpr std::string_view compression_extension(std::string_view path) noexcept
 /// prefer `detect` on the content when it is available (files are misnamed).
 constexpr format format_from_extension(std::string_view path) noexcept {
     for (const auto& e : known_extensions)
-        if (detail::iends_with(path, e.suffix))
+        if (ascii::iends_with(path, e.suffix))
             return e.f;
     return format::none;
 }
@@ -136,7 +124,7 @@ constexpr std::string_view strip_extension(std::string_view path) noexcept {
 /// Parses a format name as a user types it (`--compress`), case-insensitively:
 /// "gzip"/"gz", "zstd"/"zst", "none"/"identity". Anything else -> nullopt.
 constexpr std::optional<format> parse_format(std::string_view name) noexcept {
-    using detail::iequals;
+    using ascii::iequals;
     if (iequals(name, "gzip") || iequals(name, "gz"))
         return format::gzip;
     if (iequals(name, "zstd") || iequals(name, "zst"))

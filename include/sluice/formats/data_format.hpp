@@ -75,7 +75,7 @@ constexpr std::optional<data_format> data_format_from_path(std::string_view path
     if (dot == std::string_view::npos)
         return std::nullopt;
     std::string_view ext = name.substr(dot + 1);
-    using compression::detail::iequals;
+    using ascii::iequals;
     if (iequals(ext, "tab"))
         return data_format::tsv;
     for (data_format f :

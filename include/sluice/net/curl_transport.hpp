@@ -26,6 +26,7 @@
 #include <string_view>
 #include <utility>
 
+#include "../core/ascii.hpp"
 #include "../core/error.hpp"
 #include "../policy/retry.hpp"
 #include "http.hpp"
@@ -113,7 +114,7 @@ private:
         bool has_type = false;
         for (const auto& [k, v] : r.headers) {
             std::string line = k + ": " + v;
-            has_type |= detail::iequals(k, "content-type");
+            has_type |= ascii::iequals(k, "content-type");
             hdrs = curl_slist_append(hdrs, line.c_str());
         }
         if (!has_type && !r.body.empty()) hdrs = curl_slist_append(hdrs, "Content-Type:");

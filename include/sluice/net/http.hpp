@@ -4,7 +4,6 @@
 /// client of sluice (S3, the paginated API source) speaks through a `net::transport`. No
 /// dependency: the libcurl transport is net/curl_transport.hpp.
 
-#include <cctype>
 #include <cstddef>
 #include <functional>
 #include <stop_token>
@@ -13,24 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "../core/ascii.hpp"
 #include "../core/error.hpp"
 
 namespace sluice::net {
 
 /// Header or query fields in order, names as given (duplicates allowed).
 using field_list = std::vector<std::pair<std::string, std::string>>;
-
-namespace detail {
-/// ASCII case-insensitive equality (HTTP header names).
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    return true;
-}
-}  // namespace detail
 
 /// `s` percent-encoded as RFC 3986 wants a query value or a path segment: the unreserved
 /// characters (ASCII letters, digits, `-._~`) kept, every other byte `%XX` in upper case;
@@ -91,7 +79,7 @@ struct http_response {
     /// The value of the first header called `name` (any case), or "".
     std::string header(std::string_view name) const {
         for (const auto& [k, v] : headers)
-            if (detail::iequals(k, name)) return v;
+            if (ascii::iequals(k, name)) return v;
         return {};
     }
     /// The values of every header called `name` (any case), joined with ", " as HTTP
@@ -99,7 +87,7 @@ struct http_response {
     std::string header_list(std::string_view name) const {
         std::string out;
         for (const auto& [k, v] : headers) {
-            if (!detail::iequals(k, name)) continue;
+            if (!ascii::iequals(k, name)) continue;
             if (!out.empty()) out += ", ";
             out += v;
         }

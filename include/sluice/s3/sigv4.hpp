@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <ctime>
@@ -23,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/ascii.hpp"
 #include "../core/error.hpp"
 #include "../net/http.hpp"
 
@@ -179,9 +179,7 @@ inline signature_details compute(const request_parts& r, const credentials& c,
     // Canonical headers: lowercase names, sorted, duplicates joined with ','.
     std::vector<std::pair<std::string, std::string>> hs;
     for (const auto& [k, v] : r.headers) {
-        std::string name = k;
-        for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        hs.emplace_back(std::move(name), canonical_header_value(v));
+        hs.emplace_back(ascii::lowered(k), canonical_header_value(v));
     }
     std::stable_sort(hs.begin(), hs.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -233,13 +231,8 @@ inline std::string sign_headers(sigv4::request_parts& r, const credentials& c,
                                 std::chrono::system_clock::time_point now) {
     std::string date = sigv4::amz_date(now);
     auto has = [&](std::string_view name) {
-        for (const auto& h : r.headers) {
-            if (h.first.size() != name.size()) continue;
-            bool same = true;
-            for (std::size_t i = 0; i < name.size() && same; ++i)
-                same = std::tolower(static_cast<unsigned char>(h.first[i])) == name[i];
-            if (same) return true;
-        }
+        for (const auto& h : r.headers)
+            if (ascii::iequals(h.first, name)) return true;
         return false;
     };
     if (!has("x-amz-date")) r.headers.emplace_back("x-amz-date", date);
@@ -263,11 +256,7 @@ inline std::string presign_query(sigv4::request_parts r, const credentials& c,
     std::string signed_headers;
     {
         std::vector<std::string> names;
-        for (const auto& h : r.headers) {
-            std::string n = h.first;
-            for (char& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            names.push_back(std::move(n));
-        }
+        for (const auto& h : r.headers) names.push_back(ascii::lowered(h.first));
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
         for (const auto& n : names) signed_headers += (signed_headers.empty() ? "" : ";") + n;
