@@ -90,11 +90,11 @@ private:
     template <class X>
     static void count_in(stage_counters* c, const X& x) {
         if constexpr (End == meter_end::in) {
-            c->bump_in();
+            c->add_in_single_writer();
         } else {
-            if constexpr (End == meter_end::through) c->bump_in();
-            c->bump_out();
-            if constexpr (byte_like<X>) c->bump_bytes(bytes_of(x).size());
+            if constexpr (End == meter_end::through) c->add_in_single_writer();
+            c->add_out_single_writer();
+            if constexpr (byte_like<X>) c->add_bytes_single_writer(bytes_of(x).size());
         }
     }
     void on_error() noexcept {

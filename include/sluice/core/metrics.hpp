@@ -61,8 +61,10 @@ inline std::string to_json(const std::vector<counters_snapshot>& stages) {
     return out;
 }
 
-/// Counters of one stage. Writers use relaxed atomics (one writer thread per counter in
-/// practice), so reading from a progress or HTTP thread while the run goes on is safe.
+/// Counters of one stage. Writers use relaxed atomics, so reading from a progress or HTTP
+/// thread while the run goes on is safe. `add_*` is an atomic read-modify-write: any
+/// thread may add. `add_*_single_writer` is a relaxed load and store: cheaper on the hot
+/// path, and correct only while one thread alone writes that counter.
 class stage_counters {
 public:
     explicit stage_counters(std::string name) : name_(std::move(name)) {}
@@ -70,6 +72,7 @@ public:
     stage_counters& operator=(const stage_counters&) = delete;
 
     const std::string& name() const noexcept { return name_; }
+    /// Atomic increments (any thread).
     void add_in(std::uint64_t n = 1) noexcept { in_.fetch_add(n, std::memory_order_relaxed); }
     void add_out(std::uint64_t n = 1) noexcept { out_.fetch_add(n, std::memory_order_relaxed); }
     void add_error(std::uint64_t n = 1) noexcept {
@@ -100,10 +103,11 @@ public:
     }
 
     /// Single-writer increments: a relaxed load and store (no locked instruction), for the
-    /// hot path of a stage that is the only writer of these counters.
-    void bump_in(std::uint64_t n = 1) noexcept { bump(in_, n); }
-    void bump_out(std::uint64_t n = 1) noexcept { bump(out_, n); }
-    void bump_bytes(std::uint64_t n) noexcept { bump(bytes_, n); }
+    /// hot path of a stage that is the only writer of these counters. Two threads adding
+    /// this way lose counts; use `add_*` from more than one thread.
+    void add_in_single_writer(std::uint64_t n = 1) noexcept { store_sum(in_, n); }
+    void add_out_single_writer(std::uint64_t n = 1) noexcept { store_sum(out_, n); }
+    void add_bytes_single_writer(std::uint64_t n) noexcept { store_sum(bytes_, n); }
 
     std::uint64_t in() const noexcept { return in_.load(std::memory_order_relaxed); }
     std::uint64_t out() const noexcept { return out_.load(std::memory_order_relaxed); }
@@ -128,7 +132,7 @@ public:
     }
 
 private:
-    static void bump(std::atomic<std::uint64_t>& a, std::uint64_t n) noexcept {
+    static void store_sum(std::atomic<std::uint64_t>& a, std::uint64_t n) noexcept {
         a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
     std::string name_;
