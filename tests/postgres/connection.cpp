@@ -100,7 +100,7 @@ TEST_CASE("server errors carry SQLSTATE, detail and the right class", "[postgres
     try {
         c.query("INSERT INTO sluice_conn_t VALUES ($1)", 1);
         FAIL("expected a unique violation");
-    } catch (const pg::error& e) {
+    } catch (const pg::pg_error& e) {
         CHECK(e.code() == sluice::errc::server);
         CHECK(e.sqlstate() == "23505");
         CHECK(pg::is_data_sqlstate(e.sqlstate()));

@@ -80,7 +80,7 @@ TEST_CASE("rows: single-row mode and cursor give the same rows", "[postgres][row
     CHECK_FALSE(c.in_transaction());
     // Empty results, and a query error at the start.
     CHECK((pg::rows(c, "SELECT 1 WHERE false") | sluice::count()) == 0);
-    CHECK_THROWS_AS(pg::rows(c, "SELECT * FROM no_such_table") | sluice::count(), pg::error);
+    CHECK_THROWS_AS(pg::rows(c, "SELECT * FROM no_such_table") | sluice::count(), pg::pg_error);
     CHECK(c.query("SELECT 1").value(0, 0) == "1");
 }
 

@@ -68,7 +68,7 @@ struct poison {
 /// 0-based record index (all), the column and byte offset (readers).
 struct dead_letter_record {
     std::string stage;    ///< the stage that rejected the record ("csv", "validate", ...)
-    sluice::error error;  ///< why (message, position; a `pg::error` for the loader's rejects)
+    sluice::error error;  ///< why (message, position; a `pg::pg_error` for the loader's rejects)
     std::string raw;      ///< the record's original text (see the file comment)
     std::string code{};   ///< the source's own error code when it has one (a SQLSTATE)
 

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// `pg::connection`: an RAII handle on a libpq connection, and the error model of the
-/// Postgres adaptor. Errors are `sluice::error`s (as `pg::error`, which also keeps the
+/// Postgres adaptor. Errors are `sluice::error`s (as `pg::pg_error`, which also keeps the
 /// server's SQLSTATE, detail and hint). No message ever contains the password: every text
 /// that comes from libpq or the server is scrubbed of it (and of the DSN) first.
 
@@ -32,12 +32,14 @@ struct server_error {
 };
 
 /// A `sluice::error` raised by the Postgres adaptor, with the server's fields kept apart.
+/// (Named `pg_error`, as `s3::s3_error`, so that it never shadows `sluice::error` inside
+/// namespace pg.)
 /// Its `message()` already folds them in ("... [SQLSTATE 23505]; detail: ...; hint: ..."),
 /// so a copy sliced to `sluice::error` (as `try_run` returns) still reads completely and
 /// `pg::sqlstate()` can still recover the code.
-class error : public sluice::error {
+class pg_error : public sluice::error {
 public:
-    error(errc code, std::string message, server_error info = {})
+    pg_error(errc code, std::string message, server_error info = {})
         : sluice::error(code, "postgres", std::move(message)), info_(std::move(info)) {}
     /// The server's fields (empty when the failure was client-side or a lost connection).
     const server_error& server() const noexcept { return info_; }
@@ -51,7 +53,7 @@ private:
 /// The SQLSTATE of an error raised by this adaptor, also from a sliced copy (it is parsed
 /// from the message's "[SQLSTATE 22P02]"-style suffix); empty for other errors.
 inline std::string sqlstate(const sluice::error& e) {
-    if (auto* p = dynamic_cast<const pg::error*>(&e)) return p->sqlstate();
+    if (auto* p = dynamic_cast<const pg::pg_error*>(&e)) return p->sqlstate();
     const std::string& m = e.message();
     auto at = m.find("[SQLSTATE ");
     if (at == std::string::npos || at + 15 > m.size()) return {};
@@ -227,7 +229,7 @@ public:
     /// string (`host=... dbname=...`); what it leaves out comes from the PG* environment
     /// variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGPASSFILE ...), as
     /// libpq resolves them. An empty DSN means "the environment only".
-    /// Throws `pg::error(errc::network)` when the server cannot be reached or refuses us.
+    /// Throws `pg::pg_error(errc::network)` when the server cannot be reached or refuses us.
     explicit connection(std::string_view dsn, const connect_options& opts = {}) {
         secrets_ = detail::dsn_secrets(dsn);
         if (const char* env = std::getenv("PGPASSWORD"); env && *env) secrets_.emplace_back(env);
@@ -245,13 +247,13 @@ public:
         keys.push_back(nullptr);
         values.push_back(nullptr);
         conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
-        if (!conn_) throw pg::error(errc::out_of_memory, "cannot allocate a connection");
+        if (!conn_) throw pg::pg_error(errc::out_of_memory, "cannot allocate a connection");
         if (PQstatus(conn_) != CONNECTION_OK) {
             std::string m = "cannot connect";
             if (!dsn_redacted_.empty()) m += " to " + dsn_redacted_;
             m += ": " + scrub(detail::trim_message(PQerrorMessage(conn_)));
             close();
-            throw pg::error(errc::network, std::move(m));
+            throw pg::pg_error(errc::network, std::move(m));
         }
         // Notices (NOTICE, WARNING) would go to stderr; a library keeps quiet.
         PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
@@ -303,7 +305,7 @@ public:
     }
 
     /// Runs one or more SQL commands without parameters (simple protocol) and returns the
-    /// last result. Throws `pg::error` on failure.
+    /// last result. Throws `pg::pg_error` on failure.
     result exec(std::string_view sql) {
         require_open();
         std::string s(sql);
@@ -382,7 +384,7 @@ public:
     /// The error for a failed result (`r` may be null: then the connection's message).
     /// `what` prefixes the message, `rows_done` (if not unknown) is appended for failures
     /// in the middle of a stream.
-    pg::error error_from(const PGresult* r, std::string_view what = {},
+    pg::pg_error error_from(const PGresult* r, std::string_view what = {},
                          std::uint64_t rows_done = position::unknown) const {
         server_error info;
         auto field = [&](int code) -> std::string {
@@ -419,7 +421,7 @@ public:
         errc code = info.sqlstate.empty() ? (lost ? errc::network : errc::failed)
                                           : errc_for_sqlstate(info.sqlstate);
         if (lost && code == errc::failed) code = errc::network;
-        return pg::error(code, std::move(m), std::move(info));
+        return pg::pg_error(code, std::move(m), std::move(info));
     }
 
     /// Throws unless `r` is a success (command OK, tuples, or a COPY starting).
@@ -433,7 +435,7 @@ public:
 
     /// Throws `usage` when not connected (a moved-from or closed connection).
     void require_open() const {
-        if (!conn_) throw pg::error(errc::usage, "the connection is closed");
+        if (!conn_) throw pg::pg_error(errc::usage, "the connection is closed");
     }
 
 private:

@@ -204,7 +204,7 @@ private:
         if (started_) return;
         conn_->require_open();
         if (conn_->in_transaction())
-            throw pg::error(errc::usage, "copy_in needs a connection outside a transaction");
+            throw pg::pg_error(errc::usage, "copy_in needs a connection outside a transaction");
         started_ = true;
         target_ = quote_qualified_name(table_);
         if (columns_.empty()) {
@@ -313,7 +313,7 @@ private:
             batch_count_ = last - first;
             end_batch();
             conn_->exec("RELEASE SAVEPOINT sluice_batch");
-        } catch (const pg::error& e) {
+        } catch (const pg::pg_error& e) {
             // Only errors about the data (SQLSTATE classes 22, 23) are isolated; bad SQL, a
             // missing table or a lost connection ends the load.
             if (!conn_->ok() || !is_data_sqlstate(e.sqlstate())) throw;
@@ -331,7 +331,7 @@ private:
         }
     }
 
-    void reject(std::size_t i, const pg::error& e) {
+    void reject(std::size_t i, const pg::pg_error& e) {
         position where;
         where.record = first_index_ + i;
         // The dead letter's raw text is the row as sent (a COPY line, line end included).

@@ -239,7 +239,7 @@ private:
 
     /// Throws the error for `r` (or the connection's), after making the connection idle.
     [[noreturn]] void fail(const PGresult* r) {
-        pg::error e = conn_->error_from(r, "query failed", rows_);
+        pg::pg_error e = conn_->error_from(r, "query failed", rows_);
         abandon();
         throw e;
     }
@@ -293,7 +293,7 @@ private:
 }  // namespace detail
 
 /// The columns `sql` would return (names, type OIDs), without running it: the unnamed
-/// prepared statement is described (one round trip). Throws `pg::error` for bad SQL.
+/// prepared statement is described (one round trip). Throws `pg::pg_error` for bad SQL.
 inline column_list describe(connection& c, std::string_view sql) {
     c.require_open();
     std::string s(sql);
