@@ -58,7 +58,7 @@ enum class json_kind : std::uint8_t {
 
 /// The JSON mapping of a column type: its kind, and for arrays the element's kind and
 /// the array's element delimiter.
-struct json_type {
+struct json_mapping {
     json_kind kind = json_kind::unknown;
     bool array = false;
     char delimiter = ',';
@@ -67,7 +67,7 @@ struct json_type {
 namespace detail {
 
 /// Built-in type OIDs (pg_type.dat, stable across versions) and their mapping.
-inline json_type json_type_of(Oid oid) noexcept {
+inline json_mapping json_mapping_of(Oid oid) noexcept {
     using k = json_kind;
     switch (oid) {
         case 20: case 21: case 23: return {k::integer};                  // int8 int2 int4
@@ -174,7 +174,7 @@ inline void write_scalar(std::string_view v, json_kind kind, chunk& out) {
 /// string) or double-quoted with backslash escapes.
 class array_writer {
 public:
-    array_writer(std::string_view text, json_type t, chunk& out, std::string& scratch)
+    array_writer(std::string_view text, json_mapping t, chunk& out, std::string& scratch)
         : s_(text), t_(t), out_(out), tmp_(scratch) {}
 
     void write() {
@@ -250,7 +250,7 @@ private:
     }
 
     std::string_view s_;
-    json_type t_;
+    json_mapping t_;
     chunk& out_;
     std::string& tmp_;
     std::size_t i_ = 0;
@@ -259,12 +259,12 @@ private:
 }  // namespace detail
 
 /// The JSON mapping `json_encoder` uses for a type OID.
-inline json_type json_type_of(Oid oid) noexcept { return detail::json_type_of(oid); }
+inline json_mapping json_mapping_of(Oid oid) noexcept { return detail::json_mapping_of(oid); }
 
 /// True when every column maps exactly as row_to_json would (built-in types only).
 inline bool json_mapping_exact(const column_list& cols) noexcept {
     for (const auto& c : cols)
-        if (detail::json_type_of(c.type).kind == json_kind::unknown) return false;
+        if (detail::json_mapping_of(c.type).kind == json_kind::unknown) return false;
     return true;
 }
 
@@ -346,7 +346,7 @@ public:
 private:
     struct column_plan {
         std::string key;  // ,"name":
-        json_type type;
+        json_mapping type;
     };
 
     /// Computes the per-column plan once per result (rows of a result share the list).
@@ -360,7 +360,7 @@ private:
             k.push_back(',');
             json::write_string(c.name, k);
             k.push_back(':');
-            cols_.push_back(column_plan{std::string(k.view()), detail::json_type_of(c.type)});
+            cols_.push_back(column_plan{std::string(k.view()), detail::json_mapping_of(c.type)});
         }
     }
 

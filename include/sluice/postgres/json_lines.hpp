@@ -60,7 +60,7 @@ struct json_lines_fn {
             // The server prints jsonb on one line already: those values stay as they are.
             if (eo.passthrough)
                 for (const auto& col : cols) {
-                    auto t = json_type_of(col.type);
+                    auto t = json_mapping_of(col.type);
                     eo.verbatim_columns.push_back(t.kind == json_kind::raw);
                 }
         }
