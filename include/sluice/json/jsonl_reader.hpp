@@ -12,10 +12,10 @@
 ///
 /// Memory is bounded by `batch_size` plus the longest line (itself bounded by
 /// `max_record_size`), whatever the input size. Each line is validated by simdjson's ondemand
-/// parser straight out of the padded window. Measured against `iterate_many` over whole
-/// batches (benchmark rows of ~300 bytes, the same full walk): iterate_many was about 10%
-/// faster on parsing alone, but the walk that checks every value dominates the cost, and per
-/// line keeps line numbers, JSONL's one-value-per-line rule and error recovery exact.
+/// parser straight out of the padded window. `iterate_many` over whole batches parses
+/// slightly faster (docs/benchmarks.md), but the walk that checks every value dominates the
+/// cost, and per line keeps line numbers, JSONL's one-value-per-line rule and error recovery
+/// exact.
 ///
 /// A record and all its views are valid until the next pull. After a `bad_input` error for
 /// one line the reader can be pulled again: it resumes at the next line (for skip-and-report

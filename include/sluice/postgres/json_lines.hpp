@@ -6,8 +6,8 @@
 ///
 /// Strategy, chosen by measurement (docs/postgres.md): rows stream in single-row text mode
 /// and `pg::json_encoder` builds the JSON on the client, which is byte for byte what the
-/// server's `row_to_json` prints for built-in types and 2.6x faster than letting the server
-/// encode (on 2 cores the server is the bottleneck). When the query returns a type the
+/// server's `row_to_json` prints for built-in types and faster than letting the server
+/// encode (on 2 cores the server is the bottleneck; docs/benchmarks.md, "Postgres"). When the query returns a type the
 /// client mapping does not know (composites, domains, enums ...), the server encodes
 /// instead: `SELECT row_to_json(q) FROM (sql) q`, passed through compacted (json values
 /// keep their text as written; see `json_encoder_options::verbatim_columns`).
