@@ -1,9 +1,16 @@
 // The README's example, compiled and run as a test: orders.csv -> paid orders as gzipped
 // JSON lines.
+#include <sluice/adaptors/compress.hpp>
+#include <sluice/adaptors/encode.hpp>
+#include <sluice/adaptors/filter.hpp>
 #include <sluice/compress/gzip.hpp>
-#include <sluice/csv/csv.hpp>
-#include <sluice/json/json.hpp>
-#include <sluice/sluice.hpp>
+#include <sluice/csv/read.hpp>
+#include <sluice/json/jsonl_encoder.hpp>
+#include <sluice/sinks/to_file.hpp>
+#include <sluice/sources/read_file.hpp>
+// For reading it back:
+#include <sluice/adaptors/lines.hpp>
+#include <sluice/sinks/to_vector.hpp>
 
 #include <cstdio>
 #include <fstream>
