@@ -18,10 +18,14 @@ namespace sluice {
 ///   it consumes input or produces output.
 /// - `finish(out)` flushes what is buffered into `out`'s spare capacity and returns true
 ///   once everything is out; it is called again (with a fresh chunk) while it returns false.
+///
+/// The members are checked before movability, so that asking whether a wrapper type (a
+/// tuple element holding an `any_codec`) is a codec stops at "no `process`" instead of
+/// recursing through `any_codec`'s converting constructor.
 template <class C>
-concept codec = std::move_constructible<C> && requires(C& c, std::string_view in, chunk& out) {
+concept codec = requires(C& c, std::string_view in, chunk& out) {
     { c.process(in, out) } -> std::convertible_to<std::size_t>;
     { c.finish(out) } -> std::convertible_to<bool>;
-};
+} && std::move_constructible<C>;
 
 }  // namespace sluice
