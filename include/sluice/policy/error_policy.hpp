@@ -46,6 +46,7 @@
 #include <utility>
 
 #include "../core/chunk.hpp"
+#include "../core/closure.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/metrics.hpp"
