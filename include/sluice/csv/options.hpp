@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "../compress/format.hpp"
+#include "../core/ascii.hpp"
 #include "../core/error.hpp"
 #include "../policy/error_policy.hpp"
 
@@ -99,24 +101,15 @@ struct write_options {
 };
 
 /// The delimiter a file name implies: '\t' for `.tsv` and `.tab`, '|' for `.psv`, ','
-/// otherwise. A trailing compression extension (`.gz`, `.zst`, `.zstd`, `.bz2`, `.xz`) is
-/// looked through, so `data.tsv.gz` is tab-separated. Case-insensitive.
+/// otherwise. A trailing compression extension (`compression::known_extensions`: `.gz`,
+/// `.zst`, ...) is looked through, so `data.tsv.gz` is tab-separated. Case-insensitive.
 inline char delimiter_for_path(std::string_view path) {
-    auto lower_ext = [](std::string_view p) {
-        std::size_t slash = p.find_last_of('/');
-        std::size_t dot = p.find_last_of('.');
-        if (dot == std::string_view::npos || (slash != std::string_view::npos && dot < slash))
-            return std::string();
-        std::string e(p.substr(dot + 1));
-        for (char& c : e)
-            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        return e;
-    };
-    std::string ext = lower_ext(path);
-    if (ext == "gz" || ext == "zst" || ext == "zstd" || ext == "bz2" || ext == "xz") {
-        path = path.substr(0, path.find_last_of('.'));
-        ext = lower_ext(path);
-    }
+    path = compression::strip_extension(path);
+    std::size_t slash = path.find_last_of('/');
+    std::size_t dot = path.find_last_of('.');
+    std::string ext;
+    if (dot != std::string_view::npos && (slash == std::string_view::npos || dot > slash))
+        ext = ascii::lowered(path.substr(dot + 1));
     if (ext == "tsv" || ext == "tab") return '\t';
     if (ext == "psv") return '|';
     return ',';
