@@ -2,19 +2,15 @@
 /// \file
 /// Compiler glue shared by every sluice header. Nothing here depends on an optional library.
 
-#include <utility>
+#include <cstddef>
 
 /// Perfect forwarding without repeating the type (decltype keeps value category).
 #define SLUICE_FWD(x) static_cast<decltype(x)&&>(x)
 
 #if defined(__GNUC__) || defined(__clang__)
-#define SLUICE_LIKELY(x) __builtin_expect(!!(x), 1)
-#define SLUICE_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SLUICE_ALWAYS_INLINE inline __attribute__((always_inline))
 #define SLUICE_NOINLINE __attribute__((noinline))
 #else
-#define SLUICE_LIKELY(x) (x)
-#define SLUICE_UNLIKELY(x) (x)
 #define SLUICE_ALWAYS_INLINE inline
 #define SLUICE_NOINLINE
 #endif
