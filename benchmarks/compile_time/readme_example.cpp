@@ -11,9 +11,12 @@
 #include <sluice/sources/read_file.hpp>
 
 int main() {
+    // Laid out as in README.md.
+    // clang-format off
     sluice::read_file("orders.csv") | sluice::csv::read()
         | sluice::filter([](const sluice::csv::row& r) { return r["paid"] == "true"; })
         | sluice::encode(sluice::json::jsonl_encoder{})
         | sluice::compress(sluice::gzip::compressor(6))
         | sluice::to_file("paid.jsonl.gz");
+    // clang-format on
 }

@@ -22,8 +22,7 @@ TEST_CASE("data_format: names as a user types them", "[formats][data_format]") {
     static_assert(parse_data_format("tsv") == data_format::tsv);
 }
 
-TEST_CASE("data_format: implied by a name, compression looked through",
-          "[formats][data_format]") {
+TEST_CASE("data_format: implied by a name, compression looked through", "[formats][data_format]") {
     CHECK(data_format_from_path("data.csv") == data_format::csv);
     CHECK(data_format_from_path("dir/data.TSV") == data_format::tsv);
     CHECK(data_format_from_path("data.tab") == data_format::tsv);

@@ -15,13 +15,15 @@ std::string written(std::FILE* f) {
     std::rewind(f);
     std::string s;
     char buf[256];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, f)) s.append(buf, n);
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, f))
+        s.append(buf, n);
     return s;
 }
 
 }  // namespace
 
-TEST_CASE("progress_display: a plain line per report off a terminal", "[report][progress_display]") {
+TEST_CASE("progress_display: a plain line per report off a terminal",
+          "[report][progress_display]") {
     std::FILE* f = std::tmpfile();
     REQUIRE(f);
     sluice::progress_display show(true, "rows", f);

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-TEST_CASE("summary_line: rows, bytes, time, rate of the input, peak memory", "[report][run_report]") {
+TEST_CASE("summary_line: rows, bytes, time, rate of the input, peak memory",
+          "[report][run_report]") {
     sluice::run_summary s;
     s.rows = 5000;
     s.bytes_in = 1.2e6;
@@ -13,7 +14,9 @@ TEST_CASE("summary_line: rows, bytes, time, rate of the input, peak memory", "[r
     s.seconds = 0.05;
     s.extra = ", 4 bad records skipped";
     const std::string line = sluice::summary_line(s);
-    CHECK(line.rfind("sluice: 5,000 rows, 1.2 MB in, 310.4 kB out, 0.05 s, 24.0 MB/s, peak memory ", 0) == 0);
+    CHECK(line.rfind("sluice: 5,000 rows, 1.2 MB in, 310.4 kB out, 0.05 s, 24.0 MB/s, peak memory ",
+                     0)
+          == 0);
     CHECK(line.size() > std::string(", 4 bad records skipped").size());
     CHECK(line.substr(line.size() - 23) == ", 4 bad records skipped");
     CHECK(sluice::peak_rss_mib() > 0);

@@ -44,9 +44,9 @@ public:
         if (!enabled_)
             return;
         std::string line = percent_part(p);
-        line += format_count(p.items) + " " + what_ + ", " +
-                format_bytes(static_cast<double>(p.bytes)) + ", " +
-                format_bytes(p.bytes_per_second) + "/s, " + format_duration(p.elapsed_seconds);
+        line += format_count(p.items) + " " + what_ + ", "
+                + format_bytes(static_cast<double>(p.bytes)) + ", "
+                + format_bytes(p.bytes_per_second) + "/s, " + format_duration(p.elapsed_seconds);
         if (p.eta_seconds && !p.done)
             line += ", ETA " + format_duration(*p.eta_seconds);
         if (tty_)

@@ -22,7 +22,7 @@ namespace sluice {
 
 /// Peak resident set size of this process so far, in MiB.
 inline double peak_rss_mib() {
-    struct rusage ru{};
+    struct rusage ru {};
     ::getrusage(RUSAGE_SELF, &ru);
     return static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
@@ -116,8 +116,8 @@ struct run_report_options {
 };
 
 /// Prints the chosen parts of the report on `out` (stderr by default).
-inline void print_run_report(const run_report_options& what, const run_summary& s,
-                             const metrics& m, std::FILE* out = stderr) {
+inline void print_run_report(const run_report_options& what, const run_summary& s, const metrics& m,
+                             std::FILE* out = stderr) {
     if (what.summary)
         std::fprintf(out, "%s\n", summary_line(s).c_str());
     if (what.table)
