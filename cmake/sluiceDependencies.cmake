@@ -8,7 +8,8 @@
 # bare find_library for libraries that ship neither, such as libdeflate and ISA-L on Debian).
 #
 #   sluice_find_dependency(<dep> <result-var>)
-#     <dep> is one of: threads simdjson zlib libdeflate isal zstd libpq curl openssl httplib
+#     <dep> is one of: threads simdjson zlib libdeflate isal zstd snappy libpq curl openssl
+#     httplib
 #     Sets <result-var> to TRUE when sluice::deps::<dep> exists afterwards (or, for threads,
 #     Threads::Threads), FALSE otherwise. Never fails the configure step by itself.
 #
@@ -124,6 +125,19 @@ function(sluice_find_dependency dep result)
         else()
             # Older distributions install zstd without a CMake package.
             _sluice_find_plain_library(zstd libzstd zstd.h "zstd;libzstd" found)
+        endif()
+
+    elseif(dep STREQUAL "snappy")
+        # Snappy ships a CMake package (Snappy::snappy) upstream and on Debian >= 12; the
+        # plain-library fallback covers installations without it.
+        if(NOT TARGET Snappy::snappy)
+            find_package(Snappy CONFIG QUIET)
+        endif()
+        if(TARGET Snappy::snappy)
+            _sluice_make_facade(snappy Snappy::snappy)
+            set(found TRUE)
+        else()
+            _sluice_find_plain_library(snappy snappy snappy-c.h "snappy;libsnappy" found)
         endif()
 
     elseif(dep STREQUAL "libpq")

@@ -5,7 +5,7 @@
 SLUICE_PACKAGES=(
     build-essential cmake ninja-build ccache pkg-config
     librange-v3-dev libsimdjson-dev catch2 libcli11-dev libfmt-dev libbenchmark-dev
-    zlib1g-dev libdeflate-dev libisal-dev libzstd-dev
+    zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libsnappy-dev
     libpq-dev postgresql-15
     libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
     zstd pigz gzip python3 python3-boto3 curl

@@ -4,7 +4,7 @@
 # (both <sluice/...> and relative "..." forms, resolved against the including file):
 #
 #   0 core/   1 policy/   2 sources/ adaptors/ sinks/ report/
-#   3 csv/ json/ compress/ record/ encoders/ formats/   4 net/   5 postgres/ s3/ http/
+#   3 csv/ json/ compress/ record/ encoders/ formats/ parquet/   4 net/   5 postgres/ s3/ http/
 #   (sluice.hpp, the umbrella, is on top)
 #
 # Fails, naming the header and the include, when
@@ -22,7 +22,7 @@ set(layer_policy 1)
 foreach(dir IN ITEMS sources adaptors sinks report)
     set(layer_${dir} 2)
 endforeach()
-foreach(dir IN ITEMS csv json compress record encoders formats)
+foreach(dir IN ITEMS csv json compress record encoders formats parquet)
     set(layer_${dir} 3)
 endforeach()
 set(layer_net 4)
