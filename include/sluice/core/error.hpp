@@ -219,4 +219,8 @@ inline std::string errno_message(const char* what, const std::string& path, int 
 
 }  // namespace detail
 
+/// "<what> '<path>': <strerror(err)>": the message sluice's own file stages give a failed
+/// system call, for programs that open a file themselves and report it the same way.
+using detail::errno_message;
+
 }  // namespace sluice
