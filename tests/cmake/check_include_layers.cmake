@@ -12,7 +12,9 @@
 #   - postgres/, s3/ and http/ include each other (they meet only through a format);
 #   - a file includes the detail/ headers of another directory: a header of include/sluice/<d>/
 #     may include <d>/detail/ only; tests/<d>/ may include sluice/<d>/detail/ (unit tests of
-#     internals); examples/, benchmarks/, fuzz/ and docs/ none at all.
+#     internals); examples/, benchmarks/, fuzz/ and docs/ none at all;
+#   - the example programs (examples/) name anything in a sluice `detail` namespace;
+#   - sluice/sluice.hpp leaves out a header of core/, policy/, sources/, adaptors/ or sinks/.
 # KNOWN lists tolerated violations, one "<file> -> <include>" a line (# comments); it is meant
 # to be empty: an entry that no longer occurs is reported so it can be removed.
 cmake_minimum_required(VERSION 3.21)
@@ -190,6 +192,19 @@ foreach(tree IN ITEMS tests examples benchmarks fuzz docs)
                 report("${source}" "${spelling}" "includes the internals of ${target_dir}/")
             endif()
         endforeach()
+    endforeach()
+endforeach()
+
+# --- The example programs use the public API only -----------------------------------------------
+# The CLI and the service are built on library calls; a name in a sluice `detail` namespace
+# there means a missing public feature.
+file(GLOB_RECURSE program_sources "${ROOT}/examples/*.cpp" "${ROOT}/examples/*.hpp")
+list(SORT program_sources)
+foreach(source IN LISTS program_sources)
+    file(STRINGS "${source}" lines REGEX "sluice::([a-z_0-9]+::)*detail::")
+    foreach(line IN LISTS lines)
+        string(REGEX MATCH "sluice::([a-z_0-9]+::)*detail::[A-Za-z_0-9]+" name "${line}")
+        report("${source}" "${name}" "uses sluice internals (detail::); make it a public feature")
     endforeach()
 endforeach()
 
