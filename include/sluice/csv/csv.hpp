@@ -1,7 +1,9 @@
 #pragma once
 /// \file
-/// The CSV layer (standard library only): `csv::read` (rows or typed records),
-/// `csv::as<T>`, `csv::encoder`, and their options.
+/// The CSV layer (standard library only; CMake target sluice::core), exactly: the reader
+/// `csv::read` (read.hpp; rows or typed records), `csv::row` and `csv::header` (row.hpp),
+/// typed fields `csv::as<T>` (as.hpp), the record encoder `csv::encoder` (encoder.hpp) and
+/// their options (options.hpp). Each header can be included alone.
 
 #include "as.hpp"
 #include "encoder.hpp"
