@@ -176,16 +176,16 @@ void bench_decompress(benchmark::State& state, MakeEnc make_enc, MakeDec make_de
 }
 
 namespace gz = sluice::gzip;
-auto zlib_dec = [] { return gz::zlib_decoder(); };
-auto zstd_dec = [] { return sluice::zstd::decoder(); };
+auto zlib_dec = [] { return gz::zlib_decompressor(); };
+auto zstd_dec = [] { return sluice::zstd::decompressor(); };
 
 void gzip_zlib_1(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::zlib_encoder(1); }, zlib_dec);
+        s, [] { return gz::zlib_compressor(1); }, zlib_dec);
 }
 void gzip_zlib_6(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::zlib_encoder(6); }, zlib_dec);
+        s, [] { return gz::zlib_compressor(6); }, zlib_dec);
 }
 void gzip_default_6(benchmark::State& s) {
     bench_compress(
@@ -197,11 +197,11 @@ BENCHMARK(gzip_default_6)->Unit(benchmark::kMillisecond)->UseRealTime();
 #if defined(SLUICE_HAVE_LIBDEFLATE) && SLUICE_HAVE_LIBDEFLATE
 void gzip_libdeflate_1(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::deflate_encoder(1); }, zlib_dec);
+        s, [] { return gz::libdeflate_block_compressor(1); }, zlib_dec);
 }
 void gzip_libdeflate_6(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::deflate_encoder(6); }, zlib_dec);
+        s, [] { return gz::libdeflate_block_compressor(6); }, zlib_dec);
 }
 BENCHMARK(gzip_libdeflate_1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(gzip_libdeflate_6)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -210,22 +210,22 @@ BENCHMARK(gzip_libdeflate_6)->Unit(benchmark::kMillisecond)->UseRealTime();
 // gzip-style levels: 1 -> igzip 1, 6 -> igzip 3 (see gz::detail::isal_level).
 void gzip_isal_1(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::isal_encoder(1); }, zlib_dec);
+        s, [] { return gz::isal_compressor(1); }, zlib_dec);
 }
 void gzip_isal_6(benchmark::State& s) {
     bench_compress(
-        s, [] { return gz::isal_encoder(6); }, zlib_dec);
+        s, [] { return gz::isal_compressor(6); }, zlib_dec);
 }
 BENCHMARK(gzip_isal_1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(gzip_isal_6)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 void zstd_1(benchmark::State& s) {
     bench_compress(
-        s, [] { return sluice::zstd::encoder(1); }, zstd_dec);
+        s, [] { return sluice::zstd::compressor(1); }, zstd_dec);
 }
 void zstd_3(benchmark::State& s) {
     bench_compress(
-        s, [] { return sluice::zstd::encoder(3); }, zstd_dec);
+        s, [] { return sluice::zstd::compressor(3); }, zstd_dec);
 }
 BENCHMARK(zstd_1)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(zstd_3)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -239,13 +239,13 @@ BENCHMARK(gunzip_zlib)->Unit(benchmark::kMillisecond)->UseRealTime();
 #if defined(SLUICE_HAVE_ISAL) && SLUICE_HAVE_ISAL
 void gunzip_isal(benchmark::State& s) {
     bench_decompress(
-        s, [] { return gz::compressor(6); }, [] { return gz::isal_decoder(); });
+        s, [] { return gz::compressor(6); }, [] { return gz::isal_decompressor(); });
 }
 BENCHMARK(gunzip_isal)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 void unzstd(benchmark::State& s) {
     bench_decompress(
-        s, [] { return sluice::zstd::encoder(3); }, zstd_dec);
+        s, [] { return sluice::zstd::compressor(3); }, zstd_dec);
 }
 BENCHMARK(unzstd)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -74,7 +74,7 @@ std::string compress_with(C codec) {
 std::string gunzip(const std::string& packed) {
     std::string out;
     std::vector<std::string_view> in{packed};
-    sluice::from_range(in) | sluice::decompress(sluice::gzip::zlib_decoder()) |
+    sluice::from_range(in) | sluice::decompress(sluice::gzip::zlib_decompressor()) |
         sluice::for_each([&](sluice::chunk& c) { out.append(c.view()); });
     return out;
 }
@@ -99,11 +99,11 @@ BENCHMARK(BM_gzip6_single)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_gzip6_parallel(benchmark::State& state) {
     const auto threads = static_cast<unsigned>(state.range(0));
     static const std::string single = compress_with(sluice::gzip::compressor(6));
-    const std::string packed = compress_with(sluice::gzip::parallel_encoder(6, threads));
+    const std::string packed = compress_with(sluice::gzip::default_parallel_compressor(6, threads));
     check(gunzip(packed) == corpus(), "parallel gzip round trip");
     std::size_t size = packed.size();
     for (auto _ : state)
-        size = compress_with(sluice::gzip::parallel_encoder(6, threads)).size();
+        size = compress_with(sluice::gzip::default_parallel_compressor(6, threads)).size();
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().size()));
     // Output size relative to the single-threaded encoder's at the same level (goal <= 1.03).
     state.counters["size_vs_single"] = static_cast<double>(size) / single.size();
@@ -113,7 +113,7 @@ BENCHMARK(BM_gzip6_parallel)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->Use
 void BM_gzip6_zlib_stream(benchmark::State& state) {
     // The `gzip -6` reference for output size: one zlib stream.
     std::size_t size = 0;
-    for (auto _ : state) size = compress_with(sluice::gzip::zlib_encoder(6)).size();
+    for (auto _ : state) size = compress_with(sluice::gzip::zlib_compressor(6)).size();
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().size()));
     state.counters["ratio_out_in"] = static_cast<double>(size) / corpus().size();
 }
@@ -183,10 +183,10 @@ BENCHMARK(BM_convert_1thread)->Unit(benchmark::kMillisecond)->UseRealTime();
 void BM_convert_2threads(benchmark::State& state) {
     // Encoding on the prefetch thread, compression on two workers (2 cores: they share).
     const std::string a = convert(sluice::gzip::compressor(6), false);
-    const std::string b = convert(sluice::gzip::parallel_encoder(6, 2), true);
+    const std::string b = convert(sluice::gzip::default_parallel_compressor(6, 2), true);
     check(gunzip(a) == gunzip(b), "converter outputs");
     for (auto _ : state)
-        benchmark::DoNotOptimize(convert(sluice::gzip::parallel_encoder(6, 2), true));
+        benchmark::DoNotOptimize(convert(sluice::gzip::default_parallel_compressor(6, 2), true));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus().size()));
 }
 BENCHMARK(BM_convert_2threads)->Unit(benchmark::kMillisecond)->UseRealTime();

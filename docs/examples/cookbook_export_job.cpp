@@ -50,7 +50,7 @@ void export_job(const std::string& dsn, const s3::config& cfg, const std::string
         po.items_probe = [&rows] { return rows.rows_done(); };  // rows, not chunks
         auto upload = s3::upload(cfg, bucket, key, {.content_type = "application/gzip"});
         sluice::run(rows | sluice::progress([&p](const sluice::progress_info& i) { p.rows = i.items; }, po) |
-                        sluice::compress(sluice::compression::make_encoder(sluice::compression::format::gzip)),
+                        sluice::compress(sluice::compression::make_compressor(sluice::compression::format::gzip)),
                     upload, {.stop = stop});
         p.state = 1;
     } catch (const sluice::error& e) {

@@ -52,7 +52,7 @@ int main() {
                     auto rows = pg::copy_out(*conn, "SELECT g AS id, 'event ' || g AS name "
                                                     "FROM generate_series(1, 100000) g", co);
                     if (gzip)
-                        sluice::run(std::move(rows) | sluice::compress(sluice::compression::make_encoder(
+                        sluice::run(std::move(rows) | sluice::compress(sluice::compression::make_compressor(
                                                           sluice::compression::format::gzip)),
                                     sink, {.stop = stop});
                     else

@@ -72,7 +72,7 @@ auto run_export(sluice::pg::connection& conn, const export_spec& spec, Sink& sin
         po.items_probe = rows_done;
         auto shown = src | sluice::progress(report, po);
         if (spec.gzip)
-            return sluice::run(std::move(shown) | sluice::compress(sluice::compression::make_encoder(
+            return sluice::run(std::move(shown) | sluice::compress(sluice::compression::make_compressor(
                                                       sluice::compression::format::gzip)),
                                sink, ro);
         return sluice::run(shown, sink, ro);

@@ -74,7 +74,7 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
     struct stat st{};
     if (::stat(spec.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
         int fd = ::open(spec.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) throw sluice::error(sluice::errc::io, "output", sluice::detail::errno_message("cannot open", spec, errno));
+        if (fd < 0) throw sluice::error(sluice::errc::io, "output", sluice::errno_message("cannot open", spec, errno));
         return sluice::to_fd(fd, spec);
     }
     return sluice::to_file(spec);
@@ -83,7 +83,7 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
 sluice::any_codec make_output_codec(sluice::compression::format f, std::optional<int> level,
                                     int threads) {
     if (f == sluice::compression::format::zstd && threads == 0) threads = 1;
-    return sluice::compression::make_parallel_encoder(f, level, static_cast<unsigned>(threads));
+    return sluice::compression::make_parallel_compressor(f, level, static_cast<unsigned>(threads));
 }
 
 sluice::compression::format output_compression(const std::string& flag, std::string_view output,

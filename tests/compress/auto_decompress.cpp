@@ -24,7 +24,7 @@ std::string auto_decode(std::string_view packed, std::size_t piece, std::size_t 
 TEST_CASE("auto_decompress: gzip, zstd and plain input", "[compress][auto]") {
     const std::string data = text_bytes(200000);
     const std::string gz = compress_all(data, sluice::gzip::compressor(6));
-    const std::string zs = compress_all(data, sluice::zstd::encoder(3));
+    const std::string zs = compress_all(data, sluice::zstd::compressor(3));
     // 1-byte pieces: the magic number arrives across several pulls.
     for (std::size_t piece : {std::size_t{1}, std::size_t{3}, std::size_t{65536}}) {
         INFO("pieces of " << piece);
@@ -54,11 +54,11 @@ TEST_CASE("auto_decompress: broken gzip is still an error", "[compress][auto][er
     }
 }
 
-TEST_CASE("auto_decoder reports what it found", "[compress][auto]") {
-    cz::auto_decoder d;
+TEST_CASE("auto_decompressor reports what it found", "[compress][auto]") {
+    cz::auto_decompressor d;
     CHECK_FALSE(d.decided());
     sluice::chunk out(1024);
-    const std::string zs = compress_all("hello", sluice::zstd::encoder(3));
+    const std::string zs = compress_all("hello", sluice::zstd::compressor(3));
     std::string_view in = zs;
     while (!in.empty())
         in.remove_prefix(d.process(in, out));
@@ -69,24 +69,24 @@ TEST_CASE("auto_decoder reports what it found", "[compress][auto]") {
     CHECK(out.view() == "hello");
 }
 
-TEST_CASE("make_encoder / make_decoder: one pipeline type for every format",
+TEST_CASE("make_compressor / make_decompressor: one pipeline type for every format",
           "[compress][any_codec]") {
     const std::string data = text_bytes(500000);
     for (format f : {format::none, format::gzip, format::zstd}) {
         for (int threads : {1, 2}) {
             INFO(cz::to_string(f) << ", threads " << threads);
-            sluice::any_codec enc = cz::make_encoder(f, std::nullopt, threads);
+            sluice::any_codec enc = cz::make_compressor(f, std::nullopt, threads);
             const std::string packed = compress_all(data, std::move(enc));
             CHECK(cz::detect(packed) == f);
             if (f == format::none)
                 CHECK(packed == data);
-            CHECK(decompress_all(packed, cz::make_decoder(f)) == data);
-            CHECK(decompress_all(packed, cz::make_auto_decoder()) == data);
+            CHECK(decompress_all(packed, cz::make_decompressor(f)) == data);
+            CHECK(decompress_all(packed, cz::make_auto_decompressor()) == data);
         }
     }
     // Explicit levels reach the codec.
-    const std::string fast = compress_all(data, cz::make_encoder(format::gzip, 1));
-    const std::string small = compress_all(data, cz::make_encoder(format::gzip, 9));
+    const std::string fast = compress_all(data, cz::make_compressor(format::gzip, 1));
+    const std::string small = compress_all(data, cz::make_compressor(format::gzip, 9));
     CHECK(small.size() < fast.size());
 }
 
@@ -94,7 +94,7 @@ TEST_CASE("any_codec: target() and moves", "[compress][any_codec]") {
     sluice::any_codec c = sluice::identity_codec{};
     CHECK(static_cast<bool>(c));
     CHECK(c.target<sluice::identity_codec>() != nullptr);
-    CHECK(c.target<sluice::zstd::decoder>() == nullptr);
+    CHECK(c.target<sluice::zstd::decompressor>() == nullptr);
     sluice::any_codec moved = std::move(c);
     CHECK(moved.target<sluice::identity_codec>() != nullptr);
     sluice::chunk out(8);
@@ -127,7 +127,7 @@ TEST_CASE("auto_decompress(name): the name's extension is a claim the content mu
           "[compress][auto]") {
     const std::string data = text_bytes(100000);
     const std::string gz = compress_all(data, sluice::gzip::compressor(6));
-    const std::string zs = compress_all(data, sluice::zstd::encoder(3));
+    const std::string zs = compress_all(data, sluice::zstd::compressor(3));
     for (std::size_t piece : {std::size_t{1}, std::size_t{65536}}) {
         INFO("pieces of " << piece);
         // Name and content agree.
@@ -167,9 +167,9 @@ TEST_CASE("auto_decompress(name): the name's extension is a claim the content mu
     auto stage = sluice::from_range(std::move(one)) | sluice::auto_decompress("in.csv.gz");
     CHECK_THROWS_AS(stage.next(), sluice::error);
     // The run-time factory takes the name too.
-    CHECK(decompress_all(zs, cz::make_auto_decoder("a.zst")) == data);
-    CHECK_THROWS_AS(decompress_all(data, cz::make_auto_decoder("a.zst")), sluice::error);
-    cz::auto_decoder d("a.tar.gz");
+    CHECK(decompress_all(zs, cz::make_auto_decompressor("a.zst")) == data);
+    CHECK_THROWS_AS(decompress_all(data, cz::make_auto_decompressor("a.zst")), sluice::error);
+    cz::auto_decompressor d("a.tar.gz");
     CHECK(d.claimed() == format::gzip);
-    CHECK(cz::auto_decoder("a.csv").claimed() == format::none);
+    CHECK(cz::auto_decompressor("a.csv").claimed() == format::none);
 }

@@ -22,25 +22,25 @@ namespace {
 
 template <class F>
 void for_each_encoder(F&& f) {
-    f("zlib 6", [] { return gz::zlib_encoder(6); });
-    f("zlib 1", [] { return gz::zlib_encoder(1); });
+    f("zlib 6", [] { return gz::zlib_compressor(6); });
+    f("zlib 1", [] { return gz::zlib_compressor(1); });
     f("default", [] { return gz::compressor(6); });
 #if defined(SLUICE_HAVE_LIBDEFLATE) && SLUICE_HAVE_LIBDEFLATE
-    f("libdeflate 6", [] { return gz::deflate_encoder(6); });
+    f("libdeflate 6", [] { return gz::libdeflate_block_compressor(6); });
     // Small blocks: many members even for 1 MB, and blocks that straddle input pieces.
-    f("libdeflate 1 / 100k blocks", [] { return gz::deflate_encoder(1, 100000); });
+    f("libdeflate 1 / 100k blocks", [] { return gz::libdeflate_block_compressor(1, 100000); });
 #endif
 #if defined(SLUICE_HAVE_ISAL) && SLUICE_HAVE_ISAL
-    f("isal 6", [] { return gz::isal_encoder(6); });
-    f("isal native 0", [] { return gz::isal_encoder::native(0); });
+    f("isal 6", [] { return gz::isal_compressor(6); });
+    f("isal native 0", [] { return gz::isal_compressor::native(0); });
 #endif
 }
 
 template <class F>
 void for_each_decoder(F&& f) {
-    f("zlib", [] { return gz::zlib_decoder(); });
+    f("zlib", [] { return gz::zlib_decompressor(); });
 #if defined(SLUICE_HAVE_ISAL) && SLUICE_HAVE_ISAL
-    f("isal", [] { return gz::isal_decoder(); });
+    f("isal", [] { return gz::isal_decompressor(); });
 #endif
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("gzip: decoders read gzip(1) and pigz output, and multi-member streams
 
 TEST_CASE("gzip: corrupt data is bad_input with a compressed offset", "[compress][gzip][errors]") {
     const std::string data = text_bytes(1000000);
-    std::string packed = compress_all(data, gz::zlib_encoder(6));
+    std::string packed = compress_all(data, gz::zlib_compressor(6));
     SECTION("a flipped byte in the middle") {
         packed[packed.size() / 2] = static_cast<char>(packed[packed.size() / 2] ^ 0x55);
         expect_bad_input(packed);
@@ -176,7 +176,7 @@ TEST_CASE("gzip: corrupt data is bad_input with a compressed offset", "[compress
 }
 
 TEST_CASE("gzip: truncated streams are bad_input", "[compress][gzip][errors]") {
-    const std::string packed = compress_all(text_bytes(500000), gz::zlib_encoder(6));
+    const std::string packed = compress_all(text_bytes(500000), gz::zlib_compressor(6));
     for (std::size_t keep : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{10},
                              packed.size() / 2, packed.size() - 8, packed.size() - 1}) {
         INFO("kept " << keep << " of " << packed.size());
@@ -227,12 +227,12 @@ TEST_CASE("gzip: a decompression bomb stays within the chunk size", "[compress][
 }
 
 TEST_CASE("gzip: the default selection", "[compress][gzip]") {
-    CHECK(!gz::encoder_backend.empty());
-    CHECK(!gz::decoder_backend.empty());
+    CHECK(!gz::compressor_backend.empty());
+    CHECK(!gz::decompressor_backend.empty());
 #if defined(SLUICE_HAVE_LIBDEFLATE) && SLUICE_HAVE_LIBDEFLATE
-    CHECK(gz::encoder_backend == "libdeflate");
-    STATIC_REQUIRE(std::is_same_v<gz::encoder, gz::deflate_encoder>);
+    CHECK(gz::compressor_backend == "libdeflate");
+    STATIC_REQUIRE(std::is_same_v<gz::default_compressor, gz::libdeflate_block_compressor>);
 #else
-    STATIC_REQUIRE(std::is_same_v<gz::encoder, gz::zlib_encoder>);
+    STATIC_REQUIRE(std::is_same_v<gz::default_compressor, gz::zlib_compressor>);
 #endif
 }

@@ -12,7 +12,7 @@ using namespace sluice_test;
 
 namespace {
 std::string gunzip(std::string_view packed) {
-    return decompress_all(packed, sluice::gzip::zlib_decoder());
+    return decompress_all(packed, sluice::gzip::zlib_decompressor());
 }
 }  // namespace
 
@@ -23,7 +23,7 @@ TEST_CASE("parallel gzip round-trips every size, on 1-4 threads", "[compress][pa
             const std::string data = text_bytes(n);
             // Small blocks so that even 1 MB makes many members in flight at once.
             const std::string packed =
-                compress_all(data, sluice::gzip::parallel_encoder(6, threads, 64 * 1024));
+                compress_all(data, sluice::gzip::default_parallel_compressor(6, threads, 64 * 1024));
             REQUIRE(packed.size() >= 20);  // at least one member, even for empty input
             CHECK(gunzip(packed) == data);
         }
@@ -32,11 +32,11 @@ TEST_CASE("parallel gzip round-trips every size, on 1-4 threads", "[compress][pa
 
 TEST_CASE("parallel gzip with zlib members round-trips", "[compress][parallel_gzip]") {
     const std::string data = text_bytes(3'000'000);
-    using enc = sluice::gzip::basic_parallel_encoder<sluice::gzip::zlib_member>;
+    using enc = sluice::gzip::basic_parallel_compressor<sluice::gzip::zlib_member>;
     const std::string packed = compress_all(data, enc(6, 3, 256 * 1024));
     CHECK(gunzip(packed) == data);
     // Within 3% of one zlib stream at the same level (the issue's bar).
-    const std::string single = compress_all(data, sluice::gzip::zlib_encoder(6));
+    const std::string single = compress_all(data, sluice::gzip::zlib_compressor(6));
     CHECK(static_cast<double>(packed.size()) <= 1.03 * static_cast<double>(single.size()));
 }
 
@@ -44,8 +44,8 @@ TEST_CASE("parallel gzip with zlib members round-trips", "[compress][parallel_gz
 TEST_CASE("parallel gzip output equals the single-threaded libdeflate encoder's",
           "[compress][parallel_gzip]") {
     const std::string data = text_bytes(5'500'000);
-    const std::string single = compress_all(data, sluice::gzip::deflate_encoder(6));
-    const std::string parallel = compress_all(data, sluice::gzip::parallel_encoder(6, 2));
+    const std::string single = compress_all(data, sluice::gzip::libdeflate_block_compressor(6));
+    const std::string parallel = compress_all(data, sluice::gzip::default_parallel_compressor(6, 2));
     CHECK(parallel == single);  // same members in the same order
 }
 #endif
@@ -54,7 +54,7 @@ TEST_CASE("parallel gzip is readable by gzip(1) and Python's gzip module",
           "[compress][parallel_gzip]") {
     const std::string data = text_bytes(2'500'000) + random_bytes(300'000);
     temp_file packed("parallel_gzip_cli.gz",
-                     compress_all(data, sluice::gzip::parallel_encoder(6, 2, 256 * 1024)));
+                     compress_all(data, sluice::gzip::default_parallel_compressor(6, 2, 256 * 1024)));
     temp_file plain("parallel_gzip_cli.txt", data);
     if (shell("command -v gzip >/dev/null") == 0) {
         CHECK(shell("gzip -t " + packed.path()) == 0);
@@ -67,17 +67,17 @@ TEST_CASE("parallel gzip is readable by gzip(1) and Python's gzip module",
     }
 }
 
-TEST_CASE("make_parallel_encoder picks a codec per format and thread count",
+TEST_CASE("make_parallel_compressor picks a codec per format and thread count",
           "[compress][parallel_gzip]") {
     using sluice::compression::format;
     const std::string data = text_bytes(1'500'000);
-    auto gz = sluice::compression::make_parallel_encoder(format::gzip, 6, 2);
-    CHECK(gz.target<sluice::gzip::parallel_encoder>() != nullptr);
+    auto gz = sluice::compression::make_parallel_compressor(format::gzip, 6, 2);
+    CHECK(gz.target<sluice::gzip::default_parallel_compressor>() != nullptr);
     CHECK(gunzip(compress_all(data, std::move(gz))) == data);
-    auto one = sluice::compression::make_parallel_encoder(format::gzip, 6, 1);
-    CHECK(one.target<sluice::gzip::encoder>() != nullptr);
-    auto zs = sluice::compression::make_parallel_encoder(format::zstd, 3, 2);
-    CHECK(decompress_all(compress_all(data, std::move(zs)), sluice::zstd::decoder()) == data);
+    auto one = sluice::compression::make_parallel_compressor(format::gzip, 6, 1);
+    CHECK(one.target<sluice::gzip::default_compressor>() != nullptr);
+    auto zs = sluice::compression::make_parallel_compressor(format::zstd, 3, 2);
+    CHECK(decompress_all(compress_all(data, std::move(zs)), sluice::zstd::decompressor()) == data);
 }
 
 TEST_CASE("parallel gzip behind prefetch: two threads of pipeline and two of compression",
@@ -85,7 +85,7 @@ TEST_CASE("parallel gzip behind prefetch: two threads of pipeline and two of com
     const std::string data = text_bytes(4'000'000);
     std::string out;
     sluice::from_range(split_chunks(data)) | sluice::prefetch(4) |
-        sluice::compress(sluice::gzip::parallel_encoder(6, 2, 128 * 1024)) |
+        sluice::compress(sluice::gzip::default_parallel_compressor(6, 2, 128 * 1024)) |
         sluice::for_each([&](auto& c) { out.append(sluice::bytes_of(c)); });
     CHECK(gunzip(out) == data);
 }
@@ -94,7 +94,7 @@ TEST_CASE("a parallel encoder that is dropped unfinished joins its threads",
           "[compress][parallel_gzip]") {
     const std::string data = text_bytes(3'000'000);
     {
-        sluice::gzip::parallel_encoder enc(6, 2, 64 * 1024);
+        sluice::gzip::default_parallel_compressor enc(6, 2, 64 * 1024);
         sluice::chunk out(64 * 1024);
         std::string_view in = data;
         while (!in.empty() && out.spare() != 0) in.remove_prefix(enc.process(in, out));
@@ -109,13 +109,13 @@ TEST_CASE("a compress stage's parallel encoder is joined when the run ends",
     const std::string data = text_bytes(2'000'000);
     // An lvalue pipeline outlives the run: its encoder's threads must not.
     auto p = sluice::from_range(split_chunks(data)) |
-             sluice::compress(sluice::gzip::parallel_encoder(6, 2, 64 * 1024)) |
+             sluice::compress(sluice::gzip::default_parallel_compressor(6, 2, 64 * 1024)) |
              sluice::take(1);
     CHECK(sluice::run(p, sluice::count()) == 1);
     CHECK(threads_back_to(before));
     // The same through any_codec, as the CLI builds it.
     auto q = sluice::from_range(split_chunks(data)) |
-             sluice::compress(sluice::compression::make_parallel_encoder(
+             sluice::compress(sluice::compression::make_parallel_compressor(
                  sluice::compression::format::gzip, 6, 2)) |
              sluice::take(1);
     CHECK(sluice::run(q, sluice::count()) == 1);
@@ -131,7 +131,7 @@ TEST_CASE("cancelling a run stops a parallel encoder waiting for its workers",
     o.stop = stop.get_token();
     int n = 0;
     auto r = sluice::try_run(sluice::from_range(split_chunks(data)) |
-                                 sluice::compress(sluice::gzip::parallel_encoder(6, 2, 64 * 1024),
+                                 sluice::compress(sluice::gzip::default_parallel_compressor(6, 2, 64 * 1024),
                                                   {.chunk_size = 4096}),
                              sluice::for_each([&](auto&) {
                                  if (++n == 3) stop.request_stop();

@@ -35,25 +35,25 @@ namespace sluice {
 
 namespace compression {
 
-// The decoder holds `gzip::decoder`, whose type depends on the backend macros, so it lives
+// The decompressor holds `gzip::default_decompressor`, whose type depends on the backend macros, so it lives
 // in gzip.hpp's selection namespace (see the ODR note there).
 inline namespace SLUICE_GZIP_SELECTION_NS {
 
 /// A codec that decides what it decodes from the stream's first bytes: gzip (the default
-/// gzip decoder), zstd, or identity for anything else. Models `sluice::codec`; the
+/// gzip decompressor), zstd, or identity for anything else. Models `sluice::codec`; the
 /// decision costs one `std::visit` per chunk, not per byte.
 ///
 /// Until `detect_bytes` bytes have arrived it holds them back (at most 4 bytes), so a
 /// stream whose first chunk is tiny is still detected correctly; a stream shorter than a
 /// magic number is passed through as `none` (unless its name claims a format).
-class auto_decoder {
+class auto_decompressor {
 public:
     /// Decides by magic number alone.
-    auto_decoder() = default;
+    auto_decompressor() = default;
     /// For an input called `name`: a name ending in a compression extension claims that
     /// format, and content without its magic number (empty content too) is `bad_input`.
     /// Any other name decides by magic number.
-    explicit auto_decoder(std::string_view name)
+    explicit auto_decompressor(std::string_view name)
         : name_(name), claimed_(format_from_extension(name)) {}
 
     /// The format the name claims (`none`: no claim).
@@ -83,7 +83,7 @@ public:
         return std::visit([&](auto& c) -> std::size_t { return run(c, in, out); }, codec_);
     }
 
-    /// Flushes the chosen decoder (deciding now for a stream shorter than a magic number).
+    /// Flushes the chosen decompressor (deciding now for a stream shorter than a magic number).
     bool finish(chunk& out) {
         if (!decided())
             decide({head_, held_});
@@ -98,10 +98,10 @@ private:
         if (claimed_ != format::none && format_ != claimed_) mismatch(first);
         switch (format_) {
             case format::gzip:
-                codec_.emplace<gzip::decoder>();
+                codec_.emplace<gzip::default_decompressor>();
                 break;
             case format::zstd:
-                codec_.emplace<zstd::decoder>();
+                codec_.emplace<zstd::decompressor>();
                 break;
             case format::none:
                 codec_.emplace<identity_codec>();
@@ -175,7 +175,7 @@ private:
             return c.finish(out);
     }
 
-    std::variant<std::monostate, identity_codec, gzip::decoder, zstd::decoder> codec_;
+    std::variant<std::monostate, identity_codec, gzip::default_decompressor, zstd::decompressor> codec_;
     std::string name_;
     format claimed_ = format::none;
     format format_ = format::none;
@@ -187,23 +187,23 @@ private:
 /// The partial call of `auto_decompress`.
 struct auto_decompress_fn {
     /// `bytes | auto_decompress(options)`: decodes gzip/zstd found by magic bytes.
-    auto operator()(codec_options o = {}) const { return decompress(auto_decoder{}, o); }
+    auto operator()(codec_options o = {}) const { return decompress(auto_decompressor{}, o); }
     /// `bytes | auto_decompress(name, options)`: the same, with the input's name as a
-    /// claim the magic bytes must bear out (see `auto_decoder(name)`).
+    /// claim the magic bytes must bear out (see `auto_decompressor(name)`).
     auto operator()(std::string_view name, codec_options o = {}) const {
-        return decompress(auto_decoder(name), o);
+        return decompress(auto_decompressor(name), o);
     }
     /// `auto_decompress(bytes, options)`.
     template <class S>
         requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
     auto operator()(S&& s, codec_options o = {}) const {
-        return decompress(std::forward<S>(s), auto_decoder{}, o);
+        return decompress(std::forward<S>(s), auto_decompressor{}, o);
     }
     /// `auto_decompress(bytes, name, options)`.
     template <class S>
         requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
     auto operator()(S&& s, std::string_view name, codec_options o = {}) const {
-        return decompress(std::forward<S>(s), auto_decoder(name), o);
+        return decompress(std::forward<S>(s), auto_decompressor(name), o);
     }
 };
 

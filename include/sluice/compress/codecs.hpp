@@ -1,8 +1,10 @@
 #pragma once
 /// \file
-/// Run-time codec choice for programs like the CLI: `sluice::compression::make_encoder(fmt,
-/// level, threads)` and `make_decoder(fmt)` return a type-erased `sluice::any_codec`, so
-/// one pipeline type serves `--compress gzip|zstd|none`. Includes every backend.
+/// Run-time codec choice for programs like the CLI: `sluice::compression::make_compressor(fmt,
+/// level, threads)` and `make_decompressor(fmt)` return a type-erased `sluice::any_codec`, so
+/// one pipeline type serves `--compress gzip|zstd|none`. Includes exactly: format.hpp,
+/// any_codec.hpp, identity.hpp, gzip.hpp (with every gzip backend this build found),
+/// zstd.hpp and auto_decompress.hpp.
 /// Link: sluice::compress.
 
 #include <optional>
@@ -17,50 +19,50 @@
 
 namespace sluice::compression {
 
-// In gzip.hpp's selection namespace: these functions build `gzip::encoder`, whose type
+// In gzip.hpp's selection namespace: these functions build `gzip::default_compressor`, whose type
 // depends on the backend macros (see gzip.hpp's ODR note).
 inline namespace SLUICE_GZIP_SELECTION_NS {
 
-/// An encoder for `f` at `level` (nullopt: the format's default, gzip 6 / zstd 3).
-/// `threads`: compression threads; zstd uses libzstd's workers when > 1, gzip is
-/// single-threaded for now (block-parallel gzip is planned: deflate_encoder's members are
-/// already independent). `none` copies bytes unchanged.
-inline any_codec make_encoder(format f, std::optional<int> level = std::nullopt, int threads = 1) {
+/// A compressor for `f` at `level` (nullopt: the format's default, gzip 6 / zstd 3).
+/// `threads`: compression threads; zstd uses libzstd's workers when > 1, gzip from here is
+/// single-threaded: block-parallel gzip is `make_parallel_compressor`
+/// (compress/parallel_gzip.hpp, the CLI's default). `none` copies bytes unchanged.
+inline any_codec make_compressor(format f, std::optional<int> level = std::nullopt, int threads = 1) {
     const int l = level.value_or(default_level(f));
     switch (f) {
         case format::gzip:
             return gzip::compressor(l);
         case format::zstd:
-            return zstd::encoder(l, threads > 1 ? threads : 0);
+            return zstd::compressor(l, threads > 1 ? threads : 0);
         case format::none:
             break;
     }
     return identity_codec{};
 }
 
-/// A decoder for `f` (`none`: bytes unchanged). For input of unknown format use
-/// `make_auto_decoder()` or the `auto_decompress()` stage.
-inline any_codec make_decoder(format f) {
+/// A decompressor for `f` (`none`: bytes unchanged). For input of unknown format use
+/// `make_auto_decompressor()` or the `auto_decompress()` stage.
+inline any_codec make_decompressor(format f) {
     switch (f) {
         case format::gzip:
             return gzip::decompressor();
         case format::zstd:
-            return zstd::decoder();
+            return zstd::decompressor();
         case format::none:
             break;
     }
     return identity_codec{};
 }
 
-/// A decoder that detects gzip / zstd / plain input from its first bytes.
-inline any_codec make_auto_decoder() {
-    return auto_decoder{};
+/// A decompressor that detects gzip / zstd / plain input from its first bytes.
+inline any_codec make_auto_decompressor() {
+    return auto_decompressor{};
 }
 
 /// The same for an input called `name`, whose compression extension (if any) is a claim
-/// the first bytes must bear out (see `auto_decoder(name)`).
-inline any_codec make_auto_decoder(std::string_view name) {
-    return auto_decoder(name);
+/// the first bytes must bear out (see `auto_decompressor(name)`).
+inline any_codec make_auto_decompressor(std::string_view name) {
+    return auto_decompressor(name);
 }
 
 }  // namespace SLUICE_GZIP_SELECTION_NS

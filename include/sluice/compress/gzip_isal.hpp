@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// gzip through Intel ISA-L (igzip): `sluice::gzip::isal_encoder` (streaming `isal_deflate`
-/// with a gzip header and trailer) and `sluice::gzip::isal_decoder` (streaming
+/// gzip through Intel ISA-L (igzip): `sluice::gzip::isal_compressor` (streaming `isal_deflate`
+/// with a gzip header and trailer) and `sluice::gzip::isal_decompressor` (streaming
 /// `isal_inflate`, multi-member). igzip is the fastest deflate on x86-64, but its four
 /// levels trade ratio for speed differently from zlib's: even its level 3 writes larger
 /// output than `gzip -6` on text, which is why gzip.hpp does not make it the default.
@@ -19,6 +19,7 @@
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
+#include "gzip_members.hpp"
 
 namespace sluice::gzip {
 
@@ -35,10 +36,10 @@ inline std::uint8_t* isal_bytes(const char* p) noexcept {
     return reinterpret_cast<std::uint8_t*>(const_cast<char*>(p));
 }
 
-/// Maps a gzip(1)-style level 0-9 onto igzip's 0-3. Measured on a CSV corpus
-/// (benchmarks/compress.cpp): igzip 0 is the fastest and larger than zlib -1; igzip 1
-/// already beats zlib -1 on size; igzip 3 is its best, still about 16% larger than
-/// zlib -6. So: 0 -> 0, 1-2 -> 1, 3-5 -> 2, 6-9 -> 3.
+/// Maps a gzip(1)-style level 0-9 onto igzip's 0-3. On a CSV corpus (benchmarks/compress.cpp,
+/// docs/benchmarks.md): igzip 0 is the fastest and larger than zlib -1; igzip 1 already
+/// beats zlib -1 on size; igzip 3 is its best, still larger than zlib -6. So: 0 -> 0,
+/// 1-2 -> 1, 3-5 -> 2, 6-9 -> 3.
 constexpr std::uint32_t isal_level(int level) noexcept {
     if (level <= 0)
         return 0;
@@ -73,15 +74,15 @@ struct isal_deflate_state {
 
 /// Streaming gzip compression with ISA-L igzip. Models `sluice::codec`.
 /// Levels: see `detail::isal_level` (gzip-style 0-9 mapped onto igzip's 0-3);
-/// `isal_encoder::native(n)` takes an igzip level 0-3 directly.
-class isal_encoder {
+/// `isal_compressor::native(n)` takes an igzip level 0-3 directly.
+class isal_compressor {
 public:
     /// `level`: gzip(1)-style 0-9, mapped onto igzip's four levels (6-9 -> igzip 3).
-    explicit isal_encoder(int level = 6) : isal_encoder(native_tag{}, detail::isal_level(level)) {}
+    explicit isal_compressor(int level = 6) : isal_compressor(native_tag{}, detail::isal_level(level)) {}
 
-    /// An encoder at igzip's own level 0-3 (clamped).
-    static isal_encoder native(int igzip_level) {
-        return isal_encoder(native_tag{},
+    /// A compressor at igzip's own level 0-3 (clamped).
+    static isal_compressor native(int igzip_level) {
+        return isal_compressor(native_tag{},
                             static_cast<std::uint32_t>(std::clamp(igzip_level, 0, 3)));
     }
 
@@ -125,7 +126,7 @@ public:
 
 private:
     struct native_tag {};
-    isal_encoder(native_tag, std::uint32_t level)
+    isal_compressor(native_tag, std::uint32_t level)
         : s_(std::make_unique<detail::isal_deflate_state>()) {
         isal_deflate_init(&s_->zs);
         s_->zs.gzip_flag = IGZIP_GZIP;
@@ -146,71 +147,23 @@ private:
 };
 
 /// Streaming gzip decompression with ISA-L igzip (`isal_inflate`), about twice as fast as
-/// zlib's inflate. Same behaviour and errors as `zlib_decoder`: multi-member input,
+/// zlib's inflate. Same behaviour and errors as `zlib_decompressor`: multi-member input,
 /// `bad_input` with the compressed byte offset for corrupt, truncated, trailing-garbage and
 /// empty input, output only into the caller's spare capacity. Models `sluice::codec`.
-class isal_decoder {
+class isal_decompressor : public detail::member_reader<isal_decompressor> {
 public:
-    isal_decoder() : s_(std::make_unique<inflate_state>()) { reset(); }
-
-    /// Consumes a prefix of `in`; decompressed bytes go into `out`'s spare capacity.
-    std::size_t process(std::string_view in, chunk& out) {
-        std::size_t used = 0;
-        while (used < in.size() && out.spare() != 0) {
-            if (!in_member_) {
-                if (static_cast<unsigned char>(in[used]) != 0x1f)
-                    fail(members_ == 0
-                             ? "not gzip data (bad magic number)"
-                             : "trailing data after the last gzip member is not a gzip member",
-                         consumed_ + used);
-                if (members_ != 0)
-                    reset();
-                in_member_ = true;
-            }
-            const std::size_t before_out = out.size();
-            std::size_t took = step(in.substr(used), out, consumed_ + used);
-            used += took;
-            if (s_->block_state == ISAL_BLOCK_FINISH) {
-                end_member();
-            } else if (took == 0 && out.size() == before_out) {
-                break;  // igzip wants more output space (holds bytes it cannot yet write)
-            }
-        }
-        consumed_ += used;
-        return used;
-    }
-
-    /// Drains what igzip still holds; an unfinished member here means truncated input.
-    bool finish(chunk& out) {
-        if (!in_member_) {
-            if (members_ == 0)
-                fail("empty input: no gzip member", consumed_);
-            return true;
-        }
-        while (out.spare() != 0) {
-            const std::size_t before = out.size();
-            step({}, out, consumed_);
-            if (s_->block_state == ISAL_BLOCK_FINISH) {
-                end_member();
-                return true;
-            }
-            if (out.size() == before)
-                fail("truncated gzip stream: input ends inside a member", consumed_);
-        }
-        return false;
-    }
-
-    /// Complete members decoded so far.
-    std::uint64_t members() const noexcept { return members_; }
+    isal_decompressor() : s_(std::make_unique<inflate_state>()) { restart(); }
 
 private:
-    void reset() noexcept {
+    friend class detail::member_reader<isal_decompressor>;
+
+    void restart() noexcept {
         isal_inflate_init(s_.get());
         // Parse the gzip header, check the CRC-32 and ISIZE trailer.
         s_->crc_flag = ISAL_GZIP;
     }
     /// One isal_inflate call; `at` is the compressed offset of `in` (for errors).
-    std::size_t step(std::string_view in, chunk& out, std::uint64_t at) {
+    detail::inflate_step step(std::string_view in, chunk& out, std::uint64_t at) {
         inflate_state& st = *s_;
         const std::uint32_t avail_in = detail::isal_clamp(in.size());
         const std::uint32_t avail_out = detail::isal_clamp(out.spare());
@@ -223,11 +176,7 @@ private:
         const std::size_t took = avail_in - st.avail_in;
         if (rc < 0)
             fail(std::string("corrupt gzip data: ") + describe(rc), at + took);
-        return took;
-    }
-    void end_member() noexcept {
-        in_member_ = false;
-        ++members_;
+        return {took, st.block_state == ISAL_BLOCK_FINISH};
     }
     static const char* describe(int rc) noexcept {
         switch (rc) {
@@ -247,16 +196,7 @@ private:
                 return "isal_inflate error";
         }
     }
-    [[noreturn]] static void fail(std::string msg, std::uint64_t offset) {
-        position where;
-        where.byte_offset = offset;
-        throw error(errc::bad_input, "gzip", std::move(msg), where);
-    }
-
     std::unique_ptr<inflate_state> s_;
-    std::uint64_t consumed_ = 0;  // compressed bytes consumed before the current call
-    std::uint64_t members_ = 0;
-    bool in_member_ = false;
 };
 
 }  // namespace sluice::gzip

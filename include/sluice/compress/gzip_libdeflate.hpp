@@ -1,10 +1,10 @@
 #pragma once
 /// \file
-/// gzip through libdeflate: `sluice::gzip::deflate_encoder`. libdeflate compresses whole
-/// buffers only (no streaming API), at about twice zlib's speed and with smaller output
-/// at the same level, so the encoder cuts the stream into blocks and writes each block as
+/// gzip through libdeflate: `sluice::gzip::libdeflate_block_compressor`. libdeflate compresses whole
+/// buffers only (no streaming API), faster than zlib and with smaller output at the same
+/// level (docs/benchmarks.md), so the compressor cuts the stream into blocks and writes each block as
 /// an independent gzip member. Concatenated members are one valid gzip file (RFC 1952
-/// section 2.2): gzip(1), zlib's inflate in sluice::gzip::zlib_decoder, pigz and Python's
+/// section 2.2): gzip(1), zlib's inflate in sluice::gzip::zlib_decompressor, pigz and Python's
 /// gzip module all read them as one stream.
 /// Link: libdeflate (CMake target sluice::gzip defines SLUICE_HAVE_LIBDEFLATE when found).
 
@@ -40,7 +40,7 @@ inline libdeflate_compressor_ptr make_libdeflate_compressor(int level) {
 }
 
 /// Compresses `in` into one complete gzip member appended to `out` (grown as needed).
-/// The building block of `deflate_encoder`, and of block-parallel gzip: members do not
+/// The building block of `libdeflate_block_compressor`, and of block-parallel gzip: members do not
 /// depend on one another, so blocks can be compressed on any thread and joined in order.
 inline void libdeflate_gzip_member(libdeflate_compressor* c, std::string_view in, chunk& out) {
     const std::size_t bound = libdeflate_gzip_compress_bound(c, in.size());
@@ -59,18 +59,18 @@ inline void libdeflate_gzip_member(libdeflate_compressor* c, std::string_view in
 /// `sluice::codec`.
 ///
 /// Block size trades memory against size: each member starts with an empty 32 KiB window
-/// and costs 18 bytes of header and trailer. Measured on an 80 MiB CSV at level 6: 1 MiB
-/// blocks cost 0.4% over a single member (256 KiB: 1.7%, 4 MiB: 0.1%) and the output is
-/// still 1.8% smaller than `gzip -6`'s, at 1.8x zlib's speed. Memory is one block of input
+/// and costs 18 bytes of header and trailer; the default 1 MiB blocks cost well under 1% of
+/// output over a single member and stay smaller than `gzip -6`'s output (the figures per
+/// block size are in docs/benchmarks.md, "Formats and codecs"). Memory is one block of input
 /// plus one compressed block (about 2 MiB) and the compressor's tables.
-class deflate_encoder {
+class libdeflate_block_compressor {
 public:
     /// Input bytes per gzip member by default.
     static constexpr std::size_t default_block_size = std::size_t{1} << 20;
 
     /// `level`: 0 (stored) to 12 (libdeflate's slowest); 1-9 are comparable with gzip(1).
     /// `block_size`: input bytes per member (at least 64 KiB is advisable; min 1).
-    explicit deflate_encoder(int level = 6, std::size_t block_size = default_block_size)
+    explicit libdeflate_block_compressor(int level = 6, std::size_t block_size = default_block_size)
         : c_(detail::make_libdeflate_compressor(level)),
           block_size_(std::max<std::size_t>(block_size, 1)) {}
 

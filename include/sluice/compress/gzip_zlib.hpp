@@ -1,8 +1,8 @@
 #pragma once
 /// \file
-/// gzip through zlib: `sluice::gzip::zlib_encoder` (streaming deflate with gzip framing) and
-/// `sluice::gzip::zlib_decoder` (streaming inflate of one or more concatenated members).
-/// zlib is the portable baseline; gzip.hpp picks a faster encoder when one is available.
+/// gzip through zlib: `sluice::gzip::zlib_compressor` (streaming deflate with gzip framing) and
+/// `sluice::gzip::zlib_decompressor` (streaming inflate of one or more concatenated members).
+/// zlib is the portable baseline; gzip.hpp picks a faster compressor when one is available.
 /// Link: zlib (CMake target sluice::gzip).
 
 #include <zlib.h>
@@ -17,6 +17,7 @@
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
+#include "gzip_members.hpp"
 
 namespace sluice::gzip {
 
@@ -58,21 +59,27 @@ struct inflate_end {
                 std::string(what) + " failed (zlib error " + std::to_string(rc) + ")");
 }
 
+/// Starts a deflate stream that writes one gzip member: windowBits 15 + 16 (a 32 KiB
+/// window wrapped in a gzip header and CRC-32 trailer), memLevel 8 (zlib's and gzip(1)'s
+/// default), `level` clamped to 0-9. The one place both zlib compressors (streaming and
+/// block-parallel) set a stream up, so they report a failure the same way.
+inline void gzip_deflate_init(z_stream& z, int level) {
+    int rc = deflateInit2(&z, std::clamp(level, 0, 9), Z_DEFLATED, 15 + 16, 8,
+                          Z_DEFAULT_STRATEGY);
+    if (rc != Z_OK)
+        zlib_init_failed(rc, "deflateInit2");
+}
+
 }  // namespace detail
 
 /// Streaming gzip compression with zlib (`deflateInit2`, window bits 15 + 16 for the gzip
 /// header and trailer). The output is one gzip member. Models `sluice::codec`.
-class zlib_encoder {
+class zlib_compressor {
 public:
     /// `level`: 0 (stored) to 9 (smallest), as gzip(1); values outside are clamped.
-    explicit zlib_encoder(int level = 6) {
+    explicit zlib_compressor(int level = 6) {
         auto z = std::make_unique<z_stream>();
-        // windowBits 15 + 16: a 32 KiB window wrapped in a gzip header and CRC-32 trailer.
-        // memLevel 8 is zlib's (and gzip(1)'s) default.
-        int rc = deflateInit2(z.get(), std::clamp(level, 0, 9), Z_DEFLATED, 15 + 16, 8,
-                              Z_DEFAULT_STRATEGY);
-        if (rc != Z_OK)
-            detail::zlib_init_failed(rc, "deflateInit2");
+        detail::gzip_deflate_init(*z, level);
         z_.reset(z.release());
     }
 
@@ -123,7 +130,7 @@ private:
 };
 
 /// Streaming gzip decompression with zlib. Reads one or more concatenated gzip members
-/// (RFC 1952 section 2.2; what `cat a.gz b.gz`, pigz and block-parallel encoders produce)
+/// (RFC 1952 section 2.2; what `cat a.gz b.gz`, pigz and block-parallel compressors produce)
 /// and yields their contents back to back. Models `sluice::codec`.
 ///
 /// Errors are `sluice::error(errc::bad_input, "gzip", ..., position{.byte_offset})` where
@@ -133,79 +140,23 @@ private:
 ///
 /// Memory is bounded: zlib's 32 KiB window plus its tables; output only ever goes into the
 /// caller's spare capacity, so a decompression bomb costs time, not memory.
-class zlib_decoder {
+class zlib_decompressor : public detail::member_reader<zlib_decompressor> {
 public:
-    zlib_decoder() {
+    zlib_decompressor() {
         auto z = std::make_unique<z_stream>();
         // 15 + 16: gzip wrapper only. (15 + 32 would also accept zlib streams, which are not
-        // gzip; our own magic check below rejects them anyway.)
+        // gzip; the magic check between members rejects them anyway.)
         int rc = inflateInit2(z.get(), 15 + 16);
         if (rc != Z_OK)
             detail::zlib_init_failed(rc, "inflateInit2");
         z_.reset(z.release());
     }
 
-    /// Consumes a prefix of `in`; decompressed bytes go into `out`'s spare capacity.
-    std::size_t process(std::string_view in, chunk& out) {
-        std::size_t used = 0;
-        while (used < in.size() && out.spare() != 0) {
-            if (!in_member_) {
-                // Between members only another member may follow. Checking the first
-                // magic byte ourselves gives a clear message for trailing garbage; zlib
-                // checks the rest of the header.
-                if (static_cast<unsigned char>(in[used]) != 0x1f)
-                    fail(members_ == 0
-                             ? "not gzip data (bad magic number)"
-                             : "trailing data after the last gzip member is not a gzip member",
-                         consumed_ + used);
-                if (members_ != 0)
-                    inflateReset(z_.get());
-                in_member_ = true;
-            }
-            const std::string_view rest = in.substr(used);
-            std::size_t took = 0;
-            int rc = step(rest, out, took);
-            used += took;
-            if (rc == Z_STREAM_END) {
-                end_member();
-            } else if (rc == Z_BUF_ERROR) {
-                break;  // no progress possible: the output is full
-            } else if (rc != Z_OK) {
-                fail_zlib(rc, consumed_ + used);
-            }
-        }
-        consumed_ += used;
-        return used;
-    }
-
-    /// Drains output zlib still holds; an unfinished member here means truncated input.
-    bool finish(chunk& out) {
-        if (!in_member_) {
-            if (members_ == 0)
-                fail("empty input: no gzip member", consumed_);
-            return true;
-        }
-        while (out.spare() != 0) {
-            const std::size_t before = out.size();
-            std::size_t took = 0;
-            int rc = step({}, out, took);
-            if (rc == Z_STREAM_END) {
-                end_member();
-                return true;
-            }
-            if (rc != Z_OK && rc != Z_BUF_ERROR)
-                fail_zlib(rc, consumed_);
-            if (out.size() == before)
-                fail("truncated gzip stream: input ends inside a member", consumed_);
-        }
-        return false;
-    }
-
-    /// Complete members decoded so far.
-    std::uint64_t members() const noexcept { return members_; }
-
 private:
-    int step(std::string_view in, chunk& out, std::size_t& took) {
+    friend class detail::member_reader<zlib_decompressor>;
+
+    void restart() { inflateReset(z_.get()); }
+    detail::inflate_step step(std::string_view in, chunk& out, std::uint64_t at) {
         z_stream& z = *z_;
         const uInt avail_in = detail::zlib_clamp(in.size());
         const uInt avail_out = detail::zlib_clamp(out.spare());
@@ -213,14 +164,12 @@ private:
         z.avail_in = avail_in;
         z.next_out = reinterpret_cast<Bytef*>(out.tail());
         z.avail_out = avail_out;
-        int rc = inflate(&z, Z_NO_FLUSH);
+        const int rc = inflate(&z, Z_NO_FLUSH);
         out.commit(avail_out - z.avail_out);
-        took = avail_in - z.avail_in;
-        return rc;
-    }
-    void end_member() noexcept {
-        in_member_ = false;
-        ++members_;
+        const std::size_t took = avail_in - z.avail_in;
+        // Z_BUF_ERROR: no progress possible (no room or no input), not an error.
+        if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) fail_zlib(rc, at + took);
+        return {took, rc == Z_STREAM_END};
     }
     [[noreturn]] void fail_zlib(int rc, std::uint64_t offset) const {
         if (rc == Z_MEM_ERROR)
@@ -232,16 +181,8 @@ private:
         }
         fail(std::move(msg), offset);
     }
-    [[noreturn]] static void fail(std::string msg, std::uint64_t offset) {
-        position where;
-        where.byte_offset = offset;
-        throw error(errc::bad_input, "gzip", std::move(msg), where);
-    }
 
     std::unique_ptr<z_stream, detail::inflate_end> z_;
-    std::uint64_t consumed_ = 0;  // compressed bytes consumed before the current call
-    std::uint64_t members_ = 0;
-    bool in_member_ = false;
 };
 
 }  // namespace sluice::gzip

@@ -1,22 +1,22 @@
 #pragma once
 /// \file
-/// Block-parallel gzip: `sluice::gzip::parallel_encoder` compresses independent blocks of
+/// Block-parallel gzip: `sluice::gzip::default_parallel_compressor` compresses independent blocks of
 /// input on N threads and writes them, in order, as consecutive gzip members - pigz's idea
 /// with members instead of one deflate stream. Concatenated members are one valid gzip file
 /// (RFC 1952 section 2.2) that gzip(1), zlib, pigz and Python's gzip module read whole.
 /// It models `sluice::codec`, so `bytes | sluice::compress(gzip::parallel_compressor(6, 4))`
-/// works and it fits in an `any_codec`: `compression::make_parallel_encoder(format, level,
-/// threads)` is the run-time factory (gzip: this encoder; zstd: libzstd's own workers).
+/// works and it fits in an `any_codec`: `compression::make_parallel_compressor(format, level,
+/// threads)` is the run-time factory (gzip: this compressor; zstd: libzstd's own workers).
 ///
 /// - Members come from libdeflate when this build has it (the same 1 MiB members as the
-///   single-threaded `deflate_encoder`, so the output is byte-identical to it at the same
-///   level and block size), else from zlib (one deflate per block; about 0.4% larger than
-///   one zlib stream at 1 MiB blocks).
+///   single-threaded `libdeflate_block_compressor`, so the output is byte-identical to it at the same
+///   level and block size), else from zlib (one deflate per block; slightly larger than
+///   one zlib stream, docs/benchmarks.md).
 /// - Memory: `threads` slots, each one input block and its compressed form (about two blocks),
 ///   so at most threads x block size x 2 plus one compressor per thread. When every slot is
 ///   busy the caller waits for the oldest block, which is also the next to be written.
 /// - Threads (a `sluice::worker`, core/worker.hpp) start with the first full block and are
-///   joined at the end of the run when the encoder is bound to one (the `compress` stage
+///   joined at the end of the run when the compressor is bound to one (the `compress` stage
 ///   binds it; the run's cancellation then stops them too), else by the destructor. An
 ///   exception on a worker is rethrown from the `process`/`finish` call that reaches its block.
 /// Link: sluice::compress (zlib; libdeflate optional; zstd for the factory).
@@ -55,19 +55,16 @@ public:
     /// Appends `in` to `out` as one gzip member.
     void operator()(std::string_view in, chunk& out) {
         z_stream z{};
-        // windowBits 15 + 16: gzip framing, as gzip(1). A fresh stream per member keeps the
-        // members independent (which is what makes them parallel).
-        int rc = deflateInit2(&z, level_, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-        if (rc != Z_OK)
-            throw error(rc == Z_MEM_ERROR ? errc::out_of_memory : errc::failed, "gzip",
-                        "deflateInit2 failed");
+        // A fresh stream per member keeps the members independent (which is what makes
+        // them parallel).
+        detail::gzip_deflate_init(z, level_);
         const uLong bound = deflateBound(&z, static_cast<uLong>(in.size()));
         out.reserve_spare(bound);
         z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
         z.avail_in = static_cast<uInt>(in.size());
         z.next_out = reinterpret_cast<Bytef*>(out.tail());
         z.avail_out = static_cast<uInt>(bound);
-        rc = deflate(&z, Z_FINISH);
+        const int rc = deflate(&z, Z_FINISH);
         const std::size_t n = bound - z.avail_out;
         deflateEnd(&z);
         if (rc != Z_STREAM_END)
@@ -98,14 +95,14 @@ private:
 /// Block-parallel gzip with member compressor `Member` (constructible from a level, callable
 /// as `m(block, out)`). Models `sluice::codec`; move-only (the state lives on the heap).
 template <class Member>
-class basic_parallel_encoder {
+class basic_parallel_compressor {
 public:
-    /// Input bytes per member by default (as deflate_encoder).
+    /// Input bytes per member by default (as libdeflate_block_compressor).
     static constexpr std::size_t default_block_size = std::size_t{1} << 20;
 
     /// `level`: 0-9 as gzip(1) (libdeflate accepts up to 12). `threads`: 0 means
     /// std::thread::hardware_concurrency(). `block_size`: input bytes per member.
-    explicit basic_parallel_encoder(int level = 6, unsigned threads = 0,
+    explicit basic_parallel_compressor(int level = 6, unsigned threads = 0,
                                     std::size_t block_size = default_block_size)
         : s_(std::make_unique<state>(level, threads, block_size)) {}
 
@@ -149,7 +146,7 @@ public:
 
     /// Blocks (members) submitted so far.
     std::size_t members() const noexcept { return s_->members; }
-    /// Worker threads this encoder uses.
+    /// Worker threads this compressor uses.
     unsigned threads() const noexcept { return s_->nthreads; }
 
 private:
@@ -290,17 +287,17 @@ private:
 inline namespace SLUICE_GZIP_SELECTION_NS {
 
 #if defined(SLUICE_HAVE_LIBDEFLATE) && SLUICE_HAVE_LIBDEFLATE
-/// The default block-parallel gzip encoder: libdeflate members.
-using parallel_encoder = basic_parallel_encoder<libdeflate_member>;
+/// The default block-parallel gzip compressor: libdeflate members.
+using default_parallel_compressor = basic_parallel_compressor<libdeflate_member>;
 #else
-/// The default block-parallel gzip encoder: zlib members (libdeflate was not found).
-using parallel_encoder = basic_parallel_encoder<zlib_member>;
+/// The default block-parallel gzip compressor: zlib members (libdeflate was not found).
+using default_parallel_compressor = basic_parallel_compressor<zlib_member>;
 #endif
 
-/// The default parallel encoder at gzip(1)-style `level` on `threads` threads (0: every core).
+/// The default parallel compressor at gzip(1)-style `level` on `threads` threads (0: every core).
 /// `bytes | sluice::compress(sluice::gzip::parallel_compressor(6, 4))`.
-inline parallel_encoder parallel_compressor(int level = 6, unsigned threads = 0) {
-    return parallel_encoder(level, threads);
+inline default_parallel_compressor parallel_compressor(int level = 6, unsigned threads = 0) {
+    return default_parallel_compressor(level, threads);
 }
 
 }  // namespace SLUICE_GZIP_SELECTION_NS
@@ -311,20 +308,20 @@ namespace sluice::compression {
 
 inline namespace SLUICE_GZIP_SELECTION_NS {
 
-/// Like `make_encoder(f, level, threads)` (compress/codecs.hpp), with gzip compressed on
-/// `threads` threads by the block-parallel encoder and zstd by libzstd's workers. `threads`:
-/// 0 = every core, 1 = single-threaded (exactly `make_encoder`'s codecs). The CLI's
+/// Like `make_compressor(f, level, threads)` (compress/codecs.hpp), with gzip compressed on
+/// `threads` threads by the block-parallel compressor and zstd by libzstd's workers. `threads`:
+/// 0 = every core, 1 = single-threaded (exactly `make_compressor`'s codecs). The CLI's
 /// `--threads N` maps here.
-inline any_codec make_parallel_encoder(format f, std::optional<int> level = std::nullopt,
+inline any_codec make_parallel_compressor(format f, std::optional<int> level = std::nullopt,
                                        unsigned threads = 0) {
     const int l = level.value_or(default_level(f));
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     switch (f) {
         case format::gzip:
             if (threads == 1) return gzip::compressor(l);
-            return gzip::parallel_encoder(l, threads);
+            return gzip::default_parallel_compressor(l, threads);
         case format::zstd:
-            return zstd::encoder(l, threads > 1 ? static_cast<int>(threads) : 0);
+            return zstd::compressor(l, threads > 1 ? static_cast<int>(threads) : 0);
         case format::none:
             break;
     }

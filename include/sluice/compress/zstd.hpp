@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// Zstandard through libzstd's streaming API: `sluice::zstd::encoder` (ZSTD_compressStream2,
-/// optionally with libzstd's own worker threads) and `sluice::zstd::decoder`
+/// Zstandard through libzstd's streaming API: `sluice::zstd::compressor` (ZSTD_compressStream2,
+/// optionally with libzstd's own worker threads) and `sluice::zstd::decompressor`
 /// (ZSTD_decompressStream, any number of concatenated frames).
 /// Link: libzstd (CMake target sluice::zstd).
 
@@ -32,14 +32,14 @@ struct dctx_free {
 }  // namespace detail
 
 /// Streaming zstd compression. The output is one zstd frame (with a content checksum, so
-/// `zstd -t` and our decoder verify it). Models `sluice::codec`.
-class encoder {
+/// `zstd -t` and our decompressor verify it). Models `sluice::codec`.
+class compressor {
 public:
     /// `level`: ZSTD_minCLevel() (negative: fastest) to ZSTD_maxCLevel() (22), clamped;
     /// 3 is zstd(1)'s default. `workers` > 0 lets libzstd compress on that many threads of
     /// its own (memory grows with them: about workers x 2 x job size); with a libzstd built
     /// without threads the request is ignored and compression stays single-threaded.
-    explicit encoder(int level = 3, int workers = 0) : c_(ZSTD_createCCtx()) {
+    explicit compressor(int level = 3, int workers = 0) : c_(ZSTD_createCCtx()) {
         if (!c_)
             throw error(errc::out_of_memory, "zstd", "ZSTD_createCCtx failed");
         level = std::clamp(level, ZSTD_minCLevel(), ZSTD_maxCLevel());
@@ -98,9 +98,9 @@ private:
 /// a stream ending inside a frame (truncated), an empty stream. Memory is bounded by
 /// libzstd's window limit (ZSTD_d_windowLogMax, 128 MiB by default, as zstd(1) without
 /// --long); output only ever goes into the caller's spare capacity.
-class decoder {
+class decompressor {
 public:
-    decoder() : d_(ZSTD_createDCtx()) {
+    decompressor() : d_(ZSTD_createDCtx()) {
         if (!d_)
             throw error(errc::out_of_memory, "zstd", "ZSTD_createDCtx failed");
     }
