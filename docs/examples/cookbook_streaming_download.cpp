@@ -32,7 +32,7 @@ int main() {
         bool gzip = req.get_param_value("gzip") == "1";
         http::stream_options so;
         so.stop = server_shutdown.get_token();
-        so.on_error = [](const sluice::error& e) { std::fprintf(stderr, "download failed: %s\n", e.what()); };
+        so.on_failure = [](const sluice::error& e) { std::fprintf(stderr, "download failed: %s\n", e.what()); };
         if (dsn && *dsn) {
             // Connect before streaming: a failure here can still be a 503 with a message.
             std::shared_ptr<pg::connection> conn;

@@ -68,7 +68,7 @@ void download(const service_config& cfg, const export_spec& spec, httplib::Respo
     std::string what = "download " + spec.file_name();
     sluice::http::stream_options so;
     so.stop = cfg.shutdown;
-    so.on_error = [log, what](const sluice::error& e) { log(what + " failed: " + e.what()); };
+    so.on_failure = [log, what](const sluice::error& e) { log(what + " failed: " + e.what()); };
     so.on_done = [log, what](std::uint64_t bytes, bool ok) {
         log(what + (ok ? " done, " : " ended early, ") + std::to_string(bytes) + " bytes");
     };

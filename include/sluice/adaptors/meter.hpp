@@ -60,7 +60,7 @@ public:
             if (r) count(*r);
             return r;
         } catch (...) {
-            on_error();
+            count_failure();
             throw;
         }
     }
@@ -74,7 +74,7 @@ public:
                 return f(SLUICE_FWD(x));
             });
         } catch (...) {
-            on_error();
+            count_failure();
             throw;
         }
     }
@@ -97,7 +97,7 @@ private:
             if constexpr (byte_like<X>) c->add_bytes_single_writer(bytes_of(x).size());
         }
     }
-    void on_error() noexcept {
+    void count_failure() noexcept {
         // Only the downstream end counts failures, so a wrapped failure counts once.
         if constexpr (End != meter_end::in)
             if (h_->counters) h_->counters->add_error();

@@ -28,7 +28,7 @@
 ///
 /// **Failures after the headers** cannot change the status: the response is dropped
 /// without its terminating chunk, so clients see a truncated transfer (curl: exit 18,
-/// "transfer closed with outstanding read data remaining"), and `on_error` is told why.
+/// "transfer closed with outstanding read data remaining"), and `on_failure` is told why.
 
 #include <httplib.h>
 
@@ -76,7 +76,7 @@ struct stream_options {
     std::stop_token stop{};
     /// Told why a streamed response failed after its headers were sent (not for a client
     /// that went away: that is `errc::cancelled` / `errc::io` and normal). May be empty.
-    std::function<void(const sluice::error&)> on_error{};
+    std::function<void(const sluice::error&)> on_failure{};
     /// Told when the body ended, however: (bytes sent, completed normally).
     std::function<void(std::uint64_t, bool)> on_done{};
 };
@@ -113,7 +113,7 @@ void stream_response(httplib::Response& res, const std::string& content_type, F 
             } catch (...) {
                 error e = current_error();
                 bool client_side = sink.client_gone() || e.code() == errc::cancelled;
-                if (!client_side && st->opt.on_error) st->opt.on_error(e);
+                if (!client_side && st->opt.on_failure) st->opt.on_failure(e);
             }
             if (!w.finished()) sink.abort(error(errc::failed, "http.response", "not finished"));
             if (st->opt.on_done) st->opt.on_done(sink.bytes_sent(), w.finished());
