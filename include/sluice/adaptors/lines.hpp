@@ -3,6 +3,7 @@
 /// `lines()`: splits a byte stream into lines (LF or CRLF), yielding `std::string_view`s
 /// valid until the next pull. A final line without a line end is yielded too.
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string_view>

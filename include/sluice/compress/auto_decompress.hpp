@@ -13,6 +13,7 @@
 /// `data.csv` holding gzip is still read.
 /// Link: sluice::compress (zlib, libzstd; ISA-L when found).
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <cstdio>

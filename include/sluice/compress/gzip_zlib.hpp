@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"

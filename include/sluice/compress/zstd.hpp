@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"

@@ -17,6 +17,7 @@
 /// with `crlf`. The header line is `write_options::header` (written by `begin`), else the
 /// names from the first record (a struct's field names, a CSV row's header).
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstring>

@@ -4,8 +4,9 @@
 /// string views are written as they are, numbers through std::to_chars (shortest form).
 
 #include <charconv>
-#include <cstring>
 #include <concepts>
+#include <cstddef>
+#include <cstring>
 #include <string_view>
 #include <type_traits>
 

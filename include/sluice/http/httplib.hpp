@@ -32,6 +32,8 @@
 
 #include <httplib.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stop_token>

@@ -20,6 +20,7 @@
 ///   and usage errors (`failure_kind::none`) say nothing at all.
 /// - A half-open probe still decides at once: its failure re-opens its breaker.
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <type_traits>

@@ -25,6 +25,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>

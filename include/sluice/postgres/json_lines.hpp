@@ -12,6 +12,8 @@
 /// instead: `SELECT row_to_json(q) FROM (sql) q`, passed through compacted (json values
 /// keep their text as written; see `json_encoder_options::verbatim_columns`).
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 

@@ -3,6 +3,7 @@
 /// Quoting for the few places where SQL text cannot take a `$n` parameter: identifiers
 /// (table and column names) and literals in utility statements (SET, COPY options).
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 

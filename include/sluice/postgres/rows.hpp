@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 #include "../core/ascii.hpp"
 #include "../core/chunk.hpp"

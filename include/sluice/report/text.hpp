@@ -4,6 +4,7 @@
 /// ("1,234,567") and `format_duration` ("1:02:03"). Standard library only.
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>

@@ -16,7 +16,9 @@
 /// transport's errors. Messages name the operation, the object, the status, the S3 code
 /// and message and the request id - never a credential, signature or session token.
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>

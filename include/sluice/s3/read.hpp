@@ -14,6 +14,7 @@
 /// bounded by the client's retry policy; any progress resets the count.
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>

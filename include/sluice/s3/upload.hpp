@@ -22,6 +22,7 @@
 ///   finish, or passed to `on_cleanup_failure` from abort) names the UploadId.
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>

@@ -26,9 +26,10 @@
 #include <unistd.h>
 
 #include <climits>
-#include <iterator>
+#include <cstddef>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 #include <cerrno>
 #include <cstdint>
