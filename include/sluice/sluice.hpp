@@ -18,6 +18,7 @@
 /// CMake targets. tests/cmake/check_include_layers.cmake checks that this list stays whole.
 
 #include "core/adaptor.hpp"
+#include "core/ascii.hpp"
 #include "core/chunk.hpp"
 #include "core/closure.hpp"
 #include "core/codec.hpp"
@@ -36,6 +37,7 @@
 #include "core/shutdown.hpp"
 #include "core/sink.hpp"
 #include "core/stage.hpp"
+#include "core/type_traits.hpp"
 #include "core/utf8.hpp"
 #include "core/worker.hpp"
 
@@ -65,6 +67,7 @@
 
 #include "sinks/any_bytes.hpp"
 #include "sinks/count.hpp"
+#include "sinks/dead_letter_file.hpp"
 #include "sinks/fold.hpp"
 #include "sinks/for_each.hpp"
 #include "sinks/to_file.hpp"
