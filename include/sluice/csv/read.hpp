@@ -431,95 +431,132 @@ private:
     /// (lenient mode, or to find where a bad record ends so the error policy can skip it). Quotes
     /// inside unquoted fields are literal; text after a closing quote is appended.
     step parse_scalar() {
-        const char* b = buf_.data();
         const std::size_t end = size();
         const bool eof = input_exhausted();
-        const char d = opt_.delimiter, q = opt_.quote;
-        // A record still without a line end in the new bytes cannot be complete: wait for
-        // more rather than parse it all again (which made a long record quadratic).
-        if (!eof && scalar_checked_ > rec_start_ && scalar_checked_ <= end &&
-            !std::memchr(b + scalar_checked_, '\n', end - scalar_checked_)) {
-            scalar_checked_ = end;
-            return step::more;
-        }
-        scalar_checked_ = end;
+        if (scalar_waits_for_line_end(end, eof)) return step::more;
         fields_.clear();
         first_quoted_ = false;
         nl_ = 0;
         scratch_.clear();
         scratch_.reserve(end - rec_start_ + 1);  // no field grows past the record's bytes
-        std::size_t pos = rec_start_, fs = pos, sbeg = 0, close = std::size_t(-1);
-        bool quoted = false, in_q = false;
-        std::size_t open_quote = 0;
-        std::uint64_t open_nl = 0;
-        auto finish_field = [&](bool line_end) {
-            if (quoted) {
-                std::size_t len = scratch_.size() - sbeg;
-                if (line_end && pos > 0 && b[pos - 1] == '\r' && pos - 1 != close && len > 0) {
-                    scratch_.shrink(1);
-                    --len;
-                }
-                fields_.emplace_back(scratch_.data() + sbeg, len);
-            } else {
-                std::size_t e = pos;
-                if (line_end && e > fs && b[e - 1] == '\r') --e;
-                fields_.emplace_back(b + fs, e - fs);
-            }
-        };
+        scalar_cursor c;
+        c.pos = c.field_start = rec_start_;
+        if (auto st = scan_scalar_record(c, end, eof)) return *st;
+        leave_scalar_mode(c.pos);
+        if (pending_error_) {
+            error e = std::move(*pending_error_);
+            pending_error_.reset();
+            return report(e, c.pos);
+        }
+        return complete(c.pos, 0);
+    }
+
+    /// Where `scan_scalar_record` is in the record: the byte, the field it is in, and for a
+    /// quoted field where its unquoted text starts in `scratch_` and its quotes are.
+    struct scalar_cursor {
+        std::size_t pos = 0, field_start = 0;
+        std::size_t scratch_begin = 0;            // a quoted field's text in scratch_
+        std::size_t close = std::size_t(-1);      // offset of its closing quote
+        std::size_t open_quote = 0;               // offset of its opening quote
+        std::uint64_t open_nl = 0;                // line ends seen before it opened
+        bool quoted = false, in_quotes = false;
+    };
+
+    /// A record still without a line end in the new bytes cannot be complete: wait for more
+    /// rather than parse it all again (which made a long record quadratic).
+    bool scalar_waits_for_line_end(std::size_t end, bool eof) {
+        const char* b = buf_.data();
+        const bool wait = !eof && scalar_checked_ > rec_start_ && scalar_checked_ <= end &&
+                          !std::memchr(b + scalar_checked_, '\n', end - scalar_checked_);
+        scalar_checked_ = end;
+        return wait;
+    }
+
+    /// Scans the record's bytes into `fields_` up to and past its line end (`c.pos` then
+    /// just past it). Returns a step instead when the record needs more input or has an
+    /// unterminated quote at the end of the input.
+    std::optional<step> scan_scalar_record(scalar_cursor& c, std::size_t end, bool eof) {
+        const char* b = buf_.data();
+        const char d = opt_.delimiter, q = opt_.quote;
         for (;;) {
-            if (pos >= end) {
+            if (c.pos >= end) {
                 if (!eof) return step::more;
-                if (in_q) {
+                if (c.in_quotes) {
                     scalar_mode_ = false;
-                    return unterminated_quote_at(open_quote, line_ + open_nl, fields_.size() + 1);
+                    return unterminated_quote_at(c.open_quote, line_ + c.open_nl,
+                                                 fields_.size() + 1);
                 }
-                finish_field(true);
-                break;
+                finish_scalar_field(c, true);
+                return std::nullopt;
             }
-            const char c = b[pos];
-            if (in_q) {
-                if (c == q) {
-                    if (pos + 1 >= end && !eof) return step::more;
-                    if (pos + 1 < end && b[pos + 1] == q) {
+            const char ch = b[c.pos];
+            if (c.in_quotes) {
+                if (ch == q) {
+                    if (c.pos + 1 >= end && !eof) return step::more;
+                    if (c.pos + 1 < end && b[c.pos + 1] == q) {  // "" inside quotes
                         scratch_.push_back(q);
-                        pos += 2;
+                        c.pos += 2;
                         continue;
                     }
-                    in_q = false;
-                    close = pos++;
+                    c.in_quotes = false;
+                    c.close = c.pos++;
                     continue;
                 }
-                if (c == '\n') ++nl_;
-                scratch_.push_back(c);
-                ++pos;
+                if (ch == '\n') ++nl_;
+                scratch_.push_back(ch);
+                ++c.pos;
                 continue;
             }
-            if (c == d || c == '\n') {
-                finish_field(c == '\n');
-                ++pos;
-                if (c == '\n') break;
+            if (ch == d || ch == '\n') {
+                finish_scalar_field(c, ch == '\n');
+                ++c.pos;
+                if (ch == '\n') return std::nullopt;
                 if (fields_.size() >= opt_.max_columns) [[unlikely]] {
                     scalar_mode_ = false;
                     too_many_columns();
                 }
-                fs = pos;
-                quoted = false;
-                close = std::size_t(-1);
+                c.field_start = c.pos;
+                c.quoted = false;
+                c.close = std::size_t(-1);
                 continue;
             }
-            if (c == q && pos == fs) {
+            if (ch == q && c.pos == c.field_start) {
                 if (fields_.empty()) first_quoted_ = true;
-                quoted = in_q = true;
-                open_quote = pos;
-                open_nl = nl_;
-                sbeg = scratch_.size();
-                ++pos;
+                c.quoted = c.in_quotes = true;
+                c.open_quote = c.pos;
+                c.open_nl = nl_;
+                c.scratch_begin = scratch_.size();
+                ++c.pos;
                 continue;
             }
-            if (quoted) scratch_.push_back(c);
-            ++pos;
+            if (c.quoted) scratch_.push_back(ch);
+            ++c.pos;
         }
-        // Back to stage one after this record: forget its indices and re-scan from here.
+    }
+
+    /// Adds the field that ends at `c.pos` (a delimiter, a line end or the end of input) to
+    /// `fields_`, without the CR of a CRLF line end unless that CR was quoted.
+    void finish_scalar_field(const scalar_cursor& c, bool line_end) {
+        const char* b = buf_.data();
+        if (c.quoted) {
+            std::size_t len = scratch_.size() - c.scratch_begin;
+            if (line_end && c.pos > 0 && b[c.pos - 1] == '\r' && c.pos - 1 != c.close &&
+                len > 0) {
+                scratch_.shrink(1);
+                --len;
+            }
+            fields_.emplace_back(scratch_.data() + c.scratch_begin, len);
+        } else {
+            std::size_t e = c.pos;
+            if (line_end && e > c.field_start && b[e - 1] == '\r') --e;
+            fields_.emplace_back(b + c.field_start, e - c.field_start);
+        }
+    }
+
+    /// Back to stage one after the record that ends at `pos`: forgets the indices, re-scans
+    /// from `pos`, and re-validates the record's UTF-8 (the scalar parse did not).
+    void leave_scalar_mode(std::size_t pos) {
+        const char* b = buf_.data();
         scalar_mode_ = false;
         scalar_checked_ = 0;
         ipos_ = icount_ = 0;
@@ -533,12 +570,6 @@ private:
             utf8_.feed(b + rec_start_, pos - rec_start_, static_cast<std::int64_t>(rec_start_), flag);
             utf8_.finish(flag);
         }
-        if (pending_error_) {
-            error e = std::move(*pending_error_);
-            pending_error_.reset();
-            return report(e, pos);
-        }
-        return complete(pos, 0);
     }
 
     /// A record is complete up to `end` (just past its line end): checks it and yields it.
