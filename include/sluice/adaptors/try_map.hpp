@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "../core/closure.hpp"
+#include "../core/adaptor.hpp"
 #include "../core/context.hpp"
 #include "../core/stage.hpp"
 #include "../policy/error_policy.hpp"
@@ -81,22 +81,19 @@ private:
 /// `try_map(fn, policy)`: `map(fn)` where an exception thrown by `fn` makes the record a
 /// poison record handled by `policy` (see the file comment) instead of failing the run.
 /// `fn` sees the record as an lvalue (so the raw record is still there to dead-letter).
-struct try_map_fn {
-    template <class S, class Fn, class A = on_error::fail_t>
-        requires pipeable_input<S>
-    auto operator()(S&& s, Fn fn, error_policy<A> p = {}) const {
-        auto up = as_source(std::forward<S>(s));
-        using Up = decltype(up);
-        using arg = std::remove_reference_t<reference_t<Up>>&;
-        static_assert(std::invocable<Fn&, arg> && !std::is_void_v<std::invoke_result_t<Fn&, arg>>,
-                      "sluice::try_map: the function must be callable with the upstream "
-                      "record and return a value");
+struct try_map_fn : adaptor<try_map_fn> {
+    template <class Fn, class... P>
+    using argument_rules = adaptor_rules<
+        rule<callable_object<Fn>, "sluice::try_map: the function must be a callable object">>;
+    template <class Up, class Fn, class... P>
+    using rules = adaptor_rules<
+        rule<returns_value<Fn&, std::remove_reference_t<reference_t<Up>>&>,
+             "sluice::try_map: the function must be callable with the upstream record and "
+             "return a value">>;
+
+    template <class Up, class Fn, class A = on_error::fail_t>
+    static auto make(Up up, Fn fn, error_policy<A> p = {}) {
         return detail::try_map_stage<Up, Fn, A>(std::move(up), std::move(fn), std::move(p));
-    }
-    template <class Fn, class A = on_error::fail_t>
-        requires(!pipeable_input<Fn>)
-    auto operator()(Fn fn, error_policy<A> p = {}) const {
-        return make_closure<try_map_fn>(std::move(fn), std::move(p));
     }
 };
 inline constexpr try_map_fn try_map{};
