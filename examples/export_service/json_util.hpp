@@ -1,47 +1,52 @@
-// A tiny JSON object builder for the service's answers (escaping by sluice::json).
+// The service's JSON answers, on sluice::json::object_writer.
 #pragma once
 
-#include <sluice/core/chunk.hpp>
-#include <sluice/core/json_escape.hpp>
+#include <sluice/core/json_object.hpp>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace export_service {
 
+/// A JSON object answer, built with sluice::json::object_writer; `done()` ends it with
+/// a line end.
 class json_object {
 public:
+    json_object() = default;
+    json_object(const json_object&) = delete;  // the writer points into this object
+    json_object& operator=(const json_object&) = delete;
+
     json_object& str(std::string_view k, std::string_view v) {
-        key(k);
-        sluice::json::write_string(v, out_);
+        w_.string(k, v);
         return *this;
     }
-    json_object& num(std::string_view k, std::uint64_t v) { return raw(k, std::to_string(v)); }
-    json_object& boolean(std::string_view k, bool v) { return raw(k, v ? "true" : "false"); }
-    json_object& null(std::string_view k) { return raw(k, "null"); }
+    json_object& num(std::string_view k, std::uint64_t v) {
+        w_.number(k, v);
+        return *this;
+    }
+    json_object& boolean(std::string_view k, bool v) {
+        w_.boolean(k, v);
+        return *this;
+    }
+    json_object& null(std::string_view k) {
+        w_.null(k);
+        return *this;
+    }
     json_object& raw(std::string_view k, std::string_view json) {
-        key(k);
-        out_.append(json);
+        w_.raw(k, json);
         return *this;
     }
+    /// The object and a line end; the builder is spent.
     std::string done() {
-        out_.append(first_ ? std::string_view("{}") : std::string_view("}"));
-        first_ = true;
-        std::string s(out_.view());
-        out_.clear();
-        return s + "\n";
+        w_.close();
+        return std::move(out_) + "\n";
     }
 
 private:
-    void key(std::string_view k) {
-        out_.append(first_ ? std::string_view("{") : std::string_view(","));
-        first_ = false;
-        sluice::json::write_string(k, out_);
-        out_.push_back(':');
-    }
-    sluice::chunk out_;
-    bool first_ = true;
+    std::string out_;
+    sluice::json::object_writer<std::string> w_{out_};
 };
 
 /// {"error": message}

@@ -9,9 +9,10 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "json_escape.hpp"
+#include "json_object.hpp"
 
 namespace sluice {
 
@@ -29,7 +30,6 @@ struct counters_snapshot {
     std::uint64_t queue_capacity = 0;    ///< the bound `queue_high_water` may not pass (0: none)
 };
 
-
 /// One JSON object for a snapshot: `{"stages":[{"name":"read","in":0,"out":12,...},...]}`,
 /// stages in pipeline order, every counter present (what the CLI's `--stats` prints).
 inline std::string to_json(const std::vector<counters_snapshot>& stages) {
@@ -38,24 +38,18 @@ inline std::string to_json(const std::vector<counters_snapshot>& stages) {
     for (const auto& c : stages) {
         if (!first) out += ',';
         first = false;
-        out += "{\"name\":";
-        json::write_string(c.name, out);
-        auto field = [&](const char* key, std::uint64_t v) {
-            out += ",\"";
-            out += key;
-            out += "\":";
-            out += std::to_string(v);
-        };
-        field("in", c.in);
-        field("out", c.out);
-        field("errors", c.errors);
-        field("rejects", c.rejects);
-        field("bytes", c.bytes);
-        field("blocked_upstream_ns", c.blocked_upstream_ns);
-        field("blocked_downstream_ns", c.blocked_downstream_ns);
-        field("queue_high_water", c.queue_high_water);
-        field("queue_capacity", c.queue_capacity);
-        out += '}';
+        json::object_writer<std::string> o(out);
+        o.string("name", c.name)
+            .number("in", c.in)
+            .number("out", c.out)
+            .number("errors", c.errors)
+            .number("rejects", c.rejects)
+            .number("bytes", c.bytes)
+            .number("blocked_upstream_ns", c.blocked_upstream_ns)
+            .number("blocked_downstream_ns", c.blocked_downstream_ns)
+            .number("queue_high_water", c.queue_high_water)
+            .number("queue_capacity", c.queue_capacity)
+            .close();
     }
     out += "]}";
     return out;

@@ -25,7 +25,7 @@
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
-#include "../core/json_escape.hpp"
+#include "../core/json_object.hpp"
 #include "../core/sink.hpp"
 #include "../core/utf8.hpp"
 #include "../policy/error_policy.hpp"
@@ -45,21 +45,14 @@ inline std::string_view valid_utf8(std::string_view s, chunk& scratch) {
 
 /// Appends `d` as one JSON object (no line end) to `out`; `scratch` is reused for repairs.
 inline void append_dead_letter_json(const dead_letter_record& d, chunk& out, chunk& scratch) {
-    auto number = [&out](const char* key, std::uint64_t v) {
-        if (v == position::unknown) return;
-        out.append(",\"");
-        out.append(key);
-        out.append("\":");
-        out.append(std::to_string(v));
+    json::object_writer<chunk> o(out);
+    auto number = [&o](const char* key, std::uint64_t v) {
+        if (v != position::unknown) o.number(key, v);
     };
     auto text = [&](const char* key, std::string_view v) {
-        out.append(",\"");
-        out.append(key);
-        out.append("\":");
-        json::write_string(detail::valid_utf8(v, scratch), out);
+        o.string(key, detail::valid_utf8(v, scratch));
     };
-    out.append("{\"stage\":");
-    json::write_string(detail::valid_utf8(d.stage, scratch), out);
+    text("stage", d.stage);
     const position& at = d.where();
     number("line", at.line);
     number("record", at.record);
@@ -68,7 +61,7 @@ inline void append_dead_letter_json(const dead_letter_record& d, chunk& out, chu
     text("error", d.error.message());
     text("raw", d.raw);
     if (!d.code.empty()) text("code", d.code);
-    out.push_back('}');
+    o.close();
 }
 
 /// The dead-letter file sink (see the file comment).
