@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# ThreadSanitizer run of the threaded stages (prefetch, parallel_map, shutdown, error
-# policies, parallel gzip), for CI: a separate build-tsan/ directory, only the relevant test
-# targets, a few minutes on two cores.
+# ThreadSanitizer run of the worker primitive and the threaded stages (prefetch,
+# parallel_map, shutdown, error policies, parallel gzip), for CI: a separate build-tsan/
+# directory, only the relevant test targets, a few minutes on two cores.
 #
 #   source scripts/lib/tsan.sh
 #   sluice_tsan_tests [build-dir]        # default build-tsan; uses $JOBS or nproc
@@ -10,6 +10,7 @@
 
 # The test targets the TSan build compiles (tests/adaptors/<x>.cpp -> test_adaptors_<x>).
 SLUICE_TSAN_TARGETS=(
+    test_core_worker
     test_adaptors_prefetch
     test_adaptors_parallel_map
     test_adaptors_shutdown
