@@ -6,7 +6,7 @@
 using namespace s3test;
 
 namespace {
-std::string read_all(const s3::config& c, const std::string& key, s3::read_options o = {}) {
+std::string read_all(const s3::config& c, const std::string& key, s3::read_object_options o = {}) {
     std::string back;
     sluice::run(s3::read(c, bucket(), key, o),
                 sluice::for_each([&](sluice::chunk& ch) {

@@ -37,7 +37,7 @@
 namespace sluice::s3 {
 
 /// Options of `s3::read`.
-struct read_options {
+struct read_object_options {
     /// Size of the blocks handed downstream.
     std::size_t block_size = 1024 * 1024;
     /// Full blocks buffered between the network and the pipeline (>= 1).
@@ -49,7 +49,7 @@ namespace detail {
 /// State shared by the GET thread and the pipeline.
 class object_reader {
 public:
-    object_reader(client c, std::string bucket, std::string key, read_options o)
+    object_reader(client c, std::string bucket, std::string key, read_object_options o)
         : cli_(std::move(c)), bucket_(std::move(bucket)), key_(std::move(key)),
           opt_(normalized(o)), full_(opt_.queue_blocks), free_(opt_.queue_blocks + 2) {}
     object_reader(const object_reader&) = delete;
@@ -75,7 +75,7 @@ public:
     std::uint64_t offset() const noexcept { return offset_; }
 
 private:
-    static read_options normalized(read_options o) {
+    static read_object_options normalized(read_object_options o) {
         if (o.block_size < 1) o.block_size = 1;
         if (o.queue_blocks < 1) o.queue_blocks = 1;
         return o;
@@ -158,7 +158,7 @@ private:
 
     client cli_;
     std::string bucket_, key_;
-    read_options opt_;
+    read_object_options opt_;
     std::string etag_;
     std::uint64_t offset_ = 0;  // GET thread only (and after join)
 
@@ -197,12 +197,12 @@ private:
 /// `s3::read(client_or_config, bucket, key, options)`: see the file comment.
 struct read_fn {
     detail::object_source operator()(const client& c, std::string bucket, std::string key,
-                                     read_options o = {}) const {
+                                     read_object_options o = {}) const {
         return detail::object_source(std::make_unique<detail::object_reader>(
             c, std::move(bucket), std::move(key), o));
     }
     detail::object_source operator()(const config& c, std::string bucket, std::string key,
-                                     read_options o = {}) const {
+                                     read_object_options o = {}) const {
         return (*this)(client(c), std::move(bucket), std::move(key), o);
     }
 };

@@ -22,7 +22,7 @@
 namespace sluice {
 
 /// Options of the file byte sources.
-struct read_options {
+struct read_file_options {
     /// Bytes per read(2): large enough that syscalls cost nothing next to parsing.
     std::size_t block_size = 256 * 1024;
 };
@@ -36,8 +36,8 @@ class fd_source : public root_source<fd_source> {
 public:
     using reference = chunk&;
 
-    fd_source(std::string path, read_options o) : path_(std::move(path)), opt_(o) {}
-    fd_source(int fd, std::string name, read_options o)
+    fd_source(std::string path, read_file_options o) : path_(std::move(path)), opt_(o) {}
+    fd_source(int fd, std::string name, read_file_options o)
         : path_(std::move(name)), opt_(o), fd_(fd), owned_(false) {}
     fd_source(fd_source&& o) noexcept
         : root_source<fd_source>(std::move(o)), path_(std::move(o.path_)), opt_(o.opt_),
@@ -115,7 +115,7 @@ private:
     }
 
     std::string path_;
-    read_options opt_;
+    read_file_options opt_;
     chunk buf_;
     int fd_ = -1;
     bool owned_ = true;
@@ -127,7 +127,7 @@ private:
 
 /// `read_file(path)` yields the file's bytes as `chunk&` blocks (valid until the next pull).
 struct read_file_fn {
-    auto operator()(std::string path, read_options o = {}) const {
+    auto operator()(std::string path, read_file_options o = {}) const {
         return detail::fd_source(std::move(path), o);
     }
 };
@@ -135,7 +135,7 @@ inline constexpr read_file_fn read_file{};
 
 /// `read_fd(fd)` reads a descriptor the caller owns (it is not closed).
 struct read_fd_fn {
-    auto operator()(int fd, read_options o = {}, std::string name = "fd") const {
+    auto operator()(int fd, read_file_options o = {}, std::string name = "fd") const {
         return detail::fd_source(fd, std::move(name), o);
     }
 };
@@ -143,7 +143,7 @@ inline constexpr read_fd_fn read_fd{};
 
 /// `read_stdin()` reads standard input (it is not closed).
 struct read_stdin_fn {
-    auto operator()(read_options o = {}) const { return detail::fd_source(0, "<stdin>", o); }
+    auto operator()(read_file_options o = {}) const { return detail::fd_source(0, "<stdin>", o); }
 };
 inline constexpr read_stdin_fn read_stdin{};
 
