@@ -163,7 +163,17 @@ protected:
     template <class... A>
     static auto partial(A&&... a) {
         if constexpr (argument_rules_hold<Def, std::decay_t<A>...>())
-            return make_closure<Def>(std::forward<A>(a)...);
+            return make_closure<Def>(capture(std::forward<A>(a))...);
+    }
+
+    /// How a closure keeps an argument: a copy (decayed), unless `Def::capture(a)` says
+    /// otherwise (e.g. the address of a controller that must outlive the pipeline).
+    template <class A>
+    static decltype(auto) capture(A&& a) {
+        if constexpr (requires { Def::capture(std::forward<A>(a)); })
+            return Def::capture(std::forward<A>(a));
+        else
+            return std::forward<A>(a);
     }
 };
 

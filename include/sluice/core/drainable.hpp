@@ -9,7 +9,7 @@
 #include <concepts>
 #include <utility>
 
-#include "closure.hpp"
+#include "adaptor.hpp"
 #include "config.hpp"
 #include "context.hpp"
 #include "maybe.hpp"
@@ -49,17 +49,13 @@ public:
     template <class F>
     bool for_each_while(F&& f) {
         if (draining()) return true;
-        bool downstream_stopped = false;
+        downstream out(f);
         this->up_.for_each_while([&](auto&& x) -> bool {
-            if (!f(SLUICE_FWD(x))) {
-                downstream_stopped = true;
-                return false;
-            }
             // Checked after each record, so the record already read is never lost.
-            return !draining();
+            return out(SLUICE_FWD(x)) && !draining();
         });
         // A drain is an orderly end of input to everything downstream.
-        return !downstream_stopped;
+        return !out.stopped();
     }
 
 private:
@@ -77,31 +73,25 @@ private:
 /// on; then the stage reports the end of input. Without a drain request it costs one relaxed
 /// load per record. `drainable()` uses the run's flag (`run_options::drain`, as set by
 /// `shutdown::options()`); `drainable(sd)` watches a given controller (a `shutdown`).
-struct drainable_fn {
-    template <class S>
-        requires pipeable_input<S>
-    auto operator()(S&& s) const {
-        auto up = as_source(std::forward<S>(s));
-        return detail::drainable_stage<decltype(up)>(std::move(up), nullptr);
+struct drainable_fn : adaptor<drainable_fn> {
+    template <class Up>
+    static auto make(Up up) {
+        return detail::drainable_stage<Up>(std::move(up), nullptr);
     }
-    template <class S, drain_controller C>
-        requires pipeable_input<S>
-    auto operator()(S&& s, const C* sd) const {
-        auto up = as_source(std::forward<S>(s));
-        detail::drainable_stage<decltype(up)> st(std::move(up), sd->drain_flag());
+    template <class Up, drain_controller C>
+    static auto make(Up up, const C* sd) {
+        detail::drainable_stage<Up> st(std::move(up), sd->drain_flag());
         st.fix();
         return st;
     }
-    template <class S, drain_controller C>
-        requires pipeable_input<S>
-    auto operator()(S&& s, const C& sd) const {
-        return (*this)(std::forward<S>(s), &sd);
+    template <class Up, drain_controller C>
+    static auto make(Up up, const C& sd) {
+        return make(std::move(up), &sd);
     }
-    auto operator()() const { return make_closure<drainable_fn>(); }
-    /// The controller must outlive the pipeline.
+    /// A closure keeps the controller by address: it must outlive the pipeline.
     template <drain_controller C>
-    auto operator()(const C& sd) const {
-        return make_closure<drainable_fn>(&sd);
+    static const C* capture(const C& sd) noexcept {
+        return &sd;
     }
 };
 inline constexpr drainable_fn drainable{};
