@@ -7,11 +7,12 @@
 #include <sluice/sluice.hpp>
 
 #include <string>
+#include <vector>
 
 int main() {
     auto policy = sluice::on_error::dead_letter([](sluice::poison<sluice::csv::row>&&) {});
     namespace r = sluice::rules;
-    return static_cast<int>(sluice::from_range(std::string("id\n1\n")) | sluice::csv::read() |
+    return static_cast<int>(std::vector<std::string>{"id\n1\n"} | sluice::csv::read() |
                             sluice::validate(policy, r::required(r::column("id"))) |
                             sluice::count());
 }
