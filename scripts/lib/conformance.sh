@@ -24,6 +24,7 @@ conformance_install() {
     mkdir -p "$dir"
     if [[ -f $dir/node_modules/csv-spectrum/package.json &&
         -f $dir/node_modules/hyparquet/package.json &&
+        -f $dir/node_modules/hyparquet-compressors/package.json &&
         -f $dir/node_modules/@duckdb/node-api/package.json ]] &&
         cmp -s "$src/package-lock.json" "$dir/package-lock.json.installed"; then
         return 0

@@ -71,6 +71,7 @@ const duckdb = {
 };
 
 const hyparquet = await load('hyparquet');
+const { compressors } = await load('hyparquet-compressors');
 const buf = fs.readFileSync(file);
 const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
 const metadata = hyparquet.parquetMetadata(ab);
@@ -78,6 +79,8 @@ const decoder = new TextDecoder();
 const rows = await hyparquet.parquetReadObjects({
     file: ab,
     metadata,
+    compressors,
+    utf8: false,  // only STRING/JSON/ENUM columns are text; plain BYTE_ARRAY stays bytes
     parsers: {
         timestampFromMilliseconds: (v) => String(v),
         timestampFromMicroseconds: (v) => String(v),

@@ -1,0 +1,226 @@
+#pragma once
+/// \file
+/// `rows | parquet::encode(schema, options) | sink`: a byte stage yielding a Parquet file's
+/// bytes (`chunk&`) as its row groups complete, and the footer at the end, so the file goes
+/// to `to_file` (atomically), stdout or an S3 multipart upload without a temporary file.
+/// Memory: the open row group's compressed pages, one open page and one dictionary per column,
+/// and one chunk of output; never the row group's uncompressed values.
+///
+/// Rows are any of:
+/// - a struct with a field list (record/fields.hpp): typed values (integers, floating point,
+///   bool, strings, `std::optional` of those for NULL); see `parquet::schema_of<T>()`;
+/// - a row with `is_null(i)` and `value(i)` text (a Postgres row): NULL or the value's text;
+/// - a row with `size()` and `operator[](i)` text (a CSV row): each field's text; an empty
+///   field is NULL in a column that is not a string, and "" in a string column.
+/// Text is converted exactly per column type (parquet/writer.hpp); the row's field count must
+/// equal the schema's column count.
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include "../core/adaptor.hpp"
+#include "../core/chunk.hpp"
+#include "../core/stage.hpp"
+#include "../core/type_traits.hpp"
+#include "../record/fields.hpp"
+#include "schema.hpp"
+#include "writer.hpp"
+
+namespace sluice::parquet {
+
+/// The parquet::schema a struct's field list implies: integers, floating point, bool and
+/// strings by C++ type; `std::optional<T>` nullable, others required.
+template <class T>
+    requires has_fields<T>
+schema schema_of() {
+    schema s;
+    T probe{};
+    for_each_field(probe, [&](std::string_view name, const auto& member) {
+        using M = std::remove_cvref_t<decltype(member)>;
+        column c;
+        c.name = std::string(name);
+        auto type_of = []<class V>(std::type_identity<V>) {
+            column_type t;
+            if constexpr (std::same_as<V, bool>) t.type = value_type::boolean;
+            else if constexpr (std::integral<V> && sizeof(V) <= 2) t.type = value_type::int16;
+            else if constexpr (std::integral<V> && sizeof(V) <= 4) t.type = value_type::int32;
+            else if constexpr (std::integral<V>) t.type = value_type::int64;
+            else if constexpr (std::same_as<V, float>) t.type = value_type::float32;
+            else if constexpr (std::floating_point<V>) t.type = value_type::float64;
+            else if constexpr (std::convertible_to<V, std::string_view>) t.type = value_type::string;
+            else static_assert(sizeof(V) == 0, "parquet::schema_of: a field type with no Parquet mapping");
+            return t;
+        };
+        if constexpr (is_optional_v<M>) {
+            c.type = type_of(std::type_identity<typename M::value_type>{});
+            c.nullable = true;
+        } else {
+            c.type = type_of(std::type_identity<M>{});
+            c.nullable = false;
+        }
+        s.columns.push_back(std::move(c));
+    });
+    return s;
+}
+
+namespace detail {
+
+template <class R>
+concept text_row_with_nulls = requires(const R& r, int i) {
+    { r.is_null(i) } -> std::convertible_to<bool>;
+    { r.value(i) } -> std::convertible_to<std::string_view>;
+    { r.size() } -> std::convertible_to<std::size_t>;
+};
+
+template <class R>
+concept text_row = requires(const R& r, std::size_t i) {
+    { r.size() } -> std::convertible_to<std::size_t>;
+    { r[i] } -> std::convertible_to<std::string_view>;
+};
+
+template <class V>
+void put_typed(file_writer& w, std::size_t c, const V& v) {
+    if constexpr (is_optional_v<V>) {
+        if (!v) w.put_null(c);
+        else put_typed(w, c, *v);
+    } else if constexpr (std::same_as<V, bool>) {
+        w.put_bool(c, v);
+    } else if constexpr (std::integral<V>) {
+        w.put_int(c, static_cast<std::int64_t>(v));
+    } else if constexpr (std::floating_point<V>) {
+        w.put_double(c, static_cast<double>(v));
+    } else {
+        w.put_text(c, std::string_view(v));
+    }
+}
+
+inline void check_width(file_writer& w, std::size_t n) {
+    if (n != w.column_count())
+        throw error(errc::bad_input, "parquet",
+                    "row " + std::to_string(w.rows() + 1) + " has " + std::to_string(n) +
+                        " fields, the schema has " + std::to_string(w.column_count()) + " columns");
+}
+
+/// Writes one row of any supported shape (see the file comment).
+template <class R>
+void write_row(file_writer& w, const R& row) {
+    using T = std::remove_cvref_t<R>;
+    if constexpr (has_fields<T>) {
+        std::size_t c = 0;
+        for_each_field(row, [&](std::string_view, const auto& member) { put_typed(w, c++, member); });
+    } else if constexpr (text_row_with_nulls<T>) {
+        const auto n = static_cast<std::size_t>(row.size());
+        check_width(w, n);
+        for (std::size_t c = 0; c < n; ++c) {
+            if (row.is_null(static_cast<int>(c))) w.put_null(c);
+            else w.put_text(c, std::string_view(row.value(static_cast<int>(c))));
+        }
+    } else {
+        static_assert(text_row<T>, "parquet::encode: rows must be structs with a field list, "
+                                   "rows with is_null(i)/value(i), or rows of string_view fields");
+        const std::size_t n = row.size();
+        check_width(w, n);
+        for (std::size_t c = 0; c < n; ++c) {
+            const std::string_view f = row[c];
+            const column_type& t = w.file_schema().columns[c].type;
+            if (f.empty() && (t.list || t.type != value_type::string) && w.file_schema().columns[c].nullable)
+                w.put_null(c);
+            else
+                w.put_text(c, f);
+        }
+    }
+    w.end_row();
+}
+
+template <class Up>
+class encode_stage : public stage_base<encode_stage<Up>, Up> {
+    using base = stage_base<encode_stage<Up>, Up>;
+
+public:
+    using reference = chunk&;
+
+    encode_stage(Up up, schema s, write_options o)
+        : base(std::move(up)), schema_(std::move(s)), opt_(std::move(o)) {}
+
+    maybe<chunk&> next() {
+        start();
+        buf_.clear();
+        while (true) {
+            if (writer_->has_output()) {
+                writer_->take_output(buf_, chunk_size);
+                if (buf_.size() >= chunk_size || !writer_->has_output()) return buf_;
+                continue;
+            }
+            if (done_) return buf_.empty() ? maybe<chunk&>{} : maybe<chunk&>(buf_);
+            auto r = this->up_.next();
+            if (!r) {
+                writer_->finish();
+                done_ = true;
+                continue;
+            }
+            write_row(*writer_, sluice::detail::unwrap(r));
+        }
+    }
+
+    template <class F>
+    bool for_each_while(F&& f) {
+        start();
+        if (done_ && !writer_->has_output()) return true;
+        downstream out(f);
+        auto drain = [&]() -> bool {
+            while (writer_->has_output()) {
+                buf_.clear();
+                writer_->take_output(buf_, chunk_size);
+                if (!out(buf_)) return false;
+            }
+            return true;
+        };
+        if (!done_) {
+            this->up_.for_each_while([&](auto&& row) -> bool {
+                write_row(*writer_, row);
+                return drain();
+            });
+            if (out.stopped()) return false;
+            writer_->finish();
+            done_ = true;
+        }
+        return drain();
+    }
+
+    /// Rows written so far.
+    std::uint64_t rows() const noexcept { return writer_ ? writer_->rows() : 0; }
+
+private:
+    static constexpr std::size_t chunk_size = 256 * 1024;
+
+    void start() {
+        if (!writer_) writer_ = std::make_unique<file_writer>(schema_, opt_);
+    }
+
+    schema schema_;
+    write_options opt_;
+    std::unique_ptr<file_writer> writer_;
+    chunk buf_;
+    bool done_ = false;
+};
+
+}  // namespace detail
+
+/// `rows | parquet::encode(schema, options)` yields the Parquet file's bytes as `chunk&`.
+struct encode_fn : adaptor<encode_fn, write_options> {
+    template <class Up, class... A>
+    using rules = adaptor_rules<>;
+    template <class Up>
+    static auto make(Up up, schema s, write_options o = {}) {
+        return detail::encode_stage<Up>(std::move(up), std::move(s), std::move(o));
+    }
+};
+inline constexpr encode_fn encode{};
+
+}  // namespace sluice::parquet
