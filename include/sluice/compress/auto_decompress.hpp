@@ -186,25 +186,20 @@ private:
 };
 
 /// The partial call of `auto_decompress`.
-struct auto_decompress_fn {
+struct auto_decompress_fn : adaptor<auto_decompress_fn, codec_options> {
+    /// A string first is the input's name, not a source.
+    static constexpr bool names_first = true;
+
     /// `bytes | auto_decompress(options)`: decodes gzip/zstd found by magic bytes.
-    auto operator()(codec_options o = {}) const { return decompress(auto_decompressor{}, o); }
+    template <class Up>
+    static auto make(Up up, codec_options o = {}) {
+        return decompress(std::move(up), auto_decompressor{}, o);
+    }
     /// `bytes | auto_decompress(name, options)`: the same, with the input's name as a
     /// claim the magic bytes must bear out (see `auto_decompressor(name)`).
-    auto operator()(std::string_view name, codec_options o = {}) const {
-        return decompress(auto_decompressor(name), o);
-    }
-    /// `auto_decompress(bytes, options)`.
-    template <class S>
-        requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
-    auto operator()(S&& s, codec_options o = {}) const {
-        return decompress(std::forward<S>(s), auto_decompressor{}, o);
-    }
-    /// `auto_decompress(bytes, name, options)`.
-    template <class S>
-        requires pipeable_input<S> && (!std::convertible_to<S, std::string_view>)
-    auto operator()(S&& s, std::string_view name, codec_options o = {}) const {
-        return decompress(std::forward<S>(s), auto_decompressor(name), o);
+    template <class Up>
+    static auto make(Up up, std::string_view name, codec_options o = {}) {
+        return decompress(std::move(up), auto_decompressor(name), o);
     }
 };
 

@@ -31,6 +31,7 @@
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -100,16 +101,24 @@ struct first_arg<A0, A...> {
     using type = A0;
 };
 
+/// A string given first to a stage that declares `names_first = true` (it takes a name
+/// there, e.g. `auto_decompress("data.csv.gz")`) is that name, never a source of chars.
+template <class Def, class A>
+concept names_first = requires {
+    requires Def::names_first;
+} && std::convertible_to<A, std::string_view>;
+
 /// The partial call applies when the first argument is not itself a source, or is the
-/// stage's options (a name is a string, and a string is a range).
-template <class Options, class... A>
+/// stage's options or its name (a name is a string, and a string is a range).
+template <class Def, class Options, class... A>
 concept partial_arguments = sizeof...(A) == 0 ||
                             !pipeable_input<typename first_arg<A...>::type> ||
-                            std::convertible_to<typename first_arg<A...>::type, Options>;
+                            std::convertible_to<typename first_arg<A...>::type, Options> ||
+                            names_first<Def, typename first_arg<A...>::type>;
 
 /// `make` builds a stage from `Up` and `A...` (the constraint of the full call).
 template <class Def, class S, class... A>
-concept makes_stage = pipeable_input<S> && requires(S&& s, A&&... a) {
+concept makes_stage = pipeable_input<S> && !names_first<Def, S> && requires(S&& s, A&&... a) {
     Def::make(as_source(std::forward<S>(s)), std::forward<A>(a)...);
 };
 
@@ -154,7 +163,7 @@ struct adaptor_calls {
 
     /// The partial call: `stage(args...)`, a closure to pipe a source into.
     template <class... A>
-        requires partial_arguments<Options, A...>
+        requires partial_arguments<Def, Options, A...>
     auto operator()(A&&... a) const {
         return partial(std::forward<A>(a)...);
     }
@@ -193,7 +202,7 @@ struct adaptor<Def, Options> : detail::adaptor_calls<Def, Options> {
 
     auto operator()(Options o) const { return calls::partial(std::move(o)); }
     template <class L, class... T>
-        requires detail::partial_arguments<Options, L>
+        requires detail::partial_arguments<Def, Options, L>
     auto operator()(L&& lead, Options o, T&&... rest) const {
         return calls::partial(std::forward<L>(lead), std::move(o), std::forward<T>(rest)...);
     }
