@@ -24,7 +24,9 @@
 
 namespace sluice::parquet::text {
 
-using int128 = __int128;
+// __extension__: GCC and Clang's 128-bit integers, without -Wpedantic's warning.
+__extension__ typedef __int128 int128;
+__extension__ typedef unsigned __int128 uint128;
 
 /// DuckDB's infinite dates and timestamps.
 inline constexpr std::int32_t date_infinity = std::numeric_limits<std::int32_t>::max();

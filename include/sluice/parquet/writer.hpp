@@ -280,7 +280,7 @@ private:
                 if (t.precision <= 18) return put_raw<std::int64_t>(w, static_cast<std::int64_t>(v), rep);
                 const int n = w.layout().fixed_length;
                 char raw[16];
-                auto u = static_cast<unsigned __int128>(v);
+                auto u = static_cast<text::uint128>(v);
                 for (int i = n - 1; i >= 0; --i) {
                     raw[i] = static_cast<char>(static_cast<unsigned>(u & 0xFF));
                     u >>= 8;
