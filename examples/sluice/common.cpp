@@ -2,6 +2,7 @@
 #include "common.hpp"
 
 #include <sluice/compress/parallel_gzip.hpp>
+#include <sluice/s3/range_input.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <fcntl.h>
@@ -57,6 +58,17 @@ input open_input(const std::string& spec, const io_options& io, bool want_size) 
     auto src = sluice::read_file(spec);
     auto size = src.size_hint();
     return {std::move(src), size};
+}
+
+std::unique_ptr<sluice::random_access_input> open_random_access(const std::string& spec, const io_options& io) {
+    if (spec == "-")
+        throw sluice::error(sluice::errc::usage, "input",
+                            "Parquet input must be a file or an s3:// URL (it is read with random access, not from stdin)");
+    if (sluice::s3::is_s3_url(spec)) {
+        auto loc = sluice::s3::parse_url(spec);
+        return std::make_unique<sluice::s3::object_range_input>(sluice::s3::client(s3_config(io)), loc.bucket, loc.key);
+    }
+    return std::make_unique<sluice::pread_file>(spec);
 }
 
 sluice::any_byte_sink open_output(const std::string& spec, const io_options& io) {

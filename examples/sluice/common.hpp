@@ -6,6 +6,7 @@
 
 #include <sluice/compress/any_codec.hpp>
 #include <sluice/compress/format.hpp>
+#include <sluice/core/random_access.hpp>
 #include <sluice/core/shutdown.hpp>
 #include <sluice/formats/data_format.hpp>
 #include <sluice/report/progress_display.hpp>
@@ -13,6 +14,7 @@
 #include <sluice/sluice.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -49,6 +51,10 @@ struct input {
 /// Opens `spec` (a path, `-` for stdin, or s3://bucket/key). Nothing is read yet: a
 /// missing file fails at the first pull, inside the run. `want_size` asks S3 for the size.
 input open_input(const std::string& spec, const io_options& io, bool want_size);
+
+/// Opens `spec` (a path or s3://bucket/key; not `-`) for random access, as a columnar
+/// reader (Parquet) needs: pread for a file, ranged GETs for an S3 object.
+std::unique_ptr<sluice::random_access_input> open_random_access(const std::string& spec, const io_options& io);
 
 /// Opens `spec` as a byte sink: a file (temporary + rename), `-` (stdout) or an S3 upload.
 sluice::any_byte_sink open_output(const std::string& spec, const io_options& io);

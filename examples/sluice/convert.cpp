@@ -6,6 +6,8 @@
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
 #include <sluice/json/json.hpp>
+#include <sluice/parquet/reader.hpp>
+#include <sluice/parquet/row_encoders.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -149,6 +151,10 @@ conversion resolve(const convert_options& o) {
     if (!o.columns.empty() && is_delimited(*in)) usage("--columns applies to JSON input");
     if (o.level && compression == sluice::compression::format::none) usage("--level needs compression");
     if (o.crlf && !is_delimited(*out)) usage("--crlf applies to CSV/TSV output");
+    if (*in == data_format::parquet && o.on_error != "fail")
+        usage("--on-error skip does not apply to Parquet input (a corrupt file fails)");
+    if (*in == data_format::parquet && !o.columns.empty())
+        usage("--columns applies to JSON input");
     return {*in, *out, compression};
 }
 
@@ -157,6 +163,8 @@ conversion resolve(const convert_options& o) {
 template <class Bytes, class Policy>
 std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, const Policy& policy, run_env& env) {
     switch (c.in) {
+        case data_format::parquet:
+            break;  // run_convert_parquet
         case data_format::csv:
         case data_format::tsv: return from_csv(std::forward<Bytes>(bytes), c.in, c.out, policy, env);
         case data_format::jsonl: {
@@ -171,6 +179,29 @@ std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, const Policy& po
         }
     }
     return 0;
+}
+
+/// Parquet input: read with random access (a file: pread; an S3 object: ranged GETs), a
+/// row group at a time, typed values to the output format.
+std::uint64_t convert_parquet(const conversion& c, const io_options& io, run_env& env) {
+    auto rows = sluice::parquet::read(open_random_access(env.opt.input, io));
+    switch (c.out) {
+        case data_format::csv:
+        case data_format::tsv: {
+            sluice::csv::write_options wo;
+            wo.delimiter = c.out == data_format::tsv ? '\t' : ',';
+            wo.crlf = env.opt.crlf;
+            sluice::parquet::csv_encoder enc(rows.columns(), wo);
+            return drive(std::move(rows), std::move(enc), env);
+        }
+        case data_format::jsonl:
+            return drive(std::move(rows), sluice::parquet::jsonl_encoder{}, env);
+        case data_format::json:
+            return drive(std::move(rows), sluice::parquet::json_array_encoder{}, env);
+        case data_format::parquet:
+            break;
+    }
+    usage("Parquet to Parquet is not a conversion sluice makes");
 }
 
 /// --progress: the bar, then a summary line and the stage table; --stats: the JSON of every
@@ -191,9 +222,30 @@ void report(const convert_options& o, const run_control& ctl, const run_env& env
 
 }  // namespace
 
+/// `sluice convert in.parquet out.jsonl`: no byte stream in (the reader seeks), no rejects.
+int run_convert_parquet(const convert_options& o, const conversion& c, const io_options& io,
+                        const run_control& ctl, std::chrono::steady_clock::time_point t0) {
+    sluice::any_byte_sink sink = open_output(o.output, io);
+    run_env env{o, sink, {}, {}, {}, sluice::progress_display(o.progress), 0};
+    if (c.compression != sluice::compression::format::none)
+        env.codec = make_output_codec(c.compression, o.level, io.threads);
+    sluice::metrics metrics;
+    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
+    env.progress.interval = env.display.interval();
+    const std::uint64_t written = convert_parquet(c, io, env);
+    sluice::run_summary sum;
+    sum.rows = env.rows;
+    sum.bytes_out = static_cast<double>(written);
+    sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sluice::print_run_report({o.progress, o.progress, ctl.stats}, sum, metrics);
+    return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
+}
+
 int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
     auto t0 = std::chrono::steady_clock::now();
     const conversion c = resolve(o);
+    if (c.in == data_format::parquet)
+        return run_convert_parquet(o, c, io, ctl, t0);
     input src = open_input(o.input, io, o.progress);
     sluice::any_byte_sink sink = open_output(o.output, io);
     std::optional<dead_letters> bad;

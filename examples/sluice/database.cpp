@@ -7,6 +7,8 @@
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
 #include <sluice/json/json.hpp>
+#include <sluice/parquet/reader.hpp>
+#include <sluice/parquet/row_encoders.hpp>
 #include <sluice/postgres/postgres.hpp>
 
 #include <libpq-fe.h>
@@ -295,6 +297,23 @@ sluice::pg::load_result load_json_input(Bytes&& bytes, data_format in, const Pol
     return load_json(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(jo), policy, env);
 }
 
+/// Parquet rows into the table, columns named by the file's schema, values as text (a LIST
+/// as an array literal for an array column, as a JSON array otherwise).
+sluice::pg::load_result load_parquet(const io_options& io, load_env& env) {
+    auto rows = sluice::parquet::read(open_random_access(env.opt.input, io));
+    std::vector<std::string> names;
+    for (const auto& c : rows.columns())
+        names.push_back(c.name);
+    const std::vector<pg_column_kind> kinds = column_kinds(env.conn, env.opt.table, names);
+    sluice::parquet::row_texts texts;
+    for (std::size_t i = 0; i < kinds.size(); ++i)
+        if (kinds[i] == pg_column_kind::array)
+            texts.set_list_style(i, sluice::parquet::list_text::postgres_array);
+    auto fields = std::move(rows) | sluice::drainable()
+                  | sluice::map([&texts](const sluice::parquet::row& r) -> const auto& { return texts(r); });
+    return load_rows(fields, [&names](const auto&) { return names; }, env);
+}
+
 /// The COPY options of a load; with --on-error skip, rows the server rejects become dead
 /// letters too.
 sluice::pg::copy_in_options copy_options(const load_options& o, std::optional<dead_letters>& bad) {
@@ -329,10 +348,17 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
     if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
 
+    if (*in == data_format::parquet && o.on_error != "fail")
+        usage("load", "--on-error skip does not apply to Parquet input (a corrupt file fails)");
     sluice::pg::connection conn(o.dsn);
     std::optional<dead_letters> bad;
     if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
     load_env env{o, conn, copy_options(o, bad), bad, ctl.shutdown.options()};
+    if (*in == data_format::parquet) {
+        const sluice::pg::load_result res = load_parquet(io, env);
+        print_load_summary(res, o, bad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
+    }
     input src = open_input(o.input, io, false);
     auto bytes = src.bytes | sluice::auto_decompress(o.input);  // data.csv.gz must hold gzip
     sluice::pg::load_result res;

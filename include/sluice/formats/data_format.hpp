@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// Which record format a name means: `data_format` (CSV, TSV, JSON lines, a JSON array),
+/// Which record format a name means: `data_format` (CSV, TSV, JSON lines, a JSON array, Parquet),
 /// parsed from a flag (`--from jsonl`) or implied by a file name or URL (`data.tsv.gz`,
 /// `s3://bucket/day.jsonl.zst`), with the compression extension looked through. Standard
 /// library only: a command line can choose its readers and writers without including them.
@@ -19,9 +19,10 @@ enum class data_format : std::uint8_t {
     tsv,    ///< the same with tab delimiters
     jsonl,  ///< one JSON value per line (JSON lines, NDJSON)
     json,   ///< one JSON array of values
+    parquet,  ///< Apache Parquet (columnar; read with random access: a file or an S3 object)
 };
 
-/// "csv", "tsv", "jsonl" or "json".
+/// "csv", "tsv", "jsonl", "json" or "parquet".
 constexpr std::string_view to_string(data_format f) noexcept {
     switch (f) {
         case data_format::csv:
@@ -32,11 +33,14 @@ constexpr std::string_view to_string(data_format f) noexcept {
             return "jsonl";
         case data_format::json:
             return "json";
+        case data_format::parquet:
+            return "parquet";
     }
     return "csv";
 }
 
-/// Parses a format name as a user types it: "csv", "tsv", "jsonl" (or "ndjson"), "json".
+/// Parses a format name as a user types it: "csv", "tsv", "jsonl" (or "ndjson"), "json",
+/// "parquet".
 /// Anything else (other spellings too: names are exact) -> nullopt.
 constexpr std::optional<data_format> parse_data_format(std::string_view name) noexcept {
     if (name == "csv")
@@ -47,6 +51,8 @@ constexpr std::optional<data_format> parse_data_format(std::string_view name) no
         return data_format::jsonl;
     if (name == "json")
         return data_format::json;
+    if (name == "parquet")
+        return data_format::parquet;
     return std::nullopt;
 }
 
@@ -67,7 +73,8 @@ constexpr std::string_view file_name_part(std::string_view name) noexcept {
 
 /// The format a file name or URL implies, from its extension, case-insensitively and
 /// looking through a compression extension (`compression::known_extensions`):
-/// `.csv` -> csv, `.tsv`/`.tab` -> tsv, `.jsonl`/`.ndjson` -> jsonl, `.json` -> json.
+/// `.csv` -> csv, `.tsv`/`.tab` -> tsv, `.jsonl`/`.ndjson` -> jsonl, `.json` -> json,
+/// `.parquet` -> parquet.
 /// Anything else (no extension, `-`) -> nullopt.
 constexpr std::optional<data_format> data_format_from_path(std::string_view path) noexcept {
     std::string_view name = compression::strip_extension(detail::file_name_part(path));
@@ -79,7 +86,7 @@ constexpr std::optional<data_format> data_format_from_path(std::string_view path
     if (iequals(ext, "tab"))
         return data_format::tsv;
     for (data_format f :
-         {data_format::csv, data_format::tsv, data_format::jsonl, data_format::json})
+         {data_format::csv, data_format::tsv, data_format::jsonl, data_format::json, data_format::parquet})
         if (iequals(ext, to_string(f)))
             return f;
     if (iequals(ext, "ndjson"))

@@ -41,7 +41,7 @@
 namespace sluice::parquet {
 
 /// Options of `parquet::read`.
-struct read_options {
+struct reader_options {
     /// Top-level columns to read, in this order (empty: all, in the file's order). Only
     /// their column chunks are fetched.
     std::vector<std::string> columns;
@@ -182,7 +182,7 @@ public:
     using reference = const row&;
 
     /// Reads the footer and the schema (errors here are thrown at construction).
-    explicit reader(std::unique_ptr<random_access_input> in, read_options o = {})
+    explicit reader(std::unique_ptr<random_access_input> in, reader_options o = {})
         : in_(std::move(in)), opt_(std::move(o)) {
         read_footer();
         build_columns();
@@ -349,7 +349,7 @@ private:
     }
 
     std::unique_ptr<random_access_input> in_;
-    read_options opt_;
+    reader_options opt_;
     std::unique_ptr<file_meta_data> meta_;
     std::unique_ptr<std::vector<column_info>> cols_;  // stable address: rows point to it
     std::uint64_t data_end_ = 0;
@@ -363,10 +363,10 @@ private:
 
 /// `parquet::read(path | input, options)`: see the file comment.
 struct read_fn {
-    reader operator()(std::unique_ptr<random_access_input> in, read_options o = {}) const {
+    reader operator()(std::unique_ptr<random_access_input> in, reader_options o = {}) const {
         return reader(std::move(in), std::move(o));
     }
-    reader operator()(const std::string& path, read_options o = {}) const {
+    reader operator()(const std::string& path, reader_options o = {}) const {
         return reader(std::make_unique<pread_file>(path), std::move(o));
     }
 };

@@ -3,6 +3,7 @@
 /// Record encoders for `parquet::row`, for `sluice::encode`:
 /// - `parquet::jsonl_encoder`: one JSON object per row, `{"column": value, ...}`, the
 ///   values typed as parquet/text.hpp describes (numbers, ISO dates, arrays, null);
+/// - `parquet::json_array_encoder`: the same objects as one JSON array;
 /// - `parquet::csv_encoder`: CSV (or TSV) with a header of the column names and the same
 ///   text per field (lists as JSON arrays, null as `null_text`, empty by default).
 /// \code
@@ -10,6 +11,7 @@
 /// \endcode
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,13 +30,19 @@ namespace sluice::parquet {
 class jsonl_encoder {
 public:
     void encode(const row& r, chunk& out) {
+        write_object(r, out);
+        out.push_back('\n');
+    }
+
+    /// Appends `r` as one JSON object (no line end).
+    void write_object(const row& r, chunk& out) {
         if (keys_.size() != r.size() || cols_ != (r.size() ? &r.column(0) : nullptr)) render_keys(r);
         out.push_back('{');
         for (std::size_t i = 0; i < r.size(); ++i) {
             out.append(keys_[i]);
             append_json(out, r.column(i).type, r[i]);
         }
-        out.append("}\n");
+        out.push_back('}');
     }
 
 private:
@@ -53,21 +61,49 @@ private:
     const column_info* cols_ = nullptr;
 };
 
-/// CSV rows with a header of the column names (see the file comment).
-class csv_encoder {
+/// The rows as one JSON array, an object per line (the layout of `json::array_encoder`).
+class json_array_encoder {
 public:
-    /// `columns`: the reader's columns (their names make the header, written even for no
-    /// rows). `o.header` and `o.write_header` are honoured as `csv::encoder` does.
-    explicit csv_encoder(const std::vector<column_info>& columns, csv::write_options o = {}) : csv_(with_header(columns, std::move(o))) {}
-
-    void begin(chunk& out) { csv_.begin(out); }
-
+    void begin(chunk& out) const { out.push_back('['); }
     void encode(const row& r, chunk& out) {
+        out.append(first_ ? std::string_view("\n") : std::string_view(",\n"));
+        first_ = false;
+        objects_.write_object(r, out);
+    }
+    void end(chunk& out) const { out.append(first_ ? std::string_view("]\n") : std::string_view("\n]\n")); }
+
+private:
+    jsonl_encoder objects_;
+    bool first_ = true;
+};
+
+/// How `row_texts` writes a LIST cell.
+enum class list_text : std::uint8_t {
+    json,            ///< a JSON array: `[1,null,"a"]` (CSV output)
+    postgres_array,  ///< a Postgres array literal: `{"1",NULL,"a"}` (COPY into an array column)
+};
+
+/// A row as text fields (`std::optional<std::string_view>`, nullopt for null), each the
+/// text `append_text` gives - what a CSV writer or a Postgres COPY takes. The views are
+/// valid until the next call.
+class row_texts {
+public:
+    /// The style of LIST cells of column `i` (default: JSON arrays).
+    void set_list_style(std::size_t i, list_text s) {
+        if (styles_.size() <= i) styles_.resize(i + 1, list_text::json);
+        styles_[i] = s;
+    }
+
+    const std::vector<std::optional<std::string_view>>& operator()(const row& r) {
         text_.clear();
         ends_.clear();
         for (std::size_t i = 0; i < r.size(); ++i) {
-            append_text(text_, r.column(i).type, r[i]);
-            ends_.push_back(r[i].null ? std::string::npos : text_.size());
+            const cell& c = r[i];
+            if (c.list && !c.null && i < styles_.size() && styles_[i] == list_text::postgres_array)
+                postgres_array(r.column(i).type, c);
+            else
+                append_text(text_, r.column(i).type, c);
+            ends_.push_back(c.null ? std::string::npos : text_.size());
         }
         fields_.clear();
         std::size_t from = 0;
@@ -79,8 +115,50 @@ public:
                 from = e;
             }
         }
-        csv_.encode(fields_, out);
+        return fields_;
     }
+
+private:
+    /// `{"a","b",NULL}`: every element quoted, `"` and `\` escaped with a backslash.
+    void postgres_array(const leaf_type& t, const cell& c) {
+        text_.push_back('{');
+        bool first = true;
+        for (const value& v : c.elements) {
+            if (!first) text_.push_back(',');
+            first = false;
+            if (v.is_null()) {
+                text_.append("NULL");
+                continue;
+            }
+            item_.clear();
+            append_text(item_, t, v);
+            text_.push_back('"');
+            for (char ch : item_) {
+                if (ch == '"' || ch == '\\') text_.push_back('\\');
+                text_.push_back(ch);
+            }
+            text_.push_back('"');
+        }
+        text_.push_back('}');
+    }
+
+    std::vector<list_text> styles_;
+    std::string text_, item_;
+    std::vector<std::size_t> ends_;
+    std::vector<std::optional<std::string_view>> fields_;
+};
+
+/// CSV rows with a header of the column names (see the file comment).
+class csv_encoder {
+public:
+    /// `columns`: the reader's columns (their names make the header, written even for no
+    /// rows). `o.header` and `o.write_header` are honoured as `csv::encoder` does.
+    explicit csv_encoder(const std::vector<column_info>& columns, csv::write_options o = {})
+        : csv_(with_header(columns, std::move(o))) {}
+
+    void begin(chunk& out) { csv_.begin(out); }
+
+    void encode(const row& r, chunk& out) { csv_.encode(texts_(r), out); }
 
 private:
     static csv::write_options with_header(const std::vector<column_info>& columns, csv::write_options o) {
@@ -89,9 +167,7 @@ private:
         return o;
     }
     csv::encoder csv_;
-    std::string text_;
-    std::vector<std::size_t> ends_;
-    std::vector<std::optional<std::string_view>> fields_;
+    row_texts texts_;
 };
 
 }  // namespace sluice::parquet
