@@ -20,6 +20,7 @@
 #include "metadata.hpp"
 #include "page_decompress.hpp"
 #include "rle_decoder.hpp"
+#include "rle_encoder.hpp"  // bit_width_for
 #include "value.hpp"
 #include "value_decoder.hpp"
 

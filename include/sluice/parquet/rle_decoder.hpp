@@ -148,14 +148,4 @@ private:
     std::uint64_t bit_ = 0;  // next bit in the bit-packed run
 };
 
-/// The bit width that holds values 0..max_value (0 for 0).
-constexpr int bit_width_for(std::uint64_t max_value) noexcept {
-    int w = 0;
-    while (max_value) {
-        ++w;
-        max_value >>= 1;
-    }
-    return w;
-}
-
 }  // namespace sluice::parquet
