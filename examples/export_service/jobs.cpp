@@ -68,7 +68,8 @@ struct counting_sink : sluice::sink_base {
     auto finish() { return inner.finish(); }
     void abort(const sluice::error& e) noexcept { inner.abort(e); }
     void bind(sluice::run_context& ctx) {
-        if constexpr (requires { inner.bind(ctx); }) inner.bind(ctx);
+        if constexpr (requires { inner.bind(ctx); })
+            inner.bind(ctx);
     }
 };
 
@@ -76,10 +77,17 @@ struct counting_sink : sluice::sink_base {
 
 job_manager::job_manager(std::string dsn, sluice::s3::config s3cfg, unsigned max_concurrent,
                          std::function<void(const std::string&)> log, heartbeat_options hb)
-    : dsn_(std::move(dsn)), instance_(new_id()), hb_(hb), s3cfg_(s3cfg), s3_(std::move(s3cfg)),
-      max_concurrent_(max_concurrent ? max_concurrent : 1), log_(std::move(log)) {}
+    : dsn_(std::move(dsn)),
+      instance_(new_id()),
+      hb_(hb),
+      s3cfg_(s3cfg),
+      s3_(std::move(s3cfg)),
+      max_concurrent_(max_concurrent ? max_concurrent : 1),
+      log_(std::move(log)) {}
 
-job_manager::~job_manager() { shutdown(); }
+job_manager::~job_manager() {
+    shutdown();
+}
 
 void job_manager::start() {
     std::vector<std::string> pending;
@@ -90,12 +98,15 @@ void job_manager::start() {
     recover_orphans();
     with_store([&](pg::connection& c) {
         auto p = c.exec("SELECT id FROM sluice_export_jobs WHERE status = 'pending' ORDER BY seq");
-        for (int i = 0; i < p.rows(); ++i) pending.emplace_back(p.value(i, 0));
+        for (int i = 0; i < p.rows(); ++i)
+            pending.emplace_back(p.value(i, 0));
         return 0;
     });
     std::lock_guard lk(m_);
-    for (auto& id : pending) queue_.push_back(std::move(id));
-    for (unsigned i = 0; i < max_concurrent_; ++i) workers_.emplace_back([this] { worker(); });
+    for (auto& id : pending)
+        queue_.push_back(std::move(id));
+    for (unsigned i = 0; i < max_concurrent_; ++i)
+        workers_.emplace_back([this] { worker(); });
     heartbeat_ = std::jthread([this](std::stop_token st) { heartbeat_loop(st); });
 }
 
@@ -107,7 +118,8 @@ void job_manager::heartbeat_loop(std::stop_token stop) {
             std::unique_lock lk(m);
             (void)cv.wait_for(lk, stop, hb_.interval, [] { return false; });
         }
-        if (stop.stop_requested()) return;
+        if (stop.stop_requested())
+            return;
         try {
             with_store([&](pg::connection& c) {
                 return c.query(
@@ -151,7 +163,8 @@ void job_manager::abort_orphan_upload(const std::string& id, const std::string& 
         } else {
             // Crashed before the id was recorded (or by an older version): find it by key.
             for (auto& u : s3_.list_multipart_uploads(bucket, key))
-                if (u.key == key) ids.push_back(u.upload_id);
+                if (u.key == key)
+                    ids.push_back(u.upload_id);
         }
         for (const auto& u : ids) {
             s3_.abort_multipart_upload(bucket, key, u);
@@ -165,10 +178,12 @@ void job_manager::abort_orphan_upload(const std::string& id, const std::string& 
 std::string job_manager::submit(const job_request& r) {
     std::string id = new_id();
     // r.key is the prefix ("exports/" or ""): the id keeps object names unique.
-    std::string key = r.key + r.spec.table + "-" + id + "." + r.spec.format + (r.spec.gzip ? ".gz" : "");
+    std::string key =
+        r.key + r.spec.table + "-" + id + "." + r.spec.format + (r.spec.gzip ? ".gz" : "");
     with_store([&](pg::connection& c) {
         return c.query(
-            "INSERT INTO sluice_export_jobs (id, table_name, format, gzip, bucket, object_key, status) "
+            "INSERT INTO sluice_export_jobs (id, table_name, format, gzip, bucket, object_key, "
+            "status) "
             "VALUES ($1, $2, $3, $4, $5, $6, 'pending')",
             id, r.spec.table, r.spec.format, r.spec.gzip ? "true" : "false", r.bucket, key);
     });
@@ -187,8 +202,10 @@ namespace {
 /// nullopt without a total.
 std::optional<std::string> percent_text(const std::string& status, std::uint64_t rows,
                                         std::optional<std::uint64_t> total) {
-    if (status == "completed") return "100";
-    if (!total || *total == 0) return std::nullopt;
+    if (status == "completed")
+        return "100";
+    if (!total || *total == 0)
+        return std::nullopt;
     double p = std::min(99.9, 100.0 * static_cast<double>(rows) / static_cast<double>(*total));
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f", p);
@@ -206,6 +223,55 @@ void add_download_url(json_object& o, const sluice::s3::config& cfg, const std::
     }
 }
 
+/// One job as GET /exports/ID reports it.
+struct job_status {
+    std::string id, table, format;
+    bool gzip = false;
+    std::string bucket, key, status;
+    std::uint64_t rows = 0;
+    std::optional<std::uint64_t> total;
+    bool total_exact = false;
+    std::uint64_t bytes = 0;
+    std::optional<std::string> error;
+    std::string created_at;
+    std::optional<std::string> started_at, finished_at;
+};
+
+/// The status JSON of a job (a completed one with its presigned download link).
+std::string render_status(const job_status& j, const sluice::s3::config& cfg) {
+    json_object o;
+    auto str_or_null = [&o](const char* key, const std::optional<std::string>& v) {
+        if (v)
+            o.str(key, *v);
+        else
+            o.null(key);
+    };
+    o.str("id", j.id);
+    o.str("table", j.table);
+    o.str("format", j.format);
+    o.str("compress", j.gzip ? "gzip" : "none");
+    o.str("to", "s3://" + j.bucket + "/" + j.key);
+    o.str("status", j.status);
+    o.num("rows_done", j.rows);
+    if (j.total)
+        o.num("rows_total", *j.total);
+    else
+        o.null("rows_total");
+    o.boolean("total_exact", j.total_exact);
+    if (auto p = percent_text(j.status, j.rows, j.total))
+        o.raw("percent", *p);
+    else
+        o.null("percent");
+    o.num("bytes", j.bytes);
+    str_or_null("error", j.error);
+    o.str("created_at", j.created_at);
+    str_or_null("started_at", j.started_at);
+    str_or_null("finished_at", j.finished_at);
+    if (j.status == "completed")
+        add_download_url(o, cfg, j.bucket, j.key);
+    return o.done();
+}
+
 }  // namespace
 
 std::optional<std::string> job_manager::status_json(const std::string& id) {
@@ -216,45 +282,31 @@ std::optional<std::string> job_manager::status_json(const std::string& id) {
             "FROM sluice_export_jobs WHERE id = $1",
             id);
     });
-    if (r.rows() != 1) return std::nullopt;
+    if (r.rows() != 1)
+        return std::nullopt;
     auto text = [&](int col) { return std::string(r.value(0, col)); };
+    auto maybe_text = [&](int col) -> std::optional<std::string> {
+        if (r.is_null(0, col))
+            return std::nullopt;
+        return text(col);
+    };
     auto num = [&](int col) -> std::optional<std::uint64_t> {
-        if (r.is_null(0, col)) return std::nullopt;
+        if (r.is_null(0, col))
+            return std::nullopt;
         return std::stoull(text(col));
     };
-    std::string status = text(5);
-    std::uint64_t rows = *num(6), bytes = *num(9);
-    std::optional<std::uint64_t> total = num(7);
-    bool exact = text(8) == "t";
+    job_status j{id,      text(0),        text(1),  text(2) == "t", text(3),
+                 text(4), text(5),        *num(6),  num(7),         text(8) == "t",
+                 *num(9), maybe_text(10), text(11), maybe_text(12), maybe_text(13)};
     {
         // A running job's counters live in memory; the table has them only every few seconds.
         std::lock_guard lk(m_);
-        if (auto it = running_.find(id); it != running_.end() && status == "running") {
-            rows = std::max(rows, it->second->rows.load());
-            bytes = std::max(bytes, it->second->bytes.load());
+        if (auto it = running_.find(id); it != running_.end() && j.status == "running") {
+            j.rows = std::max(j.rows, it->second->rows.load());
+            j.bytes = std::max(j.bytes, it->second->bytes.load());
         }
     }
-    json_object o;
-    o.str("id", id);
-    o.str("table", text(0));
-    o.str("format", text(1));
-    o.str("compress", text(2) == "t" ? "gzip" : "none");
-    o.str("to", "s3://" + text(3) + "/" + text(4));
-    o.str("status", status);
-    o.num("rows_done", rows);
-    if (total) o.num("rows_total", *total); else o.null("rows_total");
-    o.boolean("total_exact", exact);
-    if (auto p = percent_text(status, rows, total)) o.raw("percent", *p); else o.null("percent");
-    o.num("bytes", bytes);
-    auto text_or_null = [&](const char* key, int col) {
-        if (r.is_null(0, col)) o.null(key); else o.str(key, text(col));
-    };
-    text_or_null("error", 10);
-    o.str("created_at", text(11));
-    text_or_null("started_at", 12);
-    text_or_null("finished_at", 13);
-    if (status == "completed") add_download_url(o, s3cfg_, text(3), text(4));
-    return o.done();
+    return render_status(j, s3cfg_);
 }
 
 job_manager::cancel_result job_manager::cancel(const std::string& id) {
@@ -277,11 +329,13 @@ job_manager::cancel_result job_manager::cancel(const std::string& id) {
             "error = 'cancelled by request' WHERE id = $1 AND status = 'pending'",
             id);
     });
-    if (r.affected()) return cancel_result::cancelled;
+    if (r.affected())
+        return cancel_result::cancelled;
     auto s = with_store([&](pg::connection& c) {
         return c.query("SELECT status FROM sluice_export_jobs WHERE id = $1", id);
     });
-    if (s.rows() == 0) return cancel_result::not_found;
+    if (s.rows() == 0)
+        return cancel_result::not_found;
     // It may have just started: look again now that it may be registered as running.
     {
         std::lock_guard lk(m_);
@@ -297,9 +351,11 @@ job_manager::cancel_result job_manager::cancel(const std::string& id) {
 void job_manager::shutdown() {
     {
         std::lock_guard lk(m_);
-        if (stopping_ && workers_.empty()) return;
+        if (stopping_ && workers_.empty())
+            return;
         stopping_ = true;
-        for (auto& [id, live] : running_) live->stop.request_stop();
+        for (auto& [id, live] : running_)
+            live->stop.request_stop();
     }
     cv_.notify_all();
     if (heartbeat_.joinable()) {
@@ -307,7 +363,8 @@ void job_manager::shutdown() {
         heartbeat_.join();
     }
     for (auto& t : workers_)
-        if (t.joinable()) t.join();
+        if (t.joinable())
+            t.join();
     workers_.clear();
 }
 
@@ -318,7 +375,8 @@ void job_manager::worker() {
         {
             std::unique_lock lk(m_);
             cv_.wait(lk, [this] { return stopping_ || !queue_.empty(); });
-            if (stopping_) return;
+            if (stopping_)
+                return;
             id = std::move(queue_.front());
             queue_.pop_front();
             live = std::make_shared<live_job>();
@@ -343,7 +401,8 @@ void job_manager::run_job(const std::string& id, live_job& live) {
             "RETURNING table_name, format, gzip, bucket, object_key",
             id, instance_);
     });
-    if (claim.rows() != 1) return;
+    if (claim.rows() != 1)
+        return;
     export_spec spec{std::string(claim.value(0, 0)), std::string(claim.value(0, 1)),
                      claim.value(0, 2) == "t"};
     std::string bucket(claim.value(0, 3)), key(claim.value(0, 4));
@@ -354,7 +413,8 @@ void job_manager::run_job(const std::string& id, live_job& live) {
     } catch (const sluice::error& e) {
         if (e.code() == sluice::errc::cancelled || live.stop.stop_requested())
             finish_as(id, live, "cancelled",
-                      live.by_user ? "cancelled by request" : "cancelled: the service shut down", false);
+                      live.by_user ? "cancelled by request" : "cancelled: the service shut down",
+                      false);
         else
             finish_as(id, live, "failed", std::string(e.what()), false);
     } catch (const std::exception& e) {
@@ -370,10 +430,12 @@ bool job_manager::finish_as(const std::string& id, const live_job& live, const s
             "bytes = $4, error = $5, total_exact = $6, "
             "rows_total = CASE WHEN $6 THEN $3 ELSE rows_total END "
             "WHERE id = $1 AND status = 'running' AND owner = $7",
-            id, status, live.rows.load(), live.bytes.load(), err, exact ? "true" : "false", instance_);
+            id, status, live.rows.load(), live.bytes.load(), err, exact ? "true" : "false",
+            instance_);
     });
     if (r.affected() == 0) {
-        log_("job " + id + ": finished as " + status + " but was no longer running here; its state stays");
+        log_("job " + id + ": finished as " + status
+             + " but was no longer running here; its state stays");
         return false;
     }
     log_("job " + id + ": " + status + (err ? ": " + *err : ""));
@@ -385,14 +447,16 @@ void job_manager::export_job(const std::string& id, live_job& live, const export
     pg::connection conn(dsn_);
     if (auto total = estimate_rows(conn, spec.table))
         with_store([&](pg::connection& c) {
-            return c.query("UPDATE sluice_export_jobs SET rows_total = $2 WHERE id = $1", id, *total);
+            return c.query("UPDATE sluice_export_jobs SET rows_total = $2 WHERE id = $1", id,
+                           *total);
         });
     sluice::s3::upload_options uo;
     uo.content_type = spec.content_type();
     // Recorded at once, so that a restart can abort exactly this upload if we crash.
     uo.on_multipart_created = [&](const std::string& upload_id) {
         with_store([&](pg::connection& c) {
-            return c.query("UPDATE sluice_export_jobs SET upload_id = $2 WHERE id = $1", id, upload_id);
+            return c.query("UPDATE sluice_export_jobs SET upload_id = $2 WHERE id = $1", id,
+                           upload_id);
         });
     };
     auto upload = sluice::s3::upload(s3_, bucket, key, uo);
@@ -403,12 +467,14 @@ void job_manager::export_job(const std::string& id, live_job& live, const export
         // Persist progress now and then, so a status read by another replica (or after a
         // crash) is not far behind.
         auto now = std::chrono::steady_clock::now();
-        if (now - last_saved < std::chrono::seconds(2)) return;
+        if (now - last_saved < std::chrono::seconds(2))
+            return;
         last_saved = now;
         try {
             with_store([&](pg::connection& c) {
-                return c.query("UPDATE sluice_export_jobs SET rows_done = $2, bytes = $3 WHERE id = $1",
-                               id, rows, live.bytes.load());
+                return c.query(
+                    "UPDATE sluice_export_jobs SET rows_done = $2, bytes = $3 WHERE id = $1", id,
+                    rows, live.bytes.load());
             });
         } catch (const std::exception&) {
             // Progress is best effort; the final update reports the outcome.

@@ -26,26 +26,48 @@ std::size_t parse_size(const std::string& text) {
     }
     std::string unit = text.substr(pos);
     double mult = 1;
-    if (unit.empty() || unit == "B") mult = 1;
-    else if (unit == "KiB" || unit == "K" || unit == "k") mult = 1024.0;
-    else if (unit == "MiB" || unit == "M") mult = 1024.0 * 1024;
-    else if (unit == "GiB" || unit == "G") mult = 1024.0 * 1024 * 1024;
-    else if (unit == "KB" || unit == "kB") mult = 1e3;
-    else if (unit == "MB") mult = 1e6;
-    else if (unit == "GB") mult = 1e9;
-    else throw sluice::error(sluice::errc::usage, "", "unknown size unit in '" + text + "'");
-    if (v <= 0) throw sluice::error(sluice::errc::usage, "", "size must be positive: '" + text + "'");
+    if (unit.empty() || unit == "B")
+        mult = 1;
+    else if (unit == "KiB" || unit == "K" || unit == "k")
+        mult = 1024.0;
+    else if (unit == "MiB" || unit == "M")
+        mult = 1024.0 * 1024;
+    else if (unit == "GiB" || unit == "G")
+        mult = 1024.0 * 1024 * 1024;
+    else if (unit == "KB" || unit == "kB")
+        mult = 1e3;
+    else if (unit == "MB")
+        mult = 1e6;
+    else if (unit == "GB")
+        mult = 1e9;
+    else
+        throw sluice::error(sluice::errc::usage, "", "unknown size unit in '" + text + "'");
+    if (v <= 0)
+        throw sluice::error(sluice::errc::usage, "", "size must be positive: '" + text + "'");
     return static_cast<std::size_t>(v * mult);
 }
 
-void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, bool& stats, bool& drain) {
-    cmd->add_flag("--stats", stats, "print every stage's counters as one JSON object on stderr at the end");
-    cmd->add_flag("--drain-on-signal", drain, "on SIGINT/SIGTERM stop reading at a record boundary, finish and commit what was read, exit 130 (a second signal drops)");
-    cmd->add_option("--part-size", part_size, "S3 multipart part size, e.g. 8MiB (grows for long streams)");
-    cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")->check(CLI::PositiveNumber);
-    cmd->add_option("--retries", io.retries, "attempts per S3 request, all made whatever the circuit breaker's threshold (default 5)")->check(CLI::PositiveNumber);
-    cmd->add_option("--retry-delay", io.retry_delay_ms, "S3 retry backoff base in ms: the sleep before retry n is 1/2 to 1 x base x 2^n, at most 20 s (default 1000: 5 attempts wait 7.5 to 15 s in all)")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")->check(CLI::NonNegativeNumber);
+void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, bool& stats,
+                    bool& drain) {
+    cmd->add_flag("--stats", stats,
+                  "print every stage's counters as one JSON object on stderr at the end");
+    cmd->add_flag("--drain-on-signal", drain,
+                  "on SIGINT/SIGTERM stop reading at a record boundary, finish and commit what was "
+                  "read, exit 130 (a second signal drops)");
+    cmd->add_option("--part-size", part_size,
+                    "S3 multipart part size, e.g. 8MiB (grows for long streams)");
+    cmd->add_option("--s3-concurrency", io.s3_concurrency, "S3 parts uploading at once")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option(
+           "--retries", io.retries,
+           "attempts per S3 request, all made whatever the circuit breaker's threshold (default 5)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--retry-delay", io.retry_delay_ms,
+                    "S3 retry backoff base in ms: the sleep before retry n is 1/2 to 1 x base x "
+                    "2^n, at most 20 s (default 1000: 5 attempts wait 7.5 to 15 s in all)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")
+        ->check(CLI::NonNegativeNumber);
 }
 
 /// How a file OUTPUT is written: the rules of sluice::to_file, for --help.
@@ -80,22 +102,33 @@ struct command_line {
 
 void add_convert(command_line& cl) {
     auto& conv = cl.conv;
-    auto* convert = cl.app.add_subcommand("convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
-    convert->add_option("INPUT", conv.input, "input: a path, - (stdin) or s3://bucket/key")->required();
-    convert->add_option("OUTPUT", conv.output, "output: a path, - (stdout) or s3://bucket/key")->required();
-    convert->add_option("--from", conv.from, "input format (csv, tsv, jsonl, json); default: from INPUT's name");
+    auto* convert = cl.app.add_subcommand(
+        "convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
+    convert->add_option("INPUT", conv.input, "input: a path, - (stdin) or s3://bucket/key")
+        ->required();
+    convert->add_option("OUTPUT", conv.output, "output: a path, - (stdout) or s3://bucket/key")
+        ->required();
+    convert->add_option("--from", conv.from,
+                        "input format (csv, tsv, jsonl, json); default: from INPUT's name");
     convert->add_option("--to", conv.to, "output format; default: from OUTPUT's name");
-    convert->add_option("--compress", conv.compress, "gzip, zstd or none; default: from OUTPUT's name");
+    convert->add_option("--compress", conv.compress,
+                        "gzip, zstd or none; default: from OUTPUT's name");
     convert->add_option("--level", conv.level, "compression level");
-    convert->add_option("--columns", cl.columns, "JSON -> CSV: output columns a,b,c (other keys are ignored)");
+    convert->add_option("--columns", cl.columns,
+                        "JSON -> CSV: output columns a,b,c (other keys are ignored)");
     convert->add_flag("--progress", conv.progress, "show progress on stderr");
     convert->add_option("--on-error", conv.on_error, "fail (default) or skip bad records");
-    convert->add_option("--dead-letter", conv.dead_letter, "with --on-error skip: write bad records here (JSON lines)");
-    convert->add_option("--max-errors", conv.max_errors, "with --on-error skip: fail after this many bad records");
-    convert->add_option("--max-columns", conv.max_columns,
-                        "CSV/TSV input: a record or header with more fields is an error (default 10000)")
+    convert->add_option("--dead-letter", conv.dead_letter,
+                        "with --on-error skip: write bad records here (JSON lines)");
+    convert->add_option("--max-errors", conv.max_errors,
+                        "with --on-error skip: fail after this many bad records");
+    convert
+        ->add_option(
+            "--max-columns", conv.max_columns,
+            "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
-    convert->add_flag("--crlf", conv.crlf, "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
+    convert->add_flag("--crlf", conv.crlf,
+                      "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(convert, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     convert->footer(std::string(output_rules) +
                     "\nCSV/TSV -> JSON: a header naming a column twice is an error (exit 2), as a JSON\n"
@@ -106,17 +139,21 @@ void add_convert(command_line& cl) {
 void add_export(command_line& cl) {
     auto& exp = cl.exp;
     auto* exportc = cl.app.add_subcommand("export", "export a Postgres table or query");
-    exportc->add_option("--dsn", exp.dsn, "connection string (URI or key=value; PG* variables apply)");
+    exportc->add_option("--dsn", exp.dsn,
+                        "connection string (URI or key=value; PG* variables apply)");
     exportc->add_option("--query", exp.query, "SQL query to export");
     exportc->add_option("--table", exp.table, "table to export (schema-qualified allowed)");
     exportc->add_option("--to", exp.to, "output: a path, - or s3://bucket/key")->required();
-    exportc->add_option("--format", exp.format, "csv, jsonl or json; default: from the output name");
-    exportc->add_option("--compress", exp.compress, "gzip, zstd or none; default: from the output name");
+    exportc->add_option("--format", exp.format,
+                        "csv, jsonl or json; default: from the output name");
+    exportc->add_option("--compress", exp.compress,
+                        "gzip, zstd or none; default: from the output name");
     exportc->add_option("--level", exp.level, "compression level");
     exportc->add_option("--timezone", exp.timezone, "session TimeZone for timestamptz values");
     exportc->add_flag("--progress", exp.progress, "show progress on stderr");
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
-    exportc->add_flag("--crlf", exp.crlf, "CSV output: end every line, the header too, with CRLF (default LF)");
+    exportc->add_flag("--crlf", exp.crlf,
+                      "CSV output: end every line, the header too, with CRLF (default LF)");
     add_io_options(exportc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     exportc->footer(std::string(output_rules) +
                     "\nA password in --dsn is visible to other users in the process list (sluice warns):\n"
@@ -126,23 +163,30 @@ void add_export(command_line& cl) {
 
 void add_load(command_line& cl) {
     auto& load = cl.load;
-    auto* loadc = cl.app.add_subcommand("load", "load CSV/JSONL/JSON (.gz/.zst) into a Postgres table");
+    auto* loadc =
+        cl.app.add_subcommand("load", "load CSV/JSONL/JSON (.gz/.zst) into a Postgres table");
     loadc->add_option("INPUT", load.input, "input: a path, - or s3://bucket/key")->required();
     loadc->add_option("--dsn", load.dsn, "connection string");
     loadc->add_option("--table", load.table, "target table")->required();
     loadc->add_option("--key", cl.keys, "key columns a,b: load idempotently (upsert)");
     loadc->add_option("--from", load.from, "input format; default: from INPUT's name");
     loadc->add_option("--on-error", load.on_error, "fail (default) or skip bad rows");
-    loadc->add_option("--dead-letter", load.dead_letter, "with --on-error skip: write rejected rows here");
-    loadc->add_option("--max-errors", load.max_errors, "with --on-error skip: fail after this many");
-    loadc->add_option("--commit-every", load.commit_every, "commit every N rows (default: all or nothing)");
-    loadc->add_option("--max-columns", load.max_columns,
-                      "CSV/TSV input: a record or header with more fields is an error (default 10000)")
+    loadc->add_option("--dead-letter", load.dead_letter,
+                      "with --on-error skip: write rejected rows here");
+    loadc->add_option("--max-errors", load.max_errors,
+                      "with --on-error skip: fail after this many");
+    loadc->add_option("--commit-every", load.commit_every,
+                      "commit every N rows (default: all or nothing)");
+    loadc
+        ->add_option(
+            "--max-columns", load.max_columns,
+            "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
     add_io_options(loadc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
-    loadc->footer("A CSV/TSV header naming a column twice is an error (exit 2). A password in --dsn is\n"
-                  "visible to other users in the process list (sluice warns): prefer PGPASSWORD,\n"
-                  "~/.pgpass or a service file (PGSERVICE=name).");
+    loadc->footer(
+        "A CSV/TSV header naming a column twice is an error (exit 2). A password in --dsn is\n"
+        "visible to other users in the process list (sluice warns): prefer PGPASSWORD,\n"
+        "~/.pgpass or a service file (PGSERVICE=name).");
     cl.loadc = loadc;
 }
 
@@ -159,7 +203,8 @@ std::vector<std::string> split_commas(const std::string& s) {
     while (start <= s.size() && !s.empty()) {
         std::size_t comma = s.find(',', start);
         out.push_back(s.substr(start, comma - start));
-        if (comma == std::string::npos) break;
+        if (comma == std::string::npos)
+            break;
         start = comma + 1;
     }
     return out;
@@ -167,18 +212,20 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 /// Runs the chosen command; returns its exit status.
 int run_command(command_line& cl) {
-    if (!cl.part_size.empty()) cl.io.part_size = parse_size(cl.part_size);
+    if (!cl.part_size.empty())
+        cl.io.part_size = parse_size(cl.part_size);
     // No thread exists yet: from here on SIGINT/SIGTERM are taken by one watcher thread
     // and turned into a drop (stop at once, abort outputs) or a drain.
     sluice::shutdown sd;
-    sluice::signal_watcher watcher(sd, cl.drain_on_signal ? sluice::signal_action::drain
-                                                          : sluice::signal_action::drop);
+    sluice::signal_watcher watcher(
+        sd, cl.drain_on_signal ? sluice::signal_action::drain : sluice::signal_action::drop);
     cli::run_control ctl{sd, cl.stats};
     if (*cl.convert) {
         cl.conv.columns = split_commas(cl.columns);
         return cli::run_convert(cl.conv, cl.io, ctl);
     }
-    if (*cl.exportc) return cli::run_export(cl.exp, cl.io, ctl);
+    if (*cl.exportc)
+        return cli::run_export(cl.exp, cl.io, ctl);
     if (*cl.loadc) {
         cl.load.key = split_commas(cl.keys);
         return cli::run_load(cl.load, cl.io, ctl);
