@@ -12,4 +12,7 @@
 #include "quote.hpp"
 #include "row.hpp"
 #include "rows.hpp"
+#include "shard_plan.hpp"
+#include "snapshot.hpp"
 #include "subquery.hpp"
+#include "task_stream.hpp"
