@@ -17,14 +17,19 @@ int exit_status(const sluice::error& e) {
     switch (e.code()) {
         case sluice::errc::bad_input:
         case sluice::errc::usage:
-        case sluice::errc::limit: return exit_bad_input;
-        case sluice::errc::cancelled: return exit_cancelled;
+        case sluice::errc::limit:
+            return exit_bad_input;
+        case sluice::errc::cancelled:
+            return exit_cancelled;
         // io, network, server (what a database reports), out_of_memory, failed.
-        default: return exit_failure;
+        default:
+            return exit_failure;
     }
 }
 
-void report_error(const sluice::error& e) { std::fprintf(stderr, "sluice: %s\n", e.what()); }
+void report_error(const sluice::error& e) {
+    std::fprintf(stderr, "sluice: %s\n", e.what());
+}
 
 namespace {
 
@@ -38,7 +43,8 @@ sluice::s3::config s3_config(const io_options& io) {
 }  // namespace
 
 input open_input(const std::string& spec, const io_options& io, bool want_size) {
-    if (spec == "-") return {sluice::read_stdin(), std::nullopt};
+    if (spec == "-")
+        return {sluice::read_stdin(), std::nullopt};
     if (sluice::s3::is_s3_url(spec)) {
         auto loc = sluice::s3::parse_url(spec);
         auto cfg = s3_config(io);
@@ -49,7 +55,8 @@ input open_input(const std::string& spec, const io_options& io, bool want_size) 
             try {
                 auto head = client.head_object(loc.bucket, loc.key);
                 auto len = head.header("content-length");
-                if (!len.empty()) size = std::stoull(len);
+                if (!len.empty())
+                    size = std::stoull(len);
             } catch (const sluice::error&) {
             }
         }
@@ -72,7 +79,8 @@ std::unique_ptr<sluice::random_access_input> open_random_access(const std::strin
 }
 
 sluice::any_byte_sink open_output(const std::string& spec, const io_options& io) {
-    if (spec == "-") return sluice::to_stdout();
+    if (spec == "-")
+        return sluice::to_stdout();
     if (sluice::s3::is_s3_url(spec)) {
         auto loc = sluice::s3::parse_url(spec);
         sluice::s3::upload_options o;
@@ -83,10 +91,12 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
     // A FIFO or a device (/dev/null, /dev/stdout) cannot be replaced atomically, and must not
     // be replaced at all: it is written through, like `-`. Its descriptor lives as long as
     // the process (one output per run).
-    struct stat st{};
+    struct stat st {};
     if (::stat(spec.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
         int fd = ::open(spec.c_str(), O_WRONLY | O_CLOEXEC);
-        if (fd < 0) throw sluice::error(sluice::errc::io, "output", sluice::errno_message("cannot open", spec, errno));
+        if (fd < 0)
+            throw sluice::error(sluice::errc::io, "output",
+                                sluice::errno_message("cannot open", spec, errno));
         return sluice::to_fd(fd, spec);
     }
     return sluice::to_file(spec);
@@ -94,15 +104,19 @@ sluice::any_byte_sink open_output(const std::string& spec, const io_options& io)
 
 sluice::any_codec make_output_codec(sluice::compression::format f, std::optional<int> level,
                                     int threads) {
-    if (f == sluice::compression::format::zstd && threads == 0) threads = 1;
+    if (f == sluice::compression::format::zstd && threads == 0)
+        threads = 1;
     return sluice::compression::make_parallel_compressor(f, level, static_cast<unsigned>(threads));
 }
 
 sluice::compression::format output_compression(const std::string& flag, std::string_view output,
                                                const char* stage) {
-    if (flag.empty()) return sluice::compression::format_from_extension(output);
+    if (flag.empty())
+        return sluice::compression::format_from_extension(output);
     auto f = sluice::compression::parse_format(flag);
-    if (!f) throw sluice::error(sluice::errc::usage, stage, "unknown compression '" + flag + "' (gzip, zstd, none)");
+    if (!f)
+        throw sluice::error(sluice::errc::usage, stage,
+                            "unknown compression '" + flag + "' (gzip, zstd, none)");
     return *f;
 }
 
