@@ -13,13 +13,15 @@
 #
 # clang-16 because clang 14 (bookworm's default) cannot compile libstdc++ 12's <ranges>.
 
-SLUICE_FUZZ_TARGETS=(csv_reader jsonl_reader json_array_reader)
+SLUICE_FUZZ_TARGETS=(csv_reader jsonl_reader json_array_reader parquet_reader)
 # The CSV scanner picks its kernel at compile time (SSE2 by default, AVX2 + PCLMUL under
 # -mavx2 -mpclmul; see csv/scan.hpp): fuzz the second kernel too where the CPU runs it.
 if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw pclmulqdq /proc/cpuinfo 2>/dev/null; then
     SLUICE_FUZZ_TARGETS+=(csv_reader_avx2)
 fi
-SLUICE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev libsimdjson-dev)
+SLUICE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev libsimdjson-dev libzstd-dev zlib1g-dev libsnappy-dev)
+# Libraries a target links beyond simdjson (the Parquet reader decompresses pages).
+declare -gA SLUICE_FUZZ_LIBS=([parquet_reader]="-lzstd -lz -lsnappy")
 
 # sluice_fuzz_install: installs clang-16 and its sanitizer runtimes when missing (idempotent:
 # apt is not touched when dpkg already has everything).
@@ -55,7 +57,8 @@ sluice_fuzz_build() {
     clang++-16 -std=c++20 -O1 -g -fno-omit-frame-pointer "${isa[@]}" \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
         -Wall -Wextra -Wpedantic \
-        -I"$root/include" "$root/fuzz/$source.cpp" -o "$out/$target.tmp" -lsimdjson &&
+        -I"$root/include" "$root/fuzz/$source.cpp" -o "$out/$target.tmp" -lsimdjson \
+        ${SLUICE_FUZZ_LIBS[$source]:-} &&
         mv -f "$out/$target.tmp" "$out/$target"
 }
 
