@@ -7,7 +7,7 @@
 #   ROWS=200000 benchmarks/peers/convert.sh    # quick run
 #   ONLY="csv2jsonl gzip" benchmarks/peers/convert.sh   # a subset of the workloads
 #
-# Workloads: csv2jsonl, jsonl2csv, csv2jsonlgz, compressors. Each prints a markdown table
+# Workloads: csv2jsonl, jsonl2csv, parquet2csv, csv2jsonlgz, compressors. Each prints a markdown table
 # (also appended to $RESULTS_MD, default build-bench/results.md; raw figures in $RESULTS).
 # Outputs are written to files under $OUT_DIR/convert (page-cache speed; sluice's atomic
 # to_file also fsyncs, the peers do not) and removed after each workload's checks.
@@ -18,7 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BENCH_SUITE=convert
 trap bench_cleanup EXIT
 
-ONLY=${ONLY:-csv2jsonl jsonl2csv csv2jsonlgz compressors}
+ONLY=${ONLY:-csv2jsonl jsonl2csv parquet2csv csv2jsonlgz compressors}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 need_time
@@ -146,6 +146,27 @@ if want jsonl2csv; then
     for f in "$W"/*.csv; do expect_csv_records "$f" "$ROWS"; done
     sample_check csv "$W/jq.csv" "$W/sluice.csv" "$W/sluice-stdout.csv" "$W/duckdb.csv"
     rm -f "$W"/*.csv
+fi
+
+# ---------------------------------------------------------------------------------------
+# Parquet -> CSV: events.parquet as DuckDB writes it from events.csv (types sniffed, zstd),
+# read back by sluice (row group by row group) and by DuckDB with one thread.
+if want parquet2csv && ((HAVE_NODE)); then
+    log "== Parquet -> CSV"
+    PARQUET=$W/events.parquet
+    "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV')) TO '$PARQUET' (FORMAT parquet, COMPRESSION zstd)"
+    warm "$PARQUET"
+    if ((HAVE_SLUICE)); then
+        measure "parquet2csv sluice" -- "$SLUICE" convert "$PARQUET" "$W/sluice.csv"
+        table_add "sluice" "$W/sluice.csv" "1 thread; typed text (ISO timestamps); atomic file (fsync + rename)"
+        measure "parquet2csv sluice stdout" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$PARQUET" "$W/sluice-stdout.csv"
+        table_add "sluice - > file" "$W/sluice-stdout.csv" "stdout redirected: no fsync, as the peers"
+    fi
+    measure "parquet2csv duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_parquet('$PARQUET')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
+    table_add "duckdb 1 thread" "$W/duckdb.csv"
+    table_print "Parquet -> CSV" "duckdb 1 thread" "$(bytes_of "$PARQUET")"
+    for f in "$W"/*.csv; do expect_csv_records "$f" "$ROWS"; done
+    rm -f "$W"/*.csv "$PARQUET"
 fi
 
 # ---------------------------------------------------------------------------------------
