@@ -4,7 +4,8 @@
 /// POSIX), which is exactly
 ///   - core/      every header (stages, sources, sinks, closure, run, errors, context, metrics,
 ///                chunks, the worker, the adaptor helper, the codec and record-encoder
-///                concepts, text utilities, shutdown and signals);
+///                concepts, text utilities: UTF-8, JSON strings and objects, ASCII case;
+///                random-access inputs, shutdown and signals);
 ///   - policy/    every header (error_policy, retry, circuit_breaker, endpoint_breakers);
 ///   - sources/, adaptors/, sinks/   every header: every source, stage and sink with no
 ///                dependency, parallel_map, prefetch, validate and try_map included;
@@ -14,8 +15,10 @@
 /// (json/jsonl_encoder.hpp, json/array_encoder.hpp), record-format names
 /// (formats/data_format.hpp) and the progress display and run report (report/): include them
 /// where they are used. Parts with a dependency (JSON reading: simdjson; compression: zlib,
-/// libzstd; postgres/: libpq; net/, s3/, http/: libcurl, OpenSSL) have their own headers and
-/// CMake targets. tests/cmake/check_include_layers.cmake checks that this list stays whole.
+/// libzstd; parquet/: those and libsnappy; postgres/: libpq; net/, s3/, http/: libcurl,
+/// OpenSSL) have their own headers and CMake targets. tests/cmake/check_include_layers.cmake
+/// checks that this list stays whole. Convenient, not cheap: a program that includes only
+/// the stages it uses compiles faster (docs/benchmarks.md, "Header cost").
 
 #include "core/adaptor.hpp"
 #include "core/ascii.hpp"
