@@ -10,6 +10,8 @@
 # Fails, naming the header and the include, when
 #   - a header of include/sluice includes a higher layer, or a directory with no layer;
 #   - postgres/, s3/ and http/ include each other (they meet only through a format);
+#   - sources/, adaptors/ and sinks/ include each other, or an adaptor another adaptor
+#     (what stages share lives in core/ or policy/);
 #   - a file includes the detail/ headers of another directory: a header of include/sluice/<d>/
 #     may include <d>/detail/ only; tests/<d>/ may include sluice/<d>/detail/ (unit tests of
 #     internals); examples/, benchmarks/, fuzz/ and docs/ none at all;
@@ -23,6 +25,11 @@ set(layer_core 0)
 set(layer_policy 1)
 foreach(dir IN ITEMS sources adaptors sinks report)
     set(layer_${dir} 2)
+endforeach()
+# Sources, adaptors and sinks are one concept per header: they do not include each other
+# (a sink may build on another sink of its own directory).
+foreach(dir IN ITEMS sources adaptors sinks)
+    set(stage_${dir} TRUE)
 endforeach()
 foreach(dir IN ITEMS csv json compress record encoders formats parquet)
     set(layer_${dir} 3)
@@ -139,6 +146,10 @@ foreach(header IN LISTS headers)
                 "${self_dir}/ and ${target_dir}/ must not include each other (only through a format)")
         elseif(target_detail AND NOT self_dir STREQUAL target_dir)
             report("${header}" "${spelling}" "includes the internals of ${target_dir}/")
+        elseif(stage_${self_dir} AND stage_${target_dir}
+                AND (NOT self_dir STREQUAL target_dir OR self_dir STREQUAL "adaptors"))
+            report("${header}" "${spelling}"
+                "a stage's header includes another stage's (${target_dir}/): shared pieces live in core/ or policy/")
         endif()
     endforeach()
 endforeach()
