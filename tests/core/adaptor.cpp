@@ -5,6 +5,7 @@
 #include <sluice/sluice.hpp>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace {
@@ -51,10 +52,12 @@ TEST_CASE("adaptor: closures compose and stay reusable", "[core][adaptor]") {
     CHECK((input() | twice | sluice::to_vector()) == std::vector<int>{4, 6});
 }
 
-TEST_CASE("adaptor: a string is an argument, not a source, where it is the options",
+TEST_CASE("adaptor: a string first is a name, not a source, for stages that say so",
           "[core][adaptor]") {
-    // meter's options are its name; "meter(name)" must be a partial call, not a pipeline
-    // over the characters of the name.
+    // meter and auto_decompress take a name first (names_first): "meter(name)" must be a
+    // partial call, not a pipeline over the characters of the name.
     auto m = sluice::meter("stage");
     CHECK((input() | m | sluice::count()) == 3);
+    auto named = sluice::meter(std::string("stage"));
+    CHECK((input() | named | sluice::count()) == 3);
 }

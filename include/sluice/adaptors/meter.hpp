@@ -110,7 +110,10 @@ private:
 
 /// `meter(name)` counts what passes; `meter(counters)` counts into counters you hold;
 /// `meter(name, stages)` counts in/out/errors around a closure.
-struct meter_fn : adaptor<meter_fn, std::string> {
+struct meter_fn : adaptor<meter_fn> {
+    /// A string first is the stage's name, not a source.
+    static constexpr bool names_first = true;
+
     template <class Up>
     static auto make(Up up, std::string name) {
         return through(std::move(up), std::make_shared<detail::meter_handle>(
