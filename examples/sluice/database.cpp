@@ -306,6 +306,7 @@ sluice::pg::load_result load_parquet(const io_options& io, load_env& env) {
         names.push_back(c.name);
     const std::vector<pg_column_kind> kinds = column_kinds(env.conn, env.opt.table, names);
     sluice::parquet::row_texts texts;
+    texts.set_bytes_hex(true);  // bytea input: every byte in hex
     for (std::size_t i = 0; i < kinds.size(); ++i)
         if (kinds[i] == pg_column_kind::array)
             texts.set_list_style(i, sluice::parquet::list_text::postgres_array);

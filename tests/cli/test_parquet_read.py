@@ -313,8 +313,8 @@ def _(d):
         raise Skip("SLUICE_TEST_PG_DSN or psql is missing")
     path = os.path.join(d, "x.parquet")
     duckdb(f"COPY (SELECT i AS id, 'n' || i AS name, CASE WHEN i % 3 = 0 THEN NULL ELSE [i, i + 1] END AS tags, "
-           f"(i * 1.25)::DECIMAL(10,2) AS amount, TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) HOUR AS at "
-           f"FROM range(500) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100)", "SELECT 1")
+           f"(i * 1.25)::DECIMAL(10,2) AS amount, TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) HOUR AS at, "
+           f"('\\x00ab' || (i % 10))::BLOB AS raw FROM range(500) t(i)) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 100)", "SELECT 1")
     table = f"parquet_load_{os.getpid()}"
 
     def psql(sql):
@@ -323,12 +323,14 @@ def _(d):
             raise Failure(f"psql: {r.stderr.decode(errors='replace')}")
         return r.stdout.decode()
 
-    psql(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id bigint, name text, tags int[], amount numeric(10,2), at timestamptz)")
+    psql(f"DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id bigint, name text, tags int[], amount numeric(10,2), at timestamptz, raw bytea)")
     try:
         s.ok("load", path, "--dsn", dsn, "--table", table)
         got = psql(f"SELECT count(*), sum(id), sum(amount), count(tags), sum(array_length(tags, 1)), "
                    f"min(at AT TIME ZONE 'UTC'), max(tags[2]) FROM {table}").strip()
         eq(got, "500|124750|155937.50|333|666|2024-01-01 00:00:00|500", "loaded rows")
+        # BLOB bytes arrive as they are (bytea hex in the COPY, not DuckDB's \\x text).
+        eq(psql(f"SELECT encode(raw, 'hex') FROM {table} WHERE id = 7").strip(), "00616237", "bytea value")
     finally:
         psql(f"DROP TABLE IF EXISTS {table}")
 

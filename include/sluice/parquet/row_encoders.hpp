@@ -88,6 +88,10 @@ enum class list_text : std::uint8_t {
 /// valid until the next call.
 class row_texts {
 public:
+    /// Byte strings without annotation as Postgres `bytea` hex (`\x00ab`, every byte in
+    /// hex) instead of DuckDB's BLOB text (printable ASCII kept), for COPY into Postgres.
+    void set_bytes_hex(bool on) { bytes_hex_ = on; }
+
     /// The style of LIST cells of column `i` (default: JSON arrays).
     void set_list_style(std::size_t i, list_text s) {
         if (styles_.size() <= i) styles_.resize(i + 1, list_text::json);
@@ -99,10 +103,13 @@ public:
         ends_.clear();
         for (std::size_t i = 0; i < r.size(); ++i) {
             const cell& c = r[i];
+            const leaf_type& t = r.column(i).type;
             if (c.list && !c.null && i < styles_.size() && styles_[i] == list_text::postgres_array)
-                postgres_array(r.column(i).type, c);
+                postgres_array(t, c);
+            else if (!c.list && !c.null && is_hex(t))
+                hex(text_, c.scalar.s);
             else
-                append_text(text_, r.column(i).type, c);
+                append_text(text_, t, c);
             ends_.push_back(c.null ? std::string::npos : text_.size());
         }
         fields_.clear();
@@ -131,7 +138,10 @@ private:
                 continue;
             }
             item_.clear();
-            append_text(item_, t, v);
+            if (is_hex(t))
+                hex(item_, v.s);
+            else
+                append_text(item_, t, v);
             text_.push_back('"');
             for (char ch : item_) {
                 if (ch == '"' || ch == '\\') text_.push_back('\\');
@@ -142,6 +152,20 @@ private:
         text_.push_back('}');
     }
 
+    bool is_hex(const leaf_type& t) const noexcept {
+        return bytes_hex_ && t.logical.k == logical_type::kind::none &&
+               (t.physical == physical_type::byte_array || t.physical == physical_type::fixed_len_byte_array);
+    }
+    static void hex(std::string& out, std::string_view s) {
+        static constexpr char digits[] = "0123456789abcdef";
+        out += "\\x";
+        for (unsigned char c : s) {
+            out.push_back(digits[c >> 4]);
+            out.push_back(digits[c & 15]);
+        }
+    }
+
+    bool bytes_hex_ = false;
     std::vector<list_text> styles_;
     std::string text_, item_;
     std::vector<std::size_t> ends_;
