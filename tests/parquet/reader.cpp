@@ -335,6 +335,15 @@ TEST_CASE("text: the typed text of each logical type", "[parquet][reader][text]"
     t.logical = pq::logical_type::time(false, pq::time_unit::millis);
     CHECK(text_of(t, int_value(86399999)) == "\"23:59:59.999\"");
 
+    // INT96 (legacy timestamps): nanoseconds of the day and a day number.
+    pq::value i96;
+    i96.kind = pq::value_kind::int96;
+    i96.days = 19782;
+    i96.i = 3723000000123;
+    pq::leaf_type t96;
+    t96.physical = pq::physical_type::int96;
+    CHECK(text_of(t96, i96) == "\"2024-02-29T01:02:03.000000123\"");
+
     pq::value f;
     f.kind = pq::value_kind::float32;
     f.f = 0.1f;
@@ -441,6 +450,13 @@ TEST_CASE("hand-built files: legacy 2-level LIST, dictionaries", "[parquet][read
     const std::string file = one_chunk_file({l, leaf("element", pq::physical_type::int32, pq::repetition::repeated)},
                                             data_page_v1(4, pq::encoding::plain, body), 3, pq::physical_type::int32);
     CHECK(read_jsonl(file) == "{\"l\":[1,2]}\n{\"l\":null}\n{\"l\":[]}\n");
+
+    // INT96 (Spark/Impala timestamps): 8 bytes of nanoseconds of the day, 4 of Julian day.
+    const std::uint64_t nanos = 3723000000123ULL;
+    const std::string i96 = std::string(reinterpret_cast<const char*>(&nanos), 8) + le32(2440588 + 19782);
+    CHECK(read_jsonl(one_chunk_file({leaf("t", pq::physical_type::int96, pq::repetition::required)},
+                                    data_page_v1(1, pq::encoding::plain, i96), 1, pq::physical_type::int96)) ==
+          "{\"t\":\"2024-02-29T01:02:03.000000123\"}\n");
 
     // A dictionary column, and an index out of range.
     const std::string dict = dict_page(2, le32(1) + "a" + le32(2) + "bc");
