@@ -14,6 +14,12 @@
 ///   field is NULL in a column that is not a string, and "" in a string column.
 /// Text is converted exactly per column type (parquet/writer.hpp); the row's field count must
 /// equal the schema's column count.
+///
+/// When the schema is only known from the data (a CSV header is read with the first row),
+/// `encode(parquet::from_first_row(f), options)` calls `f(first_row)` for it, before any byte
+/// is written; `parquet::schema_from_header` makes every column a nullable string named by
+/// the CSV header, also for an input with a header and no rows (the header is then taken
+/// from the pipeline's CSV reader).
 
 #include <concepts>
 #include <cstdint>
@@ -23,6 +29,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
@@ -69,7 +76,52 @@ schema schema_of() {
     return s;
 }
 
+/// A schema made from the first row: `encode(from_first_row(f), o)` calls `f(row)` once.
+/// With no rows at all, `f(names)` is called with the header of the pipeline's CSV reader
+/// when `f` takes a list of names and there is one; otherwise an empty input is an error.
+template <class F>
+struct from_first_row {
+    F make;
+};
+template <class F>
+from_first_row(F) -> from_first_row<F>;
+
+/// Every column a nullable string, named by the CSV header (see `schema_from_header`).
+struct header_strings {
+    template <class Row>
+        requires requires(const Row& r) { r.header().names(); }
+    schema operator()(const Row& r) const {
+        return schema::all_strings(r.header().names());
+    }
+    schema operator()(const std::vector<std::string>& names) const { return schema::all_strings(names); }
+};
+
+/// `csv rows | parquet::encode(parquet::schema_from_header, o)`: all columns strings, named
+/// by the header the CSV reader has read.
+inline constexpr from_first_row<header_strings> schema_from_header{};
+
 namespace detail {
+
+/// Calls `f(names)` with the header of the first stage upstream of `s` that has one (a CSV
+/// reader); false when none has.
+template <class S, class F>
+bool with_upstream_header(S& s, F&& f) {
+    if constexpr (requires { s.header().names(); }) {
+        std::vector<std::string> names;
+        for (const auto& n : s.header().names()) names.emplace_back(n);
+        f(names);
+        return true;
+    } else if constexpr (requires { s.upstream(); }) {
+        return with_upstream_header(s.upstream(), std::forward<F>(f));
+    } else {
+        return false;
+    }
+}
+
+template <class T>
+struct is_from_first_row : std::false_type {};
+template <class F>
+struct is_from_first_row<from_first_row<F>> : std::true_type {};
 
 template <class R>
 concept text_row_with_nulls = requires(const R& r, int i) {
@@ -138,21 +190,22 @@ void write_row(file_writer& w, const R& row) {
     w.end_row();
 }
 
-template <class Up>
-class encode_stage : public stage_base<encode_stage<Up>, Up> {
-    using base = stage_base<encode_stage<Up>, Up>;
+/// `Schema`: a `parquet::schema`, or a `from_first_row<F>` that makes it from the first row.
+template <class Up, class Schema = schema>
+class encode_stage : public stage_base<encode_stage<Up, Schema>, Up> {
+    using base = stage_base<encode_stage<Up, Schema>, Up>;
 
 public:
     using reference = chunk&;
 
-    encode_stage(Up up, schema s, write_options o)
+    encode_stage(Up up, Schema s, write_options o)
         : base(std::move(up)), schema_(std::move(s)), opt_(std::move(o)) {}
 
     maybe<chunk&> next() {
         start();
         buf_.clear();
         while (true) {
-            if (writer_->has_output()) {
+            if (writer_ && writer_->has_output()) {
                 writer_->take_output(buf_, chunk_size);
                 if (buf_.size() >= chunk_size || !writer_->has_output()) return buf_;
                 continue;
@@ -160,11 +213,10 @@ public:
             if (done_) return buf_.empty() ? maybe<chunk&>{} : maybe<chunk&>(buf_);
             auto r = this->up_.next();
             if (!r) {
-                writer_->finish();
-                done_ = true;
+                end_of_rows();
                 continue;
             }
-            write_row(*writer_, sluice::detail::unwrap(r));
+            write_first(sluice::detail::unwrap(r));
         }
     }
 
@@ -174,7 +226,7 @@ public:
         if (done_ && !writer_->has_output()) return true;
         downstream out(f);
         auto drain = [&]() -> bool {
-            while (writer_->has_output()) {
+            while (writer_ && writer_->has_output()) {
                 buf_.clear();
                 writer_->take_output(buf_, chunk_size);
                 if (!out(buf_)) return false;
@@ -183,12 +235,11 @@ public:
         };
         if (!done_) {
             this->up_.for_each_while([&](auto&& row) -> bool {
-                write_row(*writer_, row);
+                write_first(row);
                 return drain();
             });
             if (out.stopped()) return false;
-            writer_->finish();
-            done_ = true;
+            end_of_rows();
         }
         return drain();
     }
@@ -199,11 +250,39 @@ public:
 private:
     static constexpr std::size_t chunk_size = 256 * 1024;
 
+    static constexpr bool deferred = is_from_first_row<Schema>::value;
+
     void start() {
-        if (!writer_) writer_ = std::make_unique<file_writer>(schema_, opt_);
+        if constexpr (!deferred)
+            if (!writer_) writer_ = std::make_unique<file_writer>(schema_, opt_);
     }
 
-    schema schema_;
+    template <class R>
+    void write_first(const R& row) {
+        if constexpr (deferred)
+            if (!writer_) writer_ = std::make_unique<file_writer>(schema_.make(row), opt_);
+        write_row(*writer_, row);
+    }
+
+    /// No more rows: the footer (a deferred schema with no rows: from the reader's header).
+    void end_of_rows() {
+        if constexpr (deferred) {
+            if (!writer_) {
+                bool made = false;
+                if constexpr (std::invocable<const decltype(schema_.make)&, const std::vector<std::string>&>)
+                    made = with_upstream_header(this->up_, [&](const std::vector<std::string>& names) {
+                        writer_ = std::make_unique<file_writer>(schema_.make(names), opt_);
+                    });
+                if (!made)
+                    throw error(errc::bad_input, "parquet",
+                                "the input has no rows to take the schema from: give the schema");
+            }
+        }
+        writer_->finish();
+        done_ = true;
+    }
+
+    Schema schema_;
     write_options opt_;
     std::unique_ptr<file_writer> writer_;
     chunk buf_;
@@ -219,6 +298,10 @@ struct encode_fn : adaptor<encode_fn, write_options> {
     template <class Up>
     static auto make(Up up, schema s, write_options o = {}) {
         return detail::encode_stage<Up>(std::move(up), std::move(s), std::move(o));
+    }
+    template <class Up, class F>
+    static auto make(Up up, from_first_row<F> s, write_options o = {}) {
+        return detail::encode_stage<Up, from_first_row<F>>(std::move(up), std::move(s), std::move(o));
     }
 };
 inline constexpr encode_fn encode{};
