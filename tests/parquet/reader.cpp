@@ -508,6 +508,20 @@ TEST_CASE("hostile files end in clear errors in bounded memory", "[parquet][read
         {l, leaf("element", pq::physical_type::int32, pq::repetition::repeated)},
         data_page_v1(1, pq::encoding::plain, rle_levels(1, 0) + rle_levels(1, 3) + le32(7)), 1, pq::physical_type::int32);
     CHECK(contains(read_error(bad_def), "definition level 3 is over the column's maximum 2"));
+    // One list of 2^31 - 1 null elements in a 20-byte page: stopped at the element limit.
+    std::string reps;
+    varint(reps, 2);  // RLE run: 1 x 0
+    reps.push_back(0);
+    varint(reps, std::uint64_t{0x7FFFFFFE} << 1);  // then 2^31 - 2 x 1
+    reps.push_back(1);
+    // optional group l (LIST) { repeated group list { optional int32 element } }: def 2 = a null element.
+    const std::string long_list = one_chunk_file(
+        {l, group("list", 1, pq::repetition::repeated), leaf("element", pq::physical_type::int32, pq::repetition::optional)},
+        data_page_v1(0x7FFFFFFF, pq::encoding::plain, le32(static_cast<std::uint32_t>(reps.size())) + reps + rle_levels(0x7FFFFFFF, 2)),
+        1, pq::physical_type::int32);
+    pq::reader_options few;
+    few.limits.max_list_elements = 1000;
+    CHECK(contains(read_error(long_list, few), "a LIST value of more than 1000 elements"));
     // Values that end before the levels say.
     const std::string short_values =
         one_chunk_file({e}, data_page_v1(2, pq::encoding::plain, rle_levels(2, 1) + le32(7)), 2, pq::physical_type::int32);

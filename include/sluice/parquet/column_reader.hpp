@@ -44,6 +44,8 @@ struct read_limits {
     std::uint64_t max_footer_bytes = 64u << 20;      ///< the FileMetaData
     std::uint64_t max_page_bytes = 256u << 20;       ///< one page, uncompressed
     std::uint64_t max_chunk_bytes = 1024ull << 20;   ///< one column chunk, compressed
+    std::uint64_t max_list_elements = 16u << 20;     ///< elements of one LIST value (an RLE
+                                                     ///< run of empty levels costs no bytes)
 };
 
 /// Reads the records of one column chunk (see the file comment).
@@ -89,6 +91,9 @@ public:
                 if (l.def <= list_def)
                     detail::corrupt("definition level " + std::to_string(l.def) + " inside a list");
                 take(l, v);
+                if (items.size() >= lim_.max_list_elements)
+                    throw error(errc::limit, "parquet", "a LIST value of more than " +
+                                                            std::to_string(lim_.max_list_elements) + " elements");
                 items.push_back(v);
             }
         }
