@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "convert.hpp"
 #include "database.hpp"
+#include "resumable.hpp"
 
 namespace {
 
@@ -98,6 +99,9 @@ struct command_line {
     std::string presign_url;
     long long expires = 3600;
     CLI::App* presign = nullptr;
+    cli::resume_options resume;
+    cli::reap_options reap;
+    CLI::App* reapc = nullptr;
 };
 
 void add_convert(command_line& cl) {
@@ -196,6 +200,30 @@ void add_presign(command_line& cl) {
     cl.presign->add_option("--expires", cl.expires, "seconds the URL stays valid (max 604800)");
 }
 
+/// `sluice export --resumable KEY [--restart]` (resumable.hpp).
+void add_resume_options(command_line& cl) {
+    cl.exportc->add_option("--resumable", cl.resume.key,
+                           "KEY column (unique, not null): export to s3:// in KEY order, in parts "
+                           "that end on whole records (and gzip members / zstd frames), with a "
+                           "checkpoint object <key>.sluice-resume after each stored part; the "
+                           "same command run again resumes after the last stored part");
+    cl.exportc->add_flag("--restart", cl.resume.restart,
+                         "with --resumable: abort the upload of an existing checkpoint and start "
+                         "over (a checkpoint of other options is otherwise refused, exit 2)");
+}
+
+/// `sluice reap s3://bucket/prefix/ --older-than D [--dry-run]`.
+void add_reap(command_line& cl) {
+    cl.reapc = cl.app.add_subcommand(
+        "reap", "abort multipart uploads under s3://bucket/prefix/ older than --older-than");
+    cl.reapc->add_option("URL", cl.reap.url, "s3://bucket/prefix/")->required();
+    cl.reapc->add_option("--older-than", cl.reap.older_than, "age: 90s, 15m, 24h, 7d")
+        ->required();
+    cl.reapc->add_flag("--dry-run", cl.reap.dry_run, "list what would be aborted, abort nothing");
+    cl.reapc->add_option("--retries", cl.io.retries, "attempts per S3 request (default 5)")
+        ->check(CLI::PositiveNumber);
+}
+
 /// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> split_commas(const std::string& s) {
     std::vector<std::string> out;
@@ -224,8 +252,12 @@ int run_command(command_line& cl) {
         cl.conv.columns = split_commas(cl.columns);
         return cli::run_convert(cl.conv, cl.io, ctl);
     }
+    if (*cl.exportc && !cl.resume.key.empty())
+        return cli::run_resumable_export(cl.exp, cl.resume, cl.io, ctl);
     if (*cl.exportc)
         return cli::run_export(cl.exp, cl.io, ctl);
+    if (*cl.reapc)
+        return cli::run_reap(cl.reap, cl.io, ctl);
     if (*cl.loadc) {
         cl.load.key = split_commas(cl.keys);
         return cli::run_load(cl.load, cl.io, ctl);
@@ -249,6 +281,8 @@ int main(int argc, char** argv) {
     add_export(cl);
     add_load(cl);
     add_presign(cl);
+    add_resume_options(cl);
+    add_reap(cl);
     try {
         cl.app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,9 +34,23 @@
 #include "../core/stage.hpp"
 #include "connection.hpp"
 #include "params.hpp"
+#include "quote.hpp"
 #include "row.hpp"
+#include "subquery.hpp"
 
 namespace sluice::pg {
+
+/// Keyset reading (`rows_options::keyset`): the query's rows in key order, only those past
+/// the last key already read: `SELECT * FROM (sql) WHERE key > $n ORDER BY key`, never
+/// OFFSET, so a resumed read costs what the remaining rows cost. The key column must be
+/// unique and not null for "past the last key" to mean "not read yet".
+struct keyset_options {
+    /// The key column, as the query's result names it (quoted as an identifier).
+    std::string column;
+    /// The last key already read, as text (the server casts it to the column's type);
+    /// none: from the first row.
+    std::optional<std::string> after{};
+};
 
 /// Options of `pg::rows`.
 struct rows_options {
@@ -44,6 +59,8 @@ struct rows_options {
     int fetch_size = 0;
     /// Rows between two looks at the stop token.
     std::uint32_t stop_check_rows = 256;
+    /// Read in key order, after a key (see `keyset_options`); none: the query as written.
+    std::optional<keyset_options> keyset{};
 };
 
 namespace detail {
@@ -54,7 +71,9 @@ public:
     using reference = row;
 
     rows_source(connection& c, std::string sql, param_list params, rows_options o)
-        : conn_(&c), sql_(std::move(sql)), params_(std::move(params)), opt_(o) {}
+        : conn_(&c), sql_(std::move(sql)), params_(std::move(params)), opt_(std::move(o)) {
+        if (opt_.keyset) apply_keyset(*opt_.keyset);
+    }
     rows_source(rows_source&& o) noexcept
         : root_source<rows_source>(std::move(o)), conn_(std::exchange(o.conn_, nullptr)),
           sql_(std::move(o.sql_)),
@@ -121,6 +140,17 @@ public:
 
 private:
     enum state_t : std::uint8_t { idle, streaming, done };
+
+    /// Wraps the query for keyset reading; the last key becomes the next `$n`.
+    void apply_keyset(const keyset_options& k) {
+        const std::string col = quote_identifier(k.column);
+        std::string sql = "SELECT * FROM " + subquery(sql_) + " AS sluice_keyset";
+        if (k.after) {
+            params_.add(*k.after);
+            sql += " WHERE " + col + " > $" + std::to_string(params_.size());
+        }
+        sql_ = sql + " ORDER BY " + col;
+    }
 
     void start() {
         conn_->require_open();

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -102,6 +103,21 @@ inline std::string xml_text(std::string_view xml, std::string_view tag) {
             }
         }
         if (!done) out += '&';
+    }
+    return out;
+}
+
+/// The bodies of every top-level <tag>...</tag> in `xml` (views into it), in order.
+inline std::vector<std::string_view> xml_elements(std::string_view xml, std::string_view tag) {
+    const std::string open = "<" + std::string(tag) + ">";
+    const std::string close = "</" + std::string(tag) + ">";
+    std::vector<std::string_view> out;
+    for (std::size_t at = xml.find(open); at != std::string_view::npos;) {
+        std::size_t b = at + open.size();
+        std::size_t e = xml.find(close, b);
+        if (e == std::string_view::npos) break;
+        out.push_back(xml.substr(b, e - b));
+        at = xml.find(open, e + close.size());
     }
     return out;
 }
@@ -294,26 +310,73 @@ public:
     struct pending_upload {
         std::string key;
         std::string upload_id;
+        /// When it was created, as S3 prints it (ISO 8601, "2026-01-02T03:04:05.000Z").
+        std::string initiated{};
     };
 
-    /// ListMultipartUploads of the keys starting with `prefix` (the first 1000), e.g. to
-    /// find the upload a crashed process left open when its UploadId was not recorded.
+    /// ListMultipartUploads of the keys starting with `prefix`: every page (S3 answers at
+    /// most 1000 per request; the key and upload-id markers fetch the next), in S3's order.
     std::vector<pending_upload> list_multipart_uploads(std::string_view bucket,
                                                       std::string_view prefix,
                                                       std::stop_token stop = {}) const {
-        s3_call c = call("ListMultipartUploads", "GET", bucket, "", stop);
-        c.query = {{"prefix", std::string(prefix)}, {"uploads", ""}};
-        std::string_view xml;
-        net::http_response r = execute(c);
-        xml = r.body;
         std::vector<pending_upload> out;
-        for (std::size_t at = xml.find("<Upload>"); at != std::string_view::npos;
-             at = xml.find("<Upload>", at + 8)) {
-            std::size_t end = xml.find("</Upload>", at);
-            std::string_view one = xml.substr(at, end == std::string_view::npos ? end : end - at);
-            out.push_back({detail::xml_text(one, "Key"), detail::xml_text(one, "UploadId")});
+        std::string key_marker, id_marker;
+        for (;;) {
+            s3_call c = call("ListMultipartUploads", "GET", bucket, "", stop);
+            c.query = {{"prefix", std::string(prefix)}, {"uploads", ""}};
+            if (!key_marker.empty()) c.query.emplace_back("key-marker", key_marker);
+            if (!id_marker.empty()) c.query.emplace_back("upload-id-marker", id_marker);
+            net::http_response r = execute(c);
+            std::string_view xml = r.body;
+            for (std::string_view one : detail::xml_elements(xml, "Upload"))
+                out.push_back({detail::xml_text(one, "Key"), detail::xml_text(one, "UploadId"),
+                               detail::xml_text(one, "Initiated")});
+            if (detail::xml_text(xml, "IsTruncated") != "true") return out;
+            key_marker = detail::xml_text(xml, "NextKeyMarker");
+            id_marker = detail::xml_text(xml, "NextUploadIdMarker");
+            if (key_marker.empty() && id_marker.empty())
+                throw error(errc::network, "s3",
+                            "ListMultipartUploads " + where(bucket, prefix) +
+                                ": a truncated answer without a next marker");
         }
-        return out;
+    }
+
+    /// One stored part of a multipart upload, as ListParts names it.
+    struct listed_part {
+        std::uint32_t number = 0;
+        std::string etag;
+        std::uint64_t size = 0;
+    };
+
+    /// ListParts of one upload: every page (at most 1000 parts per request; the part-number
+    /// marker fetches the next), in part-number order. Throws `s3_error` 404 NoSuchUpload
+    /// when the upload is gone (completed or aborted).
+    std::vector<listed_part> list_parts(std::string_view bucket, std::string_view key,
+                                        std::string_view upload_id,
+                                        std::stop_token stop = {}) const {
+        std::vector<listed_part> out;
+        std::string marker;
+        for (;;) {
+            s3_call c = call("ListParts", "GET", bucket, key, stop);
+            c.query = {{"uploadId", std::string(upload_id)}};
+            if (!marker.empty()) c.query.emplace_back("part-number-marker", marker);
+            net::http_response r = execute(c);
+            std::string_view xml = r.body;
+            for (std::string_view one : detail::xml_elements(xml, "Part")) {
+                listed_part p;
+                p.number = static_cast<std::uint32_t>(
+                    std::strtoul(detail::xml_text(one, "PartNumber").c_str(), nullptr, 10));
+                p.etag = detail::xml_text(one, "ETag");
+                p.size = std::strtoull(detail::xml_text(one, "Size").c_str(), nullptr, 10);
+                out.push_back(std::move(p));
+            }
+            if (detail::xml_text(xml, "IsTruncated") != "true") return out;
+            marker = detail::xml_text(xml, "NextPartNumberMarker");
+            if (marker.empty())
+                throw error(errc::network, "s3",
+                            "ListParts " + where(bucket, key) +
+                                ": a truncated answer without a next marker");
+        }
     }
 
     /// HeadObject: the answer's headers (Content-Length, ETag, ...).

@@ -54,6 +54,23 @@ inline constexpr std::uint64_t max_part_size = 5ull * 1024 * mib;
 /// S3's part-count limit.
 inline constexpr std::uint32_t max_parts = 10'000;
 
+/// One part a multipart upload holds: its number, ETag and size as S3 lists them, and the
+/// caller's tag for it (see `upload_options::explicit_parts`; e.g. the last key it covers).
+struct stored_part {
+    std::uint32_t number = 0;
+    std::string etag;
+    std::uint64_t size = 0;
+    std::string tag{};
+};
+
+/// An existing multipart upload to continue: its UploadId and the parts it already holds
+/// (numbers 1..n, each once, as confirmed with ListParts). New parts follow part n, and
+/// CompleteMultipartUpload lists the old parts and the new ones.
+struct resume_point {
+    std::string upload_id;
+    std::vector<stored_part> parts;
+};
+
 /// Options of `s3::upload`.
 struct upload_options {
     /// Base part size; every part but the last has exactly the current part size.
@@ -83,6 +100,20 @@ struct upload_options {
     /// Receives the error when `abort(error)` could not remove the multipart upload (it
     /// names the UploadId). Default: one line on stderr, since abort cannot throw.
     std::function<void(const error&)> on_cleanup_failure{};
+    /// Continue this multipart upload instead of creating one (see `resume_point`).
+    std::optional<resume_point> resume{};
+    /// Parts end only where the caller says (`end_part(tag)` on the sink), not at the part
+    /// size: a part is then a unit the caller chose (whole records, whole gzip members) and
+    /// the part size only sizes the buffers. Every part but the last must still be >= 5 MiB.
+    bool explicit_parts = false;
+    /// Called on the pipeline thread for each stored part, in part-number order (part n is
+    /// reported only after parts 1..n-1), with the tag given to `end_part`: a checkpoint
+    /// written here names a prefix of the object that is safely stored. Resumed parts are
+    /// not reported again. An exception from it fails the run.
+    std::function<void(const stored_part&)> on_part_stored{};
+    /// Leave the multipart upload open when the sink is aborted or destroyed unfinished
+    /// (its stored parts kept for a later `resume`), instead of AbortMultipartUpload.
+    bool keep_upload_on_abort = false;
 };
 
 /// What a finished upload reports.
@@ -129,13 +160,15 @@ public:
             throw error(errc::usage, "s3.upload", "part size above S3's maximum of 5 GiB");
         current_ = base_;
         check_budget(1);  // fail before the first byte if not even the base fits
+        if (opt_.resume) adopt(*opt_.resume);
         buf_.reserve(static_cast<std::size_t>(current_));
     }
     upload_state(const upload_state&) = delete;
     upload_state& operator=(const upload_state&) = delete;
     ~upload_state() {
-        // A sink dropped without finish() or abort() must not leave an open upload.
-        if (!finished_ && !aborted_) abort_quietly(nullptr);
+        // A sink dropped without finish() or abort() must not leave an open upload (unless
+        // it is kept for a resume).
+        if (!finished_ && !aborted_ && !opt_.keep_upload_on_abort) abort_quietly(nullptr);
         w_.halt();
     }
 
@@ -147,6 +180,16 @@ public:
 
     void push(std::string_view b) {
         w_.rethrow_if_failed();
+        if (opt_.explicit_parts) {
+            if (b.empty()) return;
+            // The part ended by end_part() goes out only now that more bytes follow (so a
+            // stream of one part can still be a single PutObject).
+            if (part_ended_) dispatch();
+            part_ended_ = false;
+            buf_.append(b);
+            total_ += b.size();
+            return;
+        }
         while (!b.empty()) {
             std::size_t room = static_cast<std::size_t>(current_) - buf_.size();
             std::size_t n = std::min(room, b.size());
@@ -159,10 +202,19 @@ public:
         }
     }
 
+    /// Ends the part being filled here (explicit parts), tagged `tag`; nothing when it is empty.
+    void end_part(std::string tag) {
+        if (!opt_.explicit_parts)
+            throw error(errc::usage, "s3.upload", "end_part() needs upload_options::explicit_parts");
+        if (buf_.empty()) return;
+        part_tag_ = std::move(tag);
+        part_ended_ = true;
+    }
+
     upload_result finish() {
         w_.rethrow_if_failed();
         upload_result res;
-        res.bytes = total_;
+        res.bytes = total_ + resumed_bytes_;
         if (upload_id_.empty()) {
             // The whole stream fit in one part (or was empty): a single PutObject.
             res.etag = cli_.put_object(bucket_, key_, buf_.view(), w_.token(), opt_.content_type,
@@ -173,6 +225,8 @@ public:
         }
         if (!buf_.empty()) dispatch();
         while (outstanding_ != 0 && !w_.failed()) collect(true);
+        w_.rethrow_if_failed();
+        report_stored();
         w_.rethrow_if_failed();
         std::vector<completed_part> parts;
         for (auto& [n, etag] : etags_) parts.push_back({n, etag});
@@ -189,6 +243,11 @@ public:
 
     void abort(const error&) noexcept {
         if (finished_ || aborted_) return;
+        if (opt_.keep_upload_on_abort) {
+            aborted_ = true;
+            w_.halt();
+            return;
+        }
         abort_quietly(opt_.on_cleanup_failure ? &opt_.on_cleanup_failure : nullptr);
     }
 
@@ -208,13 +267,18 @@ private:
             upload_id_ = cli_.create_multipart_upload(bucket_, key_, w_.token(), opt_.content_type,
                                                       opt_.content_encoding);
             if (opt_.on_multipart_created) opt_.on_multipart_created(upload_id_);
-            start_workers();
         }
+        if (!workers_started_) start_workers();
         if (next_part_ > max_parts)
             throw error(errc::limit, "s3.upload",
                         "more than 10,000 parts (S3's limit); raise part_size or size_hint");
         std::uint32_t number = next_part_++;
-        std::uint64_t next_size = part_size_for(base_, opt_.growth_interval, next_part_);
+        pending_[number] = stored_part{number, {}, buf_.size(), std::move(part_tag_)};
+        part_tag_.clear();
+        // Explicit parts: the caller sizes them; no growth.
+        std::uint64_t next_size = opt_.explicit_parts
+                                      ? base_
+                                      : part_size_for(base_, opt_.growth_interval, next_part_);
         unsigned limit = check_budget(next_part_);
         // Wait for a slot: bounds memory to (in flight + queued + 1 filling) parts.
         while (collect(false)) {
@@ -248,9 +312,41 @@ private:
             throw cancelled_error("s3.upload");
         }
         --outstanding_;
-        if (!d->etag.empty()) etags_[d->number] = std::move(d->etag);
+        if (!d->etag.empty()) {
+            etags_[d->number] = d->etag;
+            pending_[d->number].etag = std::move(d->etag);
+        }
         if (d->data.capacity() >= current_) spare_.push_back(std::move(d->data));
+        report_stored();
         return true;
+    }
+
+    /// Tells `on_part_stored` about the parts now stored after every earlier one.
+    void report_stored() {
+        for (auto it = pending_.begin(); it != pending_.end() && it->first == reported_ + 1;) {
+            if (it->second.etag.empty()) break;
+            ++reported_;
+            if (opt_.on_part_stored) opt_.on_part_stored(it->second);
+            it = pending_.erase(it);
+        }
+    }
+
+    /// Takes over an existing upload: its parts are kept and numbering continues after them.
+    void adopt(const resume_point& r) {
+        if (r.upload_id.empty())
+            throw error(errc::usage, "s3.upload", "resume: no UploadId to continue");
+        std::uint32_t expect = 1;
+        for (const auto& p : r.parts) {
+            if (p.number != expect++ || p.etag.empty())
+                throw error(errc::usage, "s3.upload",
+                            "resume: the stored parts must be numbered 1..n, each with its ETag");
+            etags_[p.number] = p.etag;
+            resumed_bytes_ += p.size;
+        }
+        upload_id_ = r.upload_id;
+        next_part_ = expect;
+        reported_ = expect - 1;
+        if (!opt_.explicit_parts) current_ = part_size_for(base_, opt_.growth_interval, next_part_);
     }
 
     /// The number of parts that may be in flight for part `number`'s size, within the
@@ -270,6 +366,7 @@ private:
     }
 
     void start_workers() {
+        workers_started_ = true;
         for (unsigned i = 0; i < opt_.concurrency; ++i)
             w_.spawn([this](std::stop_token st) { work(st); });
     }
@@ -339,6 +436,14 @@ private:
     unsigned outstanding_ = 0;  // parts handed to the workers and not yet collected
     std::vector<chunk> spare_;
     std::map<std::uint32_t, std::string> etags_;
+    bool workers_started_ = false;
+    // Explicit parts and part reports: the part being filled ended, its tag, the parts
+    // dispatched and not yet reported (etag filled once stored), the last reported number.
+    bool part_ended_ = false;
+    std::string part_tag_;
+    std::map<std::uint32_t, stored_part> pending_;
+    std::uint32_t reported_ = 0;
+    std::uint64_t resumed_bytes_ = 0;
 
     bounded_queue<job> jobs_;
     bounded_queue<part_done> results_;
@@ -359,6 +464,9 @@ public:
     }
     /// Commits the object (see the file comment).
     upload_result finish() { return s_->finish(); }
+    /// Ends the part being filled here, tagged `tag` (needs `upload_options::explicit_parts`):
+    /// the bytes pushed since the last end form one part.
+    void end_part(std::string tag = {}) { s_->end_part(std::move(tag)); }
     /// Removes whatever was uploaded; never throws.
     void abort(const error& e) noexcept { s_->abort(e); }
     /// The multipart UploadId, once created ("" before, and for a single PutObject).

@@ -11,7 +11,8 @@
 //   * injects faults on command
 //
 // Admin API (unsigned, under /__admin/):
-//   GET  /__admin/uploads          {"uploads":[{upload_id,bucket,key,state,parts:[{number,size}]}],
+//   GET  /__admin/uploads          {"uploads":[{upload_id,bucket,key,state,parts:[{number,size}],
+//                                               part_sends:[n,...]}],
 //                                    "open":n}
 //   GET  /__admin/stats            {"requests":n,"auth_failures":[...],"violations":[...],
 //                                    "faults_injected":n,"ops":{"UploadPart":n,...}}
@@ -26,8 +27,16 @@
 //      "key_prefix":"..." (only objects whose key starts with it, so that tests running in
 //      parallel against one proxy do not hit each other's faults)
 //   POST /__admin/config           {"min_part_size":bytes}
-//   (ListMultipartUploads, GET /bucket?uploads&prefix=P, is answered by the proxy from its
-//   lifecycle records: s3rver does not implement it)
+//   POST /__admin/config           {"ragged_parts_key_prefix":P}: uploads of keys starting
+//                                    with P may have parts of any size >= min_part_size (the
+//                                    record-aligned parts of a resumable export), not sizes
+//                                    that never shrink
+//   POST /__admin/backdate         {"upload_id":ID,"seconds":N}: the upload was created N s
+//                                    earlier (for the reaper's age tests)
+//   (ListMultipartUploads, GET /bucket?uploads&prefix=P[&max-uploads&key-marker&
+//   upload-id-marker], and ListParts, GET /bucket/key?uploadId=ID[&max-parts&
+//   part-number-marker], are answered by the proxy from its lifecycle records, paginated as
+//   S3 does: s3rver implements neither)
 //   POST /__admin/reset            forget uploads, stats and pending faults
 //
 // Usage: node proxy.js --port P --upstream-port U [--secret S] [--key-id K]
@@ -65,6 +74,7 @@ function reset() {
         ops: {},
         faults: [], // {kind: status|stall|drop_part|drop_get, count, match, key_prefix, ...}
         min_part_size: 5 * 1024 * 1024,
+        ragged_parts_key_prefix: null,
     };
 }
 reset();
@@ -242,6 +252,7 @@ function uploadsView(prefix) {
         upload_id: u.upload_id, bucket: u.bucket, key: u.key, state: u.state,
         parts: [...u.parts.entries()].sort((a, b) => a[0] - b[0]).map(([n, p]) => ({ number: n, size: p.size })),
         completed_parts: u.completed_parts,
+        part_sends: u.part_sends, // every UploadPart request's part number, in arrival order
     }));
     return { uploads, open: uploads.filter((u) => u.state === 'open').length };
 }
@@ -264,14 +275,22 @@ function admin(req, res, path, body) {
         return json(res, { requests: state.requests, auth_failures: state.auth_failures,
             violations: state.violations, faults_injected: state.faults_injected, ops: state.ops });
     if (req.method === 'POST' && path === '/__admin/reset') {
-        const min = state.min_part_size;
+        const min = state.min_part_size, ragged = state.ragged_parts_key_prefix;
         reset();
         state.min_part_size = min;
+        state.ragged_parts_key_prefix = ragged;
         return json(res, { ok: true });
     }
     if (req.method === 'POST' && path === '/__admin/config') {
         if (cmd.min_part_size !== undefined) state.min_part_size = Number(cmd.min_part_size);
+        if (cmd.ragged_parts_key_prefix !== undefined) state.ragged_parts_key_prefix = String(cmd.ragged_parts_key_prefix);
         return json(res, { ok: true, min_part_size: state.min_part_size });
+    }
+    if (req.method === 'POST' && path === '/__admin/backdate') {
+        const u = state.uploads.get(cmd.upload_id);
+        if (!u) return xmlError(res, 404, 'NoSuchUpload', 'no such upload');
+        u.initiated -= Number(cmd.seconds || 0) * 1000;
+        return json(res, { ok: true });
     }
     if (req.method === 'POST' && path === '/__admin/faults') {
         const base = { match: cmd.match, key_prefix: cmd.key_prefix || '' };
@@ -285,6 +304,57 @@ function admin(req, res, path, body) {
         return json(res, { ok: true });
     }
     return xmlError(res, 404, 'NoSuchAdminCommand', 'unknown admin command');
+}
+
+// --- listings answered by the proxy -----------------------------------------------------------
+function xmlText(s) {
+    return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+function sendXml(res, body) {
+    res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+}
+// ListMultipartUploads: open uploads of the bucket under the prefix, ordered by key then
+// creation, max-uploads (default 1000) per page, continued after key-marker/upload-id-marker.
+function listUploads(res, bucket, q) {
+    const prefix = q.get('prefix') || '';
+    const max = Math.max(1, Math.min(1000, Number(q.get('max-uploads') || 1000)));
+    const km = q.get('key-marker') || '', im = q.get('upload-id-marker') || '';
+    const all = [...state.uploads.values()]
+        .filter((u) => u.bucket === bucket && u.state === 'open' && u.key.startsWith(prefix))
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated - b.initiated));
+    let start = 0;
+    if (km) {
+        const at = all.findIndex((u) => u.key === km && u.upload_id === im);
+        start = at >= 0 ? at + 1 : all.findIndex((u) => u.key > km);
+        if (start < 0) start = all.length;
+    }
+    const page = all.slice(start, start + max);
+    const truncated = start + max < all.length;
+    const items = page.map((u) => `<Upload><Key>${xmlText(u.key)}</Key><UploadId>${u.upload_id}</UploadId>` +
+        `<Initiated>${new Date(u.initiated).toISOString()}</Initiated></Upload>`).join('');
+    const last = page[page.length - 1];
+    const next = truncated ? `<NextKeyMarker>${xmlText(last.key)}</NextKeyMarker>` +
+        `<NextUploadIdMarker>${last.upload_id}</NextUploadIdMarker>` : '';
+    sendXml(res, '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>' +
+        `<Bucket>${bucket}</Bucket><Prefix>${xmlText(prefix)}</Prefix><MaxUploads>${max}</MaxUploads>` +
+        `<IsTruncated>${truncated}</IsTruncated>${next}${items}</ListMultipartUploadsResult>`);
+}
+// ListParts: the parts stored so far, by number, max-parts (default 1000) per page after
+// part-number-marker.
+function listParts(res, bucket, upload, q) {
+    const max = Math.max(1, Math.min(1000, Number(q.get('max-parts') || 1000)));
+    const marker = Number(q.get('part-number-marker') || 0);
+    const all = [...upload.parts.entries()].sort((a, b) => a[0] - b[0]).filter(([n]) => n > marker);
+    const page = all.slice(0, max);
+    const truncated = all.length > max;
+    const items = page.map(([n, p]) => `<Part><PartNumber>${n}</PartNumber><ETag>${xmlText(p.etag)}</ETag>` +
+        `<Size>${p.size}</Size></Part>`).join('');
+    const next = truncated ? `<NextPartNumberMarker>${page[page.length - 1][0]}</NextPartNumberMarker>` : '';
+    sendXml(res, '<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult>' +
+        `<Bucket>${bucket}</Bucket><Key>${xmlText(upload.key)}</Key><UploadId>${upload.upload_id}</UploadId>` +
+        `<PartNumberMarker>${marker}</PartNumberMarker><MaxParts>${max}</MaxParts>` +
+        `<IsTruncated>${truncated}</IsTruncated>${next}${items}</ListPartsResult>`);
 }
 
 // --- S3 requests ----------------------------------------------------------------------------
@@ -349,17 +419,11 @@ function handle(req, res, body) {
     const uploadId = q.get('uploadId');
     const upload = uploadId ? state.uploads.get(uploadId) : undefined;
 
-    if (op === 'ListMultipartUploads') {
-        // s3rver has no multipart listing: answered from the lifecycle records.
-        const prefix = q.get('prefix') || '';
-        const items = [...state.uploads.values()]
-            .filter((u) => u.bucket === bucket && u.state === 'open' && u.key.startsWith(prefix))
-            .map((u) => `<Upload><Key>${u.key.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</Key>` +
-                `<UploadId>${u.upload_id}</UploadId></Upload>`).join('');
-        const body = '<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>' +
-            `<Bucket>${bucket}</Bucket>${items}</ListMultipartUploadsResult>`;
-        res.writeHead(200, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
-        return res.end(body);
+    if (op === 'ListMultipartUploads') return listUploads(res, bucket, q);
+    if (op === 'ListParts') {
+        if (!upload || upload.state !== 'open' || upload.key !== key)
+            return xmlError(res, 404, 'NoSuchUpload', 'no such upload');
+        return listParts(res, bucket, upload, q);
     }
     if (op === 'AbortMultipartUpload') {
         if (!upload || upload.state !== 'open') return xmlError(res, 404, 'NoSuchUpload', 'no such upload');
@@ -371,6 +435,7 @@ function handle(req, res, body) {
         if (!upload || upload.state !== 'open') return xmlError(res, 404, 'NoSuchUpload', 'no such upload');
         const n = Number(q.get('partNumber'));
         if (!(n >= 1 && n <= 10000)) return xmlError(res, 400, 'InvalidArgument', 'part number out of range');
+        upload.part_sends.push(n);
         return forward(req, res, body, op, (ures) => {
             if (ures.statusCode === 200) upload.parts.set(n, { size: body.length, etag: ures.headers['etag'] });
         });
@@ -393,7 +458,8 @@ function handle(req, res, body) {
         if (listed.length === 0) problems.push('no parts listed');
         // Every part but the last must be exactly the part size current at its number:
         // sizes never shrink before the last part.
-        for (let i = 1; i + 1 < listed.length; i++) {
+        const ragged = state.ragged_parts_key_prefix !== null && key.startsWith(state.ragged_parts_key_prefix);
+        for (let i = 1; !ragged && i + 1 < listed.length; i++) {
             const a = upload.parts.get(listed[i - 1][0]), b = upload.parts.get(listed[i][0]);
             if (a && b && b.size < a.size) problems.push(`part ${listed[i][0]} is smaller than part ${listed[i - 1][0]}`);
         }
@@ -412,7 +478,8 @@ function handle(req, res, body) {
         return forward(req, res, body, op, (ures, ubody) => {
             const m = /<UploadId>([^<]+)<\/UploadId>/.exec(ubody.toString('utf8'));
             if (ures.statusCode === 200 && m)
-                state.uploads.set(m[1], { upload_id: m[1], bucket, key, state: 'open', parts: new Map(), completed_parts: 0 });
+                state.uploads.set(m[1], { upload_id: m[1], bucket, key, state: 'open', parts: new Map(), completed_parts: 0,
+                    initiated: Date.now(), part_sends: [] });
         });
     }
     return forward(req, res, body, op, null, key);
