@@ -16,6 +16,7 @@
 
 #include "dead_letters.hpp"
 #include "json_rows.hpp"
+#include "parquet_out.hpp"
 
 namespace cli {
 
@@ -242,6 +243,7 @@ int run_convert_parquet(const convert_options& o, const conversion& c, const io_
 }
 
 int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
+    if (converts_to_parquet(o)) return run_convert_to_parquet(o, io, ctl);
     auto t0 = std::chrono::steady_clock::now();
     const conversion c = resolve(o);
     if (c.in == data_format::parquet)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parquet_options.hpp"
 
 namespace cli {
 
@@ -24,6 +25,7 @@ struct convert_options {
     std::uint64_t max_errors = 0;   ///< with skip: more bad records than this fail the run (0: no limit)
     std::size_t max_columns = 10000;  ///< CSV/TSV input: more fields in a record is an error
     bool crlf = false;              ///< CSV/TSV output: end lines with CRLF instead of LF
+    parquet_output_options parquet;  ///< Parquet output: row groups, partitions, --schema
 };
 
 /// Runs the conversion; returns the exit status (errors are reported on stderr).

@@ -20,6 +20,7 @@
 
 #include "dead_letters.hpp"
 #include "json_rows.hpp"
+#include "parquet_out.hpp"
 #include "pg_values.hpp"
 
 namespace cli {
@@ -143,6 +144,7 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     auto t0 = std::chrono::steady_clock::now();
     warn_if_password(o.dsn);
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
+    if (exports_parquet(o)) return run_export_parquet(o, io, ctl);
     const std::string fmt = export_format(o);
     const auto compression = output_compression(o.compress, o.to, "export");
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "parquet_options.hpp"
 
 namespace cli {
 
@@ -22,6 +23,7 @@ struct export_options {
     bool progress = false;
     bool count = false;
     bool crlf = false;  ///< CSV output: end lines with CRLF instead of LF
+    parquet_output_options parquet;  ///< Parquet output: row groups, partitions
 };
 int run_export(const export_options& o, const io_options& io, const run_control& ctl);
 

@@ -71,6 +71,27 @@ void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, 
         ->check(CLI::NonNegativeNumber);
 }
 
+/// The options of Parquet output (convert and export).
+void add_parquet_options(CLI::App* cmd, cli::parquet_output_options& p, bool with_schema) {
+    if (with_schema)
+        cmd->add_option("--schema", p.schema,
+                        "Parquet output: the columns' types, e.g. \"id:int64!,amount:decimal(12,2),"
+                        "at:timestamptz,tags:list<string>\" (CSV default: every column a string; "
+                        "JSON input needs it)");
+    cmd->add_option("--row-group-size", p.row_group_size,
+                    "Parquet output: write a row group once its compressed pages reach this size, "
+                    "e.g. 64MiB (KiB, MiB, GiB or bytes; default 16MiB)");
+    cmd->add_option("--partition-by", p.partition_by,
+                    "Parquet output: Hive-style partitions col=value/part-00000.parquet under the "
+                    "output directory or s3:// prefix, by these columns a,b (left out of the files)");
+    cmd->add_option("--max-partitions", p.max_partitions,
+                    "with --partition-by: more distinct partitions fail the run (default 1000)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--partition-memory", p.partition_memory,
+                    "with --partition-by: one memory budget for all open partitions; the largest "
+                    "is written as a row group when it is reached (default 64MiB)");
+}
+
 /// How a file OUTPUT is written: the rules of sluice::to_file, for --help.
 constexpr const char* output_rules =
     "A file OUTPUT is written to a hidden temporary file beside it and renamed into place when\n"
@@ -107,7 +128,7 @@ struct command_line {
 void add_convert(command_line& cl) {
     auto& conv = cl.conv;
     auto* convert = cl.app.add_subcommand(
-        "convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst)");
+        "convert", "convert INPUT to OUTPUT (csv, tsv, jsonl, json; .gz/.zst; parquet)");
     convert->add_option("INPUT", conv.input, "input: a path, - (stdin) or s3://bucket/key")
         ->required();
     convert->add_option("OUTPUT", conv.output, "output: a path, - (stdout) or s3://bucket/key")
@@ -116,7 +137,8 @@ void add_convert(command_line& cl) {
                         "input format (csv, tsv, jsonl, json); default: from INPUT's name");
     convert->add_option("--to", conv.to, "output format; default: from OUTPUT's name");
     convert->add_option("--compress", conv.compress,
-                        "gzip, zstd or none; default: from OUTPUT's name");
+                        "gzip, zstd or none; default: from OUTPUT's name (Parquet: zstd, snappy, "
+                        "gzip or none, default zstd)");
     convert->add_option("--level", conv.level, "compression level");
     convert->add_option("--columns", cl.columns,
                         "JSON -> CSV: output columns a,b,c (other keys are ignored)");
@@ -133,6 +155,7 @@ void add_convert(command_line& cl) {
         ->check(CLI::PositiveNumber);
     convert->add_flag("--crlf", conv.crlf,
                       "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
+    add_parquet_options(convert, conv.parquet, true);
     add_io_options(convert, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     convert->footer(std::string(output_rules) +
                     "\nCSV/TSV -> JSON: a header naming a column twice is an error (exit 2), as a JSON\n"
@@ -149,15 +172,17 @@ void add_export(command_line& cl) {
     exportc->add_option("--table", exp.table, "table to export (schema-qualified allowed)");
     exportc->add_option("--to", exp.to, "output: a path, - or s3://bucket/key")->required();
     exportc->add_option("--format", exp.format,
-                        "csv, jsonl or json; default: from the output name");
+                        "csv, jsonl, json or parquet; default: from the output name");
     exportc->add_option("--compress", exp.compress,
-                        "gzip, zstd or none; default: from the output name");
+                        "gzip, zstd or none; default: from the output name (Parquet: zstd, "
+                        "snappy, gzip or none, default zstd)");
     exportc->add_option("--level", exp.level, "compression level");
     exportc->add_option("--timezone", exp.timezone, "session TimeZone for timestamptz values");
     exportc->add_flag("--progress", exp.progress, "show progress on stderr");
     exportc->add_flag("--count", exp.count, "count the rows first for an exact percentage");
     exportc->add_flag("--crlf", exp.crlf,
                       "CSV output: end every line, the header too, with CRLF (default LF)");
+    add_parquet_options(exportc, exp.parquet, false);
     add_io_options(exportc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
     exportc->footer(std::string(output_rules) +
                     "\nA password in --dsn is visible to other users in the process list (sluice warns):\n"

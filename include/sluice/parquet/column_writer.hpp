@@ -347,9 +347,12 @@ private:
         }
         h.compressed_page_size = static_cast<std::int32_t>(body.size());
         std::string page;
+        // Exact capacity: a row group holds its pages, and `pages_bytes_` is what it costs.
+        page.reserve(body.size() + 128);
         serialize(h, page);
         pages_uncompressed_ += static_cast<std::int64_t>(page.size()) + h.uncompressed_page_size;
         page += body;
+        if (page.capacity() > page.size() + 4096) page.shrink_to_fit();
         pages_bytes_ += page.size();
         pages_.push_back(std::move(page));
         num_values_ += page_values_;
