@@ -435,7 +435,7 @@ def _(d):
     out = os.path.join(d, "out.jsonl")
     cases = [
         (["--from", "xml", src, out], "unknown --from"),
-        (["--to", "parquet", src, out], "unknown --to"),
+        (["--to", "orc", src, out], "unknown --to"),  # parquet is a format now
         ([src, os.path.join(d, "out.xyz")], "unknown output extension"),
         ([src, os.path.join(d, "out")], "output without extension"),
         ([os.path.join(d, "in.unknown"), out], "unknown input extension"),
