@@ -7,7 +7,7 @@
 #   ROWS=200000 benchmarks/peers/convert.sh    # quick run
 #   ONLY="csv2jsonl gzip" benchmarks/peers/convert.sh   # a subset of the workloads
 #
-# Workloads: csv2jsonl, jsonl2csv, parquet2csv, csv2jsonlgz, compressors. Each prints a markdown table
+# Workloads: csv2jsonl, jsonl2csv, csv2parquet, parquet2csv, csv2jsonlgz, compressors. Each prints a markdown table
 # (also appended to $RESULTS_MD, default build-bench/results.md; raw figures in $RESULTS).
 # Outputs are written to files under $OUT_DIR/convert (page-cache speed; sluice's atomic
 # to_file also fsyncs, the peers do not) and removed after each workload's checks.
@@ -18,7 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BENCH_SUITE=convert
 trap bench_cleanup EXIT
 
-ONLY=${ONLY:-csv2jsonl jsonl2csv parquet2csv csv2jsonlgz compressors}
+ONLY=${ONLY:-csv2jsonl jsonl2csv csv2parquet parquet2csv csv2jsonlgz compressors}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 need_time
@@ -146,6 +146,34 @@ if want jsonl2csv; then
     for f in "$W"/*.csv; do expect_csv_records "$f" "$ROWS"; done
     sample_check csv "$W/jq.csv" "$W/sluice.csv" "$W/sluice-stdout.csv" "$W/duckdb.csv"
     rm -f "$W"/*.csv
+fi
+
+# ---------------------------------------------------------------------------------------
+# CSV -> Parquet, every column a string (sluice without --schema; DuckDB all_varchar), zstd,
+# one thread each; the output sizes are the table's "output" column.
+if want csv2parquet && ((HAVE_NODE)); then
+    log "== CSV -> Parquet"
+    warm "$CSV"
+    if ((HAVE_SLUICE)); then
+        measure "csv2parquet sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.parquet"
+        table_add "sluice" "$W/sluice.parquet" "all strings, zstd; atomic file (fsync + rename)"
+    fi
+    measure "csv2parquet duckdb all_varchar" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV', all_varchar=true)) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION zstd)"
+    table_add "duckdb 1 thread, all_varchar" "$W/duckdb.parquet" "strings, as sluice; zstd"
+    table_print "CSV -> Parquet" "duckdb 1 thread, all_varchar" "$CSV_BYTES"
+    # duck_count SQL: the `n` of a one-row DuckDB query (tests/cli/parquet_duckdb.mjs prints JSON).
+    duck_count() {
+        SLUICE_NPM_DIR=$NODE_DIR node "$REPO_ROOT/tests/cli/parquet_duckdb.mjs" "$1" |
+            "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["n"])' 2>/dev/null || echo "?"
+    }
+    for f in "$W"/*.parquet; do
+        md_note "- check: $(basename "$f"): $(duck_count "SELECT count(*) AS n FROM read_parquet('$f')") rows (DuckDB), expected $ROWS"
+    done
+    if [[ -f $W/sluice.parquet && -f $W/duckdb.parquet ]]; then
+        # DuckDB's CSV reader makes an empty field NULL; sluice keeps "" in a string column.
+        md_note "- check: rows of duckdb.parquet not in sluice.parquet: $(duck_count "SELECT count(*) AS n FROM (SELECT * FROM read_parquet('$W/duckdb.parquet') EXCEPT ALL SELECT nullif(COLUMNS(*), '') FROM read_parquet('$W/sluice.parquet'))")"
+    fi
+    rm -f "$W"/*.parquet
 fi
 
 # ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
 #
 #   benchmarks/peers/export.sh                # ROWS=2000000 (+ events_small, 200000 rows)
 #   ROWS=200000 benchmarks/peers/export.sh    # quick run
-#   ONLY="csv csvgz" benchmarks/peers/export.sh   # workloads: csv csvgz jsonl jsonlgz rss
+#   ONLY="csv csvgz" benchmarks/peers/export.sh   # workloads: csv csvgz jsonl jsonlgz parquet rss
 #
 # Both sides run with PGOPTIONS='-c synchronize_seqscans=off', so the unordered scans start
 # at the same block and the outputs can be compared byte for byte (benchmarks/data/README.md).
@@ -19,7 +19,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BENCH_SUITE="export"
 trap bench_cleanup EXIT
 
-ONLY=${ONLY:-csv csvgz jsonl jsonlgz rss}
+ONLY=${ONLY:-csv csvgz jsonl jsonlgz parquet rss}
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 need_time
@@ -203,6 +203,31 @@ fi
 rm -f "$W"/*.jsonl
 
 # ---------------------------------------------------------------------------------------
+# Postgres -> Parquet (zstd): sluice's typed export (pg::parquet_schema) against psql \copy CSV
+# piped into DuckDB (1 thread, types sniffed from the CSV) writing Parquet.
+if want parquet; then
+    log "== Postgres -> Parquet"
+    if ((HAVE_SLUICE)); then
+        measure "parquet sluice" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.parquet"
+        table_add "sluice export" "$W/sluice.parquet" "typed from Postgres, zstd; atomic file (fsync + rename)"
+        remember "sluice parquet"
+    fi
+    if ((HAVE_NODE)); then
+        measure "parquet psql|duckdb" -- bash -c 'psql -X -c "$1" | node "$2" "SET threads=1" "$3"' _ "$(copy_csv events)" "$NODE_DIR/duckdb.js" \
+            "COPY (SELECT * FROM read_csv('/dev/stdin')) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION zstd)"
+        table_add 'psql \copy \| duckdb read_csv(/dev/stdin) 1 thread' "$W/duckdb.parquet" "types sniffed from CSV, zstd"
+    fi
+    table_print "Postgres -> Parquet" 'psql \copy \| duckdb read_csv(/dev/stdin) 1 thread' "$CSV_BYTES"
+    for f in "$W"/*.parquet; do
+        [[ -f $f ]] || continue
+        n=$(SLUICE_NPM_DIR=$NODE_DIR node "$REPO_ROOT/tests/cli/parquet_duckdb.mjs" "SELECT count(*) AS n FROM read_parquet('$f')" |
+            "$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["n"])' 2>/dev/null || echo "?")
+        md_note "- check: $(basename "$f"): $n rows (DuckDB), expected $ROWS"
+    done
+    rm -f "$W"/*.parquet
+fi
+
+# ---------------------------------------------------------------------------------------
 # Peak RSS flat in row count: the same exports of events_small (SMALL_ROWS rows).
 if want rss && ((SMALL_ROWS < ROWS)); then
     log "== peak RSS: events_small ($SMALL_ROWS rows) vs events ($ROWS rows)"
@@ -224,6 +249,7 @@ if want rss && ((SMALL_ROWS < ROWS)); then
         rss_row "sluice export csv.gz" "sluice csv.gz" "$SLUICE" export --dsn "$DSN" --table events_small --to "$W/small.csv.gz"
         rss_row "sluice export jsonl" "sluice jsonl" "$SLUICE" export --dsn "$DSN" --table events_small --to "$W/small.jsonl"
         rss_row "sluice export jsonl.gz" "sluice jsonl.gz" "$SLUICE" export --dsn "$DSN" --table events_small --to "$W/small.jsonl.gz"
+        rss_row "sluice export parquet" "sluice parquet" "$SLUICE" export --dsn "$DSN" --table events_small --to "$W/small.parquet"
     fi
     ((HAVE_NODE)) && rss_row "node exporter jsonl.gz" "node jsonl.gz" node "$NODE_DIR/export.js" "select * from events_small" "$W/small-node.jsonl.gz"
     ((HAVE_PSYCOPG2)) && rss_row "psycopg2 exporter jsonl.gz" "psycopg2 jsonl.gz" "$PYTHON" "$PEERS_DIR/export_psycopg2.py" "select * from events_small" "$W/small-py.jsonl.gz"
