@@ -136,22 +136,29 @@ def _(d):
 @s.case("kill_and_resume")
 def _(d):
     key = "killed.jsonl.gz"
+    # One part at a time, each held 1 s by the proxy: the checkpoint grows one part at a
+    # time, and the export cannot end before it is killed.
+    admin("faults", {"stall_ms": 1000, "count": 1000, "match": "UploadPart", "key_prefix": PREFIX + key})
     p = subprocess.Popen([s.sluice, "export", "--dsn", DSN, "--table", TABLE, "--resumable", "id",
-                          "--to", url(key), "--part-size", PART],
+                          "--to", url(key), "--part-size", PART, "--s3-concurrency", "1"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seen = []
+    t0 = time.monotonic()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and p.poll() is None:
         try:
             seen.append(len(json.loads(get(key + ".sluice-resume"))["parts"]))
-            if seen[-1] >= 3:
+            seen.append(round(time.monotonic() - t0, 1))
+            if seen[-2] >= 3:
                 break
         except (ClientError, ValueError) as e:
             seen.append(type(e).__name__)
         time.sleep(0.05)
-    check(p.poll() is None, f"the export ended before 3 parts were stored: {p.stderr.read()!r} {seen[-20:]}")
+    if p.poll() is not None:
+        raise Failure(f"the export ended before 3 parts were stored: {p.stderr.read()!r} {seen[-20:]}")
     p.send_signal(signal.SIGKILL)
-    p.wait()
+    eq(p.wait(), -signal.SIGKILL, "killed by SIGKILL")
+    admin("faults", {"clear": True})
     checkpoint = json.loads(get_settled(key + ".sluice-resume"))
     stored = len(checkpoint["parts"])
     check(stored >= 3, f"{stored} parts in the checkpoint")

@@ -31,6 +31,7 @@
 //                                    with P may have parts of any size >= min_part_size (the
 //                                    record-aligned parts of a resumable export), not sizes
 //                                    that never shrink
+//   POST /__admin/faults {"clear":true}  drop every pending fault (uploads and stats stay)
 //   POST /__admin/backdate         {"upload_id":ID,"seconds":N}: the upload was created N s
 //                                    earlier (for the reaper's age tests)
 //   (ListMultipartUploads, GET /bucket?uploads&prefix=P[&max-uploads&key-marker&
@@ -293,6 +294,7 @@ function admin(req, res, path, body) {
         return json(res, { ok: true });
     }
     if (req.method === 'POST' && path === '/__admin/faults') {
+        if (cmd.clear) state.faults = []; // {"clear":true}: drop the pending faults
         const base = { match: cmd.match, key_prefix: cmd.key_prefix || '' };
         const count = Number(cmd.count || 1);
         if (cmd.status) state.faults.push({ ...base, kind: 'status', status: Number(cmd.status), count });
