@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "convert.hpp"
 #include "database.hpp"
+#include "shard.hpp"
 #include "resumable.hpp"
 
 namespace {
@@ -120,6 +121,7 @@ struct command_line {
     std::string presign_url;
     long long expires = 3600;
     CLI::App* presign = nullptr;
+    cli::shard_commands shard;
     cli::resume_options resume;
     cli::reap_options reap;
     CLI::App* reapc = nullptr;
@@ -273,12 +275,16 @@ int run_command(command_line& cl) {
     sluice::signal_watcher watcher(
         sd, cl.drain_on_signal ? sluice::signal_action::drain : sluice::signal_action::drop);
     cli::run_control ctl{sd, cl.stats};
+    if (int rc = cli::run_shard_command(cl.shard, cl.io, ctl); rc >= 0)
+        return rc;
     if (*cl.convert) {
         cl.conv.columns = split_commas(cl.columns);
         return cli::run_convert(cl.conv, cl.io, ctl);
     }
     if (*cl.exportc && !cl.resume.key.empty())
         return cli::run_resumable_export(cl.exp, cl.resume, cl.io, ctl);
+    if (*cl.exportc && cli::is_sharded_export(cl.exp, cl.shard.exp))
+        return cli::run_sharded_export(cl.exp, cl.shard.exp, cl.io, ctl);
     if (*cl.exportc)
         return cli::run_export(cl.exp, cl.io, ctl);
     if (*cl.reapc)
@@ -306,6 +312,7 @@ int main(int argc, char** argv) {
     add_export(cl);
     add_load(cl);
     add_presign(cl);
+    cli::add_shard_commands(cl.app, cl.exportc, cl.shard);
     add_resume_options(cl);
     add_reap(cl);
     try {
