@@ -42,10 +42,12 @@ struct fields_csv_encoder {
     void begin(sluice::chunk& out) {
         // With explicit columns the header is known before any record (and an empty input
         // still gets one).
-        if (!mapping->columns().empty()) write_header(out);
+        if (!mapping->columns().empty())
+            write_header(out);
     }
     void encode(const std::vector<std::string_view>& fields, sluice::chunk& out) {
-        if (!header_written) write_header(out);
+        if (!header_written)
+            write_header(out);
         csv.encode(fields, out);
     }
     void write_header(sluice::chunk& out) {
@@ -59,8 +61,8 @@ template <class Records, class Encoder>
 std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
     // drainable: on a drain request (SIGINT/SIGTERM with --drain-on-signal) reading stops at
     // a record boundary and what was read is written and committed.
-    auto counted = std::forward<Records>(records) | sluice::drainable() | sluice::meter("records") |
-                   sluice::progress(
+    auto counted = std::forward<Records>(records) | sluice::drainable() | sluice::meter("records")
+                   | sluice::progress(
                        [&env](const sluice::progress_info& p) {
                            env.rows = p.items;
                            env.display(p);
@@ -68,20 +70,23 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
                        env.progress);
     auto encoded = std::move(counted) | sluice::encode(std::move(enc)) | sluice::meter("encode");
     if (env.codec)
-        return sluice::run(std::move(encoded) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
-                           env.sink, env.run);
+        return sluice::run(
+            std::move(encoded) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
+            env.sink, env.run);
     return sluice::run(encoded, env.sink, env.run);
 }
 
 template <class Bytes>
-std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, const sluice::any_error_policy& errors,
-                       run_env& env) {
+std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out,
+                       const sluice::any_error_policy& errors, run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
     // A name twice in the header would make a JSON object with a duplicate key.
     ro.unique_header = out == data_format::jsonl || out == data_format::json;
-    if (in == data_format::tsv) ro.delimiter = '\t';
-    if (in == data_format::csv && !env.opt.from.empty()) ro.delimiter = ',';
+    if (in == data_format::tsv)
+        ro.delimiter = '\t';
+    if (in == data_format::csv && !env.opt.from.empty())
+        ro.delimiter = ',';
     ro.errors = errors;
     auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
     switch (out) {
@@ -92,8 +97,10 @@ std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, const slu
             wo.crlf = env.opt.crlf;
             return drive(std::move(rows), sluice::csv::encoder(wo), env);
         }
-        case data_format::jsonl: return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
-        case data_format::json: return drive(std::move(rows), sluice::json::array_encoder{}, env);
+        case data_format::jsonl:
+            return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+        case data_format::json:
+            return drive(std::move(rows), sluice::json::array_encoder{}, env);
     }
     return 0;
 }
@@ -101,7 +108,8 @@ std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out, const slu
 /// JSON records to the output format; a record the mapping rejects is a reject of `policy`
 /// (the readers' own bad records already were).
 template <class Records, class Policy>
-std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& policy, run_env& env) {
+std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& policy,
+                                run_env& env) {
     switch (out) {
         case data_format::csv:
         case data_format::tsv: {
@@ -111,7 +119,8 @@ std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& p
             wo.crlf = env.opt.crlf;
             wo.write_header = false;
             auto rows = std::forward<Records>(recs) | sluice::try_map(std::ref(mapping), policy);
-            return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping}, env);
+            return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping},
+                         env);
         }
         case data_format::jsonl:
         case data_format::json: {
@@ -119,16 +128,21 @@ std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& p
                 return r;
             };
             auto rows = std::forward<Records>(recs) | sluice::try_map(same, policy);
-            if (out == data_format::jsonl) return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
+            if (out == data_format::jsonl)
+                return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
             return drive(std::move(rows), sluice::json::array_encoder{}, env);
         }
     }
     return 0;
 }
 
-[[noreturn]] void usage(std::string msg) { throw sluice::error(sluice::errc::usage, "convert", std::move(msg)); }
+[[noreturn]] void usage(std::string msg) {
+    throw sluice::error(sluice::errc::usage, "convert", std::move(msg));
+}
 
-bool is_delimited(data_format f) { return f == data_format::csv || f == data_format::tsv; }
+bool is_delimited(data_format f) {
+    return f == data_format::csv || f == data_format::tsv;
+}
 
 /// The formats of a conversion: flags first, then the names; every usage error before any
 /// input is opened.
@@ -139,19 +153,31 @@ struct conversion {
 };
 
 conversion resolve(const convert_options& o) {
-    auto in = o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
-    auto out = o.to.empty() ? sluice::data_format_from_path(o.output) : sluice::parse_data_format(o.to);
-    if (!o.from.empty() && !in) usage("unknown input format '" + o.from + "' (csv, tsv, jsonl, json)");
-    if (!o.to.empty() && !out) usage("unknown output format '" + o.to + "' (csv, tsv, jsonl, json)");
-    if (!in) usage("cannot tell the format of '" + o.input + "' from its name: use --from");
-    if (!out) usage("cannot tell the format of '" + o.output + "' from its name: use --to");
+    auto in =
+        o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
+    auto out =
+        o.to.empty() ? sluice::data_format_from_path(o.output) : sluice::parse_data_format(o.to);
+    if (!o.from.empty() && !in)
+        usage("unknown input format '" + o.from + "' (csv, tsv, jsonl, json)");
+    if (!o.to.empty() && !out)
+        usage("unknown output format '" + o.to + "' (csv, tsv, jsonl, json)");
+    if (!in)
+        usage("cannot tell the format of '" + o.input + "' from its name: use --from");
+    if (!out)
+        usage("cannot tell the format of '" + o.output + "' from its name: use --to");
     auto compression = output_compression(o.compress, o.output, "convert");
-    if (o.on_error != "fail" && o.on_error != "skip") usage("--on-error must be fail or skip");
-    if (!o.dead_letter.empty() && o.on_error != "skip") usage("--dead-letter needs --on-error skip");
-    if (!o.columns.empty() && !is_delimited(*out)) usage("--columns applies to CSV/TSV output");
-    if (!o.columns.empty() && is_delimited(*in)) usage("--columns applies to JSON input");
-    if (o.level && compression == sluice::compression::format::none) usage("--level needs compression");
-    if (o.crlf && !is_delimited(*out)) usage("--crlf applies to CSV/TSV output");
+    if (o.on_error != "fail" && o.on_error != "skip")
+        usage("--on-error must be fail or skip");
+    if (!o.dead_letter.empty() && o.on_error != "skip")
+        usage("--dead-letter needs --on-error skip");
+    if (!o.columns.empty() && !is_delimited(*out))
+        usage("--columns applies to CSV/TSV output");
+    if (!o.columns.empty() && is_delimited(*in))
+        usage("--columns applies to JSON input");
+    if (o.level && compression == sluice::compression::format::none)
+        usage("--level needs compression");
+    if (o.crlf && !is_delimited(*out))
+        usage("--crlf applies to CSV/TSV output");
     if (*in == data_format::parquet && o.on_error != "fail")
         usage("--on-error skip does not apply to Parquet input (a corrupt file fails)");
     if (*in == data_format::parquet && !o.columns.empty())
@@ -162,21 +188,25 @@ conversion resolve(const convert_options& o) {
 /// Parses the decompressed bytes in the input format and writes the output format; every
 /// stage that can reject a record takes `policy`.
 template <class Bytes, class Policy>
-std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, const Policy& policy, run_env& env) {
+std::uint64_t convert_bytes(Bytes&& bytes, const conversion& c, const Policy& policy,
+                            run_env& env) {
     switch (c.in) {
         case data_format::parquet:
             break;  // run_convert_parquet
         case data_format::csv:
-        case data_format::tsv: return from_csv(std::forward<Bytes>(bytes), c.in, c.out, policy, env);
+        case data_format::tsv:
+            return from_csv(std::forward<Bytes>(bytes), c.in, c.out, policy, env);
         case data_format::jsonl: {
             sluice::json::jsonl_options jo;
             jo.errors = policy;
-            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(jo), c.out, policy, env);
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_jsonl(jo),
+                                     c.out, policy, env);
         }
         case data_format::json: {
             sluice::json::array_options ao;
             ao.errors = policy;
-            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_array(ao), c.out, policy, env);
+            return from_json_records(std::forward<Bytes>(bytes) | sluice::json::read_array(ao),
+                                     c.out, policy, env);
         }
     }
     return 0;
@@ -216,9 +246,10 @@ void report(const convert_options& o, const run_control& ctl, const run_env& env
     sum.bytes_out = static_cast<double>(written);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (bad)
-        sum.extra = ", " + std::to_string(bad->count()) + " bad records skipped" +
-                    (bad->path().empty() ? "" : ", written to " + bad->path());
-    sluice::print_run_report({o.progress || (bad && bad->count()), o.progress, ctl.stats}, sum, metrics);
+        sum.extra = ", " + std::to_string(bad->count()) + " bad records skipped"
+                    + (bad->path().empty() ? "" : ", written to " + bad->path());
+    sluice::print_run_report({o.progress || (bad && bad->count()), o.progress, ctl.stats}, sum,
+                             metrics);
 }
 
 }  // namespace
@@ -243,7 +274,8 @@ int run_convert_parquet(const convert_options& o, const conversion& c, const io_
 }
 
 int run_convert(const convert_options& o, const io_options& io, const run_control& ctl) {
-    if (converts_to_parquet(o)) return run_convert_to_parquet(o, io, ctl);
+    if (converts_to_parquet(o))
+        return run_convert_to_parquet(o, io, ctl);
     auto t0 = std::chrono::steady_clock::now();
     const conversion c = resolve(o);
     if (c.in == data_format::parquet)
@@ -251,7 +283,8 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
     input src = open_input(o.input, io, o.progress);
     sluice::any_byte_sink sink = open_output(o.output, io);
     std::optional<dead_letters> bad;
-    if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
+    if (o.on_error == "skip")
+        bad.emplace(o.dead_letter, o.max_errors);
 
     run_env env{o, sink, {}, {}, {}, sluice::progress_display(o.progress), 0};
     if (c.compression != sluice::compression::format::none)
@@ -268,13 +301,15 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
     try {
         // The input's name is a claim: data.csv.gz must hold gzip (magic bytes decide only
         // when the name says nothing: `-`, data.csv).
-        auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input) |
-                     sluice::meter("decompress");
+        auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input)
+                     | sluice::meter("decompress");
         written = bad ? convert_bytes(std::move(bytes), c, bad->policy(), env)
                       : convert_bytes(std::move(bytes), c, sluice::on_error::fail, env);
-        if (bad) bad->commit();
+        if (bad)
+            bad->commit();
     } catch (...) {
-        if (bad) bad->abort(sluice::current_error());
+        if (bad)
+            bad->abort(sluice::current_error());
         throw;
     }
     report(o, ctl, env, src, written, bad ? &*bad : nullptr, metrics, t0);

@@ -35,20 +35,25 @@ namespace {
 /// so once, on stderr, without repeating it. libpq parses the DSN as it will (URI or
 /// key=value); a DSN it cannot parse is left for the connection to report.
 void warn_if_password(const std::string& dsn) {
-    if (dsn.empty()) return;
+    if (dsn.empty())
+        return;
     char* err = nullptr;
     PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
-    if (err) PQfreemem(err);
-    if (!opts) return;
+    if (err)
+        PQfreemem(err);
+    if (!opts)
+        return;
     bool has_password = false;
     for (PQconninfoOption* o = opts; o->keyword; ++o)
-        if (std::string_view(o->keyword) == "password" && o->val && *o->val) has_password = true;
+        if (std::string_view(o->keyword) == "password" && o->val && *o->val)
+            has_password = true;
     PQconninfoFree(opts);
     if (has_password)
-        std::fprintf(stderr,
-                     "sluice: warning: the password given in --dsn can be read by other users of this "
-                     "machine (process list); use PGPASSWORD, a ~/.pgpass file or a service file "
-                     "(PGSERVICE) instead\n");
+        std::fprintf(
+            stderr,
+            "sluice: warning: the password given in --dsn can be read by other users of this "
+            "machine (process list); use PGPASSWORD, a ~/.pgpass file or a service file "
+            "(PGSERVICE) instead\n");
 }
 
 std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const export_options& o,
@@ -62,7 +67,8 @@ std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const e
             auto r = conn.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
                                 sluice::pg::quote_qualified_name(o.table));
             long long n = std::stoll(std::string(r.value(0, 0)));
-            if (n > 0) return static_cast<std::uint64_t>(n);
+            if (n > 0)
+                return static_cast<std::uint64_t>(n);
         }
     } catch (const sluice::error&) {
         // An estimate is only for the progress display; never fail the export for it.
@@ -87,16 +93,18 @@ std::uint64_t drive_export(Source& src, Probe rows_done, export_env& env) {
     po.interval = env.display.interval();
     po.total_items = env.total;
     po.items_probe = rows_done;
-    auto shown = src | sluice::meter("source") | sluice::progress(
-                           [&env](const sluice::progress_info& p) {
-                               env.rows = p.items;
-                               env.display(p);
-                           },
-                           po);
+    auto shown = src | sluice::meter("source")
+                 | sluice::progress(
+                     [&env](const sluice::progress_info& p) {
+                         env.rows = p.items;
+                         env.display(p);
+                     },
+                     po);
     sluice::run_options ro = env.run;
     if (env.codec)
-        return sluice::run(std::move(shown) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
-                           env.sink, ro);
+        return sluice::run(
+            std::move(shown) | sluice::compress(std::move(env.codec)) | sluice::meter("compress"),
+            env.sink, ro);
     return sluice::run(shown, env.sink, ro);
 }
 
@@ -105,12 +113,14 @@ std::string export_format(const export_options& o) {
     std::string fmt = o.format;
     if (fmt.empty()) {
         auto f = sluice::data_format_from_path(o.to);
-        if (!f) usage("export", "cannot tell the format of '" + o.to + "' from its name: use --format");
+        if (!f)
+            usage("export", "cannot tell the format of '" + o.to + "' from its name: use --format");
         fmt = std::string(sluice::to_string(*f));
     }
     if (fmt != "csv" && fmt != "jsonl" && fmt != "json")
         usage("export", "--format must be csv, jsonl or json");
-    if (o.crlf && fmt != "csv") usage("export", "--crlf applies to CSV output");
+    if (o.crlf && fmt != "csv")
+        usage("export", "--crlf applies to CSV output");
     return fmt;
 }
 
@@ -119,22 +129,27 @@ std::string export_format(const export_options& o) {
 
 /// CSV through COPY TO STDOUT. COPY hands over one message per row and copy_out fills
 /// chunks with whole messages, so a cut between chunks is a cut between rows.
-std::uint64_t export_csv(sluice::pg::connection& conn, const std::string& query, bool crlf, export_env& env) {
+std::uint64_t export_csv(sluice::pg::connection& conn, const std::string& query, bool crlf,
+                         export_env& env) {
     sluice::pg::copy_out_options co_opts;
     co_opts.header = true;
     co_opts.crlf = crlf;
     auto src = sluice::pg::copy_out(conn, query, co_opts) | sluice::drainable();
     auto& rows_src = src.upstream();
-    return drive_export(src, [&rows_src] { return rows_src.rows_done(); }, env);
+    return drive_export(
+        src, [&rows_src] { return rows_src.rows_done(); }, env);
 }
 
 /// JSON lines or a JSON array of row objects. pg::rows (inside json_lines) ends at a drain
 /// request between two rows, before the encoder, which then closes a JSON array.
-std::uint64_t export_json(sluice::pg::connection& conn, const std::string& query, bool array, export_env& env) {
+std::uint64_t export_json(sluice::pg::connection& conn, const std::string& query, bool array,
+                          export_env& env) {
     sluice::pg::json_lines_options jo;
-    if (array) jo.framing = sluice::pg::json_framing::array;
+    if (array)
+        jo.framing = sluice::pg::json_framing::array;
     auto src = sluice::pg::json_lines(conn, jo, query);
-    return drive_export(src, [&src] { return src.upstream().rows_done(); }, env);
+    return drive_export(
+        src, [&src] { return src.upstream().rows_done(); }, env);
 }
 
 }  // namespace
@@ -143,35 +158,44 @@ int run_export(const export_options& o, const io_options& io, const run_control&
     namespace pg = sluice::pg;
     auto t0 = std::chrono::steady_clock::now();
     warn_if_password(o.dsn);
-    if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
-    if (exports_parquet(o)) return run_export_parquet(o, io, ctl);
+    if (o.query.empty() == o.table.empty())
+        usage("export", "give exactly one of --query and --table");
+    if (exports_parquet(o))
+        return run_export_parquet(o, io, ctl);
     const std::string fmt = export_format(o);
     const auto compression = output_compression(o.compress, o.to, "export");
 
     // A malformed --table is a usage error found before the server is contacted (exit 2);
     // whatever the server reports from here on is the outside world (exit 1).
-    std::string query = o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
+    std::string query =
+        o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
     pg::connect_options co;
-    if (!o.timezone.empty()) co.timezone = o.timezone;
+    if (!o.timezone.empty())
+        co.timezone = o.timezone;
     pg::connection conn(o.dsn, co);
     std::optional<std::uint64_t> total;
-    if (o.progress) total = expected_rows(conn, o, query);
+    if (o.progress)
+        total = expected_rows(conn, o, query);
 
     sluice::any_byte_sink sink = open_output(o.to, io);
     // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
-    export_env env{sink, {}, sluice::progress_display(o.progress), total,
+    export_env env{sink,
+                   {},
+                   sluice::progress_display(o.progress),
+                   total,
                    ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr)};
     if (compression != sluice::compression::format::none)
         env.codec = make_output_codec(compression, o.level, io.threads);
-    const std::uint64_t written =
-        fmt == "csv" ? export_csv(conn, query, o.crlf, env) : export_json(conn, query, fmt == "json", env);
+    const std::uint64_t written = fmt == "csv" ? export_csv(conn, query, o.crlf, env)
+                                               : export_json(conn, query, fmt == "json", env);
 
     sluice::run_summary sum;
     sum.rows = env.rows;
     // "in": the bytes the database's rows came to (the source stage's payload), when counted.
     for (const auto& st : metrics.snapshot())
-        if (st.name == "source" && st.bytes) sum.bytes_in = static_cast<double>(st.bytes);
+        if (st.name == "source" && st.bytes)
+            sum.bytes_in = static_cast<double>(st.bytes);
     sum.bytes_out = static_cast<double>(written);
     sum.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     sluice::print_run_report({o.progress, o.progress, ctl.stats}, sum, metrics);
@@ -195,7 +219,8 @@ struct load_env {
 template <class Rows, class Columns>
 sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, load_env& env) {
     auto first = rows.next();
-    if (!first) return {};
+    if (!first)
+        return {};
     std::vector<std::string> columns = columns_of(*first);
     auto sink = sluice::pg::copy_in(env.conn, env.opt.table, columns, env.copy);
     try {
@@ -214,23 +239,27 @@ sluice::pg::load_result load_csv(Bytes&& bytes, data_format in, load_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
     ro.unique_header = true;  // a column named twice cannot be loaded
-    if (in == data_format::tsv) ro.delimiter = '\t';
-    ro.errors = env.copy.errors;  // the policy of the whole load (the reader's and the loader's rejects)
+    if (in == data_format::tsv)
+        ro.delimiter = '\t';
+    ro.errors =
+        env.copy.errors;  // the policy of the whole load (the reader's and the loader's rejects)
     std::vector<std::optional<std::string_view>> fields;
     // An empty CSV field is NULL, as in Postgres's own CSV COPY.
     // drainable: --drain-on-signal stops reading between two records.
-    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro) | sluice::drainable() |
-                sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
-                    fields.clear();
-                    for (std::size_t i = 0; i < r.size(); ++i)
-                        fields.push_back(r[i].empty() ? std::nullopt : std::optional<std::string_view>(r[i]));
-                    return fields;
-                });
+    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro) | sluice::drainable()
+                | sluice::map([&fields](const sluice::csv::row& r) -> const auto& {
+                      fields.clear();
+                      for (std::size_t i = 0; i < r.size(); ++i)
+                          fields.push_back(r[i].empty() ? std::nullopt
+                                                        : std::optional<std::string_view>(r[i]));
+                      return fields;
+                  });
     // The header is known once the first row is read.
     auto& reader = rows.upstream().upstream();
     auto header = [&reader](const auto&) {
         std::vector<std::string> cols;
-        for (auto n : reader.header().names()) cols.emplace_back(n);
+        for (auto n : reader.header().names())
+            cols.emplace_back(n);
         return cols;
     };
     return load_rows(rows, header, env);
@@ -248,7 +277,8 @@ std::vector<pg_column_kind> column_kinds(sluice::pg::connection& conn, const std
     for (int row = 0; row < r.rows(); ++row)
         for (std::size_t i = 0; i < cols.size(); ++i)
             if (cols[i] == r.value(row, 0)) {
-                if (r.value(row, 1) == "A") k[i] = pg_column_kind::array;
+                if (r.value(row, 1) == "A")
+                    k[i] = pg_column_kind::array;
                 else if (r.value(row, 2) == "json" || r.value(row, 2) == "jsonb")
                     k[i] = pg_column_kind::json;
             }
@@ -282,13 +312,16 @@ sluice::pg::load_result load_json(Records&& records, const Policy& policy, load_
         }
         return fields;
     };
-    auto rows = std::forward<Records>(records) | sluice::try_map(to_fields, policy) | sluice::drainable();
-    return load_rows(rows, [&mapping](const auto&) { return mapping.columns(); }, env);
+    auto rows =
+        std::forward<Records>(records) | sluice::try_map(to_fields, policy) | sluice::drainable();
+    return load_rows(
+        rows, [&mapping](const auto&) { return mapping.columns(); }, env);
 }
 
 /// JSON or JSONL input into the table; the reader and the mapping reject under `policy`.
 template <class Bytes, class Policy>
-sluice::pg::load_result load_json_input(Bytes&& bytes, data_format in, const Policy& policy, load_env& env) {
+sluice::pg::load_result load_json_input(Bytes&& bytes, data_format in, const Policy& policy,
+                                        load_env& env) {
     if (in == data_format::json) {
         sluice::json::array_options ao;
         ao.errors = policy;
@@ -312,9 +345,11 @@ sluice::pg::load_result load_parquet(const io_options& io, load_env& env) {
     for (std::size_t i = 0; i < kinds.size(); ++i)
         if (kinds[i] == pg_column_kind::array)
             texts.set_list_style(i, sluice::parquet::list_text::postgres_array);
-    auto fields = std::move(rows) | sluice::drainable()
-                  | sluice::map([&texts](const sluice::parquet::row& r) -> const auto& { return texts(r); });
-    return load_rows(fields, [&names](const auto&) { return names; }, env);
+    auto fields =
+        std::move(rows) | sluice::drainable()
+        | sluice::map([&texts](const sluice::parquet::row& r) -> const auto& { return texts(r); });
+    return load_rows(
+        fields, [&names](const auto&) { return names; }, env);
 }
 
 /// The COPY options of a load; with --on-error skip, rows the server rejects become dead
@@ -323,7 +358,8 @@ sluice::pg::copy_in_options copy_options(const load_options& o, std::optional<de
     sluice::pg::copy_in_options lo;
     lo.key = o.key;
     lo.commit_every = o.commit_every;
-    if (bad) lo.errors = bad->policy();
+    if (bad)
+        lo.errors = bad->policy();
     return lo;
 }
 
@@ -337,7 +373,8 @@ void print_load_summary(const sluice::pg::load_result& res, const load_options& 
     // Records the reader could not parse never reach the server's count: the dead letters
     // hold both kinds.
     if (bad)
-        std::fprintf(stderr, ", %llu bad records skipped%s%s", static_cast<unsigned long long>(bad->count()),
+        std::fprintf(stderr, ", %llu bad records skipped%s%s",
+                     static_cast<unsigned long long>(bad->count()),
                      bad->path().empty() ? "" : ", written to ", bad->path().c_str());
     std::fprintf(stderr, "\n");
 }
@@ -347,19 +384,25 @@ void print_load_summary(const sluice::pg::load_result& res, const load_options& 
 int run_load(const load_options& o, const io_options& io, const run_control& ctl) {
     auto t0 = std::chrono::steady_clock::now();
     warn_if_password(o.dsn);
-    auto in = o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
-    if (!in) usage("load", "cannot tell the format of '" + o.input + "': use --from");
-    if (o.on_error != "fail" && o.on_error != "skip") usage("load", "--on-error must be fail or skip");
+    auto in =
+        o.from.empty() ? sluice::data_format_from_path(o.input) : sluice::parse_data_format(o.from);
+    if (!in)
+        usage("load", "cannot tell the format of '" + o.input + "': use --from");
+    if (o.on_error != "fail" && o.on_error != "skip")
+        usage("load", "--on-error must be fail or skip");
 
     if (*in == data_format::parquet && o.on_error != "fail")
         usage("load", "--on-error skip does not apply to Parquet input (a corrupt file fails)");
     sluice::pg::connection conn(o.dsn);
     std::optional<dead_letters> bad;
-    if (o.on_error == "skip") bad.emplace(o.dead_letter, o.max_errors);
+    if (o.on_error == "skip")
+        bad.emplace(o.dead_letter, o.max_errors);
     load_env env{o, conn, copy_options(o, bad), bad, ctl.shutdown.options()};
     if (*in == data_format::parquet) {
         const sluice::pg::load_result res = load_parquet(io, env);
-        print_load_summary(res, o, bad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        print_load_summary(
+            res, o, bad,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
     }
     input src = open_input(o.input, io, false);
@@ -372,12 +415,15 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
             res = load_json_input(std::move(bytes), *in, bad->policy(), env);
         else
             res = load_json_input(std::move(bytes), *in, sluice::on_error::fail, env);
-        if (bad) bad->commit();
+        if (bad)
+            bad->commit();
     } catch (...) {
-        if (bad) bad->abort(sluice::current_error());
+        if (bad)
+            bad->abort(sluice::current_error());
         throw;
     }
-    print_load_summary(res, o, bad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    print_load_summary(
+        res, o, bad, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     // A drained load committed every row it read (the earlier --commit-every batches and
     // the last, partial one), but it was cut short: say so.
     return ctl.shutdown.drain_requested() ? exit_cancelled : exit_ok;
