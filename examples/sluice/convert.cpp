@@ -101,6 +101,8 @@ std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out,
             return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
         case data_format::json:
             return drive(std::move(rows), sluice::json::array_encoder{}, env);
+        case data_format::parquet:
+            break;  // run_convert_to_parquet
     }
     return 0;
 }
@@ -132,6 +134,8 @@ std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& p
                 return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
             return drive(std::move(rows), sluice::json::array_encoder{}, env);
         }
+        case data_format::parquet:
+            break;  // run_convert_to_parquet
     }
     return 0;
 }
