@@ -8,7 +8,7 @@ SLUICE_PACKAGES=(
     zlib1g-dev libdeflate-dev libisal-dev libzstd-dev libsnappy-dev
     libpq-dev postgresql-15
     libcurl4-openssl-dev libssl-dev libcpp-httplib-dev
-    zstd pigz gzip python3 python3-boto3 curl
+    zstd pigz gzip python3 python3-boto3 python3-yaml curl
 )
 
 # sluice_package_installed <package>: true iff dpkg has it fully installed.
