@@ -31,31 +31,6 @@ namespace {
     throw sluice::error(sluice::errc::usage, stage, std::move(msg));
 }
 
-/// A password written in --dsn is in the process list for every user of the machine: say
-/// so once, on stderr, without repeating it. libpq parses the DSN as it will (URI or
-/// key=value); a DSN it cannot parse is left for the connection to report.
-void warn_if_password(const std::string& dsn) {
-    if (dsn.empty())
-        return;
-    char* err = nullptr;
-    PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
-    if (err)
-        PQfreemem(err);
-    if (!opts)
-        return;
-    bool has_password = false;
-    for (PQconninfoOption* o = opts; o->keyword; ++o)
-        if (std::string_view(o->keyword) == "password" && o->val && *o->val)
-            has_password = true;
-    PQconninfoFree(opts);
-    if (has_password)
-        std::fprintf(
-            stderr,
-            "sluice: warning: the password given in --dsn can be read by other users of this "
-            "machine (process list); use PGPASSWORD, a ~/.pgpass file or a service file "
-            "(PGSERVICE) instead\n");
-}
-
 std::optional<std::uint64_t> expected_rows(sluice::pg::connection& conn, const export_options& o,
                                            const std::string& query) {
     try {
@@ -153,6 +128,31 @@ std::uint64_t export_json(sluice::pg::connection& conn, const std::string& query
 }
 
 }  // namespace
+
+/// A password written in --dsn is in the process list for every user of the machine: say
+/// so once, on stderr, without repeating it. libpq parses the DSN as it will (URI or
+/// key=value); a DSN it cannot parse is left for the connection to report.
+void warn_if_password(const std::string& dsn) {
+    if (dsn.empty())
+        return;
+    char* err = nullptr;
+    PQconninfoOption* opts = PQconninfoParse(dsn.c_str(), &err);
+    if (err)
+        PQfreemem(err);
+    if (!opts)
+        return;
+    bool has_password = false;
+    for (PQconninfoOption* o = opts; o->keyword; ++o)
+        if (std::string_view(o->keyword) == "password" && o->val && *o->val)
+            has_password = true;
+    PQconninfoFree(opts);
+    if (has_password)
+        std::fprintf(
+            stderr,
+            "sluice: warning: the password given in --dsn can be read by other users of this "
+            "machine (process list); use PGPASSWORD, a ~/.pgpass file or a service file "
+            "(PGSERVICE) instead\n");
+}
 
 int run_export(const export_options& o, const io_options& io, const run_control& ctl) {
     namespace pg = sluice::pg;

@@ -42,4 +42,8 @@ struct load_options {
 };
 int run_load(const load_options& o, const io_options& io, const run_control& ctl);
 
+/// Warns once on stderr when `dsn` holds a password (it is in the process list for every
+/// user); never prints the password. Every command that takes --dsn calls it.
+void warn_if_password(const std::string& dsn);
+
 }  // namespace cli

@@ -2,6 +2,8 @@
 // exported snapshot, their sidecars and the manifest that commits them.
 #include "shard.hpp"
 
+#include "database.hpp"
+
 #include <sluice/core/json_object.hpp>
 #include <sluice/postgres/postgres.hpp>
 #include <sluice/s3/s3.hpp>
@@ -498,6 +500,7 @@ void hold(pg::snapshot_holder& h, const run_control& ctl, bool watch_stdin,
 int run_snapshot(const shard_commands& sc, const io_options& io, const run_control& ctl) {
     std::optional<std::chrono::steady_clock::time_point> deadline;
     if (!sc.hold_for.empty()) deadline = std::chrono::steady_clock::now() + parse_duration(sc.hold_for);
+    warn_if_password(sc.snapshot_dsn);
     pg::snapshot_holder h(sc.snapshot_dsn);
     // Published first: once the id is on stdout, it is also wherever --publish said.
     if (!sc.publish.empty()) publish_snapshot(sc.publish, h.id(), io);
@@ -602,6 +605,7 @@ bool is_sharded_export(const export_options& o, const shard_options& s) {
 int run_sharded_export(const export_options& o, const shard_options& s, const io_options& io,
                        const run_control& ctl) {
     if (o.query.empty() == o.table.empty()) usage("export", "give exactly one of --query and --table");
+    warn_if_password(o.dsn);
     if (o.to == "-" || o.to.empty() || o.to.back() != '/')
         usage("export", "a sharded export writes into a directory: --to DIR/ or s3://bucket/prefix/ "
                         "(ending with /)");

@@ -149,7 +149,11 @@ def _(d):
 
 @s.case("jobs_3_in_one_process_equals_one_copy")
 def _(d):
-    s.ok("export", "--dsn", DSN, "--table", T, "--jobs", "3", "--to", d + "/")
+    r = s.ok("export", "--dsn", DSN, "--table", T, "--jobs", "3", "--to", d + "/")
+    # The test DSN holds a password: the sharded path warns like every --dsn command, once.
+    if PSQL_ENV["PGPASSWORD"]:
+        check(err(r).count(".pgpass") == 1, f"one password warning: {err(r)!r}")
+        check(PSQL_ENV["PGPASSWORD"] not in err(r) + r.stdout.decode(), "the password was printed")
     parts = [f"part-{i:05d}.csv" for i in range(3)]
     eq(sorted(os.listdir(d)), sorted(parts + ["manifest.json"]), "the directory")
     want = rows_of(psql(f"\\copy (SELECT * FROM {T}) to stdout with (format csv, header)"))
