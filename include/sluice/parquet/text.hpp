@@ -11,7 +11,7 @@
 ///   adjusted to UTC (the fraction has only the digits it needs); TIME: `HH:MM:SS[.fraction]`
 ///   (`Z` when adjusted to UTC); INT96: a timestamp (nanoseconds); the extreme values DuckDB
 ///   and Postgres use for infinite dates and timestamps as "infinity" / "-infinity";
-/// - UUID: `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`; JSON: embedded as it is (when it is valid
+/// - UUID: the canonical 8-4-4-4-12 hex text; JSON: embedded as it is (when it is valid
 ///   UTF-8; else a string); strings and enums: JSON strings;
 /// - bytes without annotation: printable ASCII as it is, other bytes as `\xNN` (DuckDB's
 ///   BLOB text); FLOAT16: as a float;

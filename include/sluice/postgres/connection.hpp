@@ -63,8 +63,8 @@ inline std::string sqlstate(const sluice::error& e) {
 
 /// The error class for a SQLSTATE the server sent: connection trouble and a terminated
 /// session (class 08, 57P01..) are `network`; everything else is `server` - the database is
-/// the outside world, whether it rejected the SQL (42xxx), the privileges (42501), the data
-/// (22xxx, 23xxx) or gave up (57014: a statement_timeout or another session's cancel; a
+/// the outside world, whether it rejected the SQL (class 42), the privileges (42501), the data
+/// (classes 22 and 23) or gave up (57014: a statement_timeout or another session's cancel; a
 /// cancel sluice asked for is reported as `cancelled` by the stage that asked). The SQLSTATE
 /// itself stays available (`pg::sqlstate`), and `is_data_sqlstate` tells data errors apart.
 inline errc errc_for_sqlstate(std::string_view s) noexcept {

@@ -34,7 +34,7 @@ namespace sluice::pg {
 
 /// Options of the Postgres -> Parquet type mapping.
 struct parquet_mapping_options {
-    /// uuid as a STRING (`xxxxxxxx-...`) instead of UUID (Spark cannot read UUID).
+    /// uuid as a STRING (8-4-4-4-12 hex text) instead of UUID (Spark cannot read UUID).
     bool uuid_as_string = false;
     /// numeric without a typmod as DECIMAL(38, unbounded_numeric_scale), failing on a value
     /// that does not fit, instead of its exact text in a STRING.

@@ -13,7 +13,7 @@
 /// - anything but a regular file (a directory, a FIFO, a device) is refused.
 /// Refusals are `errc::io` errors naming the path.
 ///
-/// Temporary files are named `.<name>.sluice-<host>-<pid>-<start>-XXXXXX` (host: a hash of
+/// Temporary files are named `.<name>.sluice-<host>-<pid>-<start>-<6 random chars>` (host: a hash of
 /// the host name; start: the process's start time). A run killed with SIGKILL cannot remove
 /// its own; the next `to_file` of the same destination removes those whose process is gone
 /// (no such pid on this host, or a pid reused by a later process), and never the temporary
@@ -208,7 +208,7 @@ private:
         return target;
     }
 
-    /// Removes `dir`'s temporary files named `<prefix><host>-<pid>-<start>-XXXXXX` whose
+    /// Removes `dir`'s temporary files named `<prefix><host>-<pid>-<start>-<6 random chars>` whose
     /// owner is gone. Best effort: nothing here fails the write.
     static void remove_stale_temporaries(const std::string& dir, const std::string& prefix,
                                          const std::string& my_host) noexcept {
@@ -218,7 +218,7 @@ private:
             std::string_view name(e->d_name);
             if (name.size() <= prefix.size() + 7 || name.substr(0, prefix.size()) != prefix) continue;
             std::string_view rest = name.substr(prefix.size());
-            rest.remove_suffix(7);  // "-XXXXXX"
+            rest.remove_suffix(7);  // "-" and the 6 random characters mkstemp fills in
             if (temp_owner_gone(rest, my_host)) ::unlink((dir + "/" + std::string(name)).c_str());
         }
         ::closedir(d);
