@@ -11,7 +11,7 @@
 #   OUT_DIR         scratch outputs of the runs (default build-bench/out; removed per workload)
 #   RESULTS         TSV every measurement is appended to (default build-bench/results.tsv)
 #   RESULTS_MD      markdown file the tables are appended to (default build-bench/results.md)
-#   RUNS            runs per command, the fastest one counts (default 1)
+#   RUNS            runs per command; the median run counts (default 1; the issue tables use 3)
 #   SLUICE          the CLI (default build-release/bin/sluice)
 #   PYTHON          interpreter for the Python peers (default /usr/bin/python3: Debian's, which
 #                   is where python3-psycopg2 lands)
@@ -144,10 +144,12 @@ have_sluice() {
 # ---------------------------------------------------------------------------------------
 # Measuring
 
-# measure NAME -- CMD...: runs CMD (RUNS times; the fastest run counts) under GNU time and
-# appends "date suite rows name wall_s peak_rss_mib status" to $RESULTS. Sets M_WALL (s),
-# M_RSS (MiB, one decimal) and M_STATUS (exit status of the counted run; the last failing
-# one if any failed). stdout of CMD goes to /dev/null unless CMD redirects it itself (wrap
+# measure NAME -- CMD...: runs CMD RUNS times under GNU time and appends "date suite rows name
+# wall_s peak_rss_mib status" to $RESULTS. The median run counts: M_WALL (s) is the median
+# wall time (for an even RUNS, the mean of the two middle ones), M_RSS (MiB, one decimal) the
+# peak RSS of the median run (for an even RUNS, the larger of the two middle runs'), and
+# M_ALL the wall times of every run in order, space separated. M_STATUS is 0, or the exit
+# status of the first failing run (the runs stop there and its figures are reported). stdout of CMD goes to /dev/null unless CMD redirects it itself (wrap
 # pipelines and redirections in `bash -c '...'`); stderr is kept in $OUT_DIR/NAME.err and
 # its tail is shown when the command fails. Never fails itself: a failing command is
 # recorded with its status and the caller decides.
@@ -159,7 +161,8 @@ measure() {
     mkdir -p "$OUT_DIR" "$(dirname "$RESULTS")"
     local safe=${name//[^A-Za-z0-9_.-]/_}
     local tfile=$OUT_DIR/.time.$safe errfile=$OUT_DIR/$safe.err
-    local run best_wall="" best_rss="" status=0 st wall rss
+    local run status=0 st wall rss best_rss
+    local -a walls=() rsses=()
     for ((run = 1; run <= RUNS; run++)); do
         st=0
         "$TIME_BIN" -f '%e %M' -o "$tfile" "$@" >/dev/null 2>"$errfile" || st=$?
@@ -169,20 +172,29 @@ measure() {
             status=$st
             warn "$name exited with status $st; stderr tail:"
             tail -n 5 "$errfile" | sed 's/^/    /' >&2
-            best_wall=$wall best_rss=$rss
+            walls=("$wall") rsses=("$rss")
             break
         fi
-        if [[ -z $best_wall ]] || awk -v a="$wall" -v b="$best_wall" 'BEGIN{exit !(a<b)}'; then
-            best_wall=$wall best_rss=$rss
-        fi
+        walls+=("$wall") rsses+=("$rss")
     done
     rm -f "$tfile"
-    M_WALL=$best_wall
+    M_ALL=${walls[*]}
+    # Median: sort "wall rss" pairs by wall; odd count -> the middle run, even -> the mean of
+    # the two middle walls with the larger of their peak RSS.
+    read -r M_WALL best_rss < <(
+        for run in "${!walls[@]}"; do printf '%s %s\n' "${walls[run]}" "${rsses[run]}"; done |
+            sort -g -k1,1 |
+            awk '{ w[NR] = $1; r[NR] = $2 }
+                 END {
+                     if (NR % 2) { m = (NR + 1) / 2; printf "%.2f %d\n", w[m], r[m] }
+                     else { a = NR / 2; b = a + 1; printf "%.2f %d\n", (w[a] + w[b]) / 2, (r[a] > r[b] ? r[a] : r[b]) }
+                 }'
+    )
     M_RSS=$(awk -v k="$best_rss" 'BEGIN{printf "%.1f", k/1024}')
     M_STATUS=$status
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$BENCH_SUITE" "$ROWS" \
         "$name" "$M_WALL" "$M_RSS" "$M_STATUS" >>"$RESULTS"
-    log "$(printf '%-44s %8ss %9s MiB%s' "$name" "$M_WALL" "$M_RSS" "$( ((status)) && echo "  FAILED ($status)")")"
+    log "$(printf '%-44s %8ss %9s MiB%s%s' "$name" "$M_WALL" "$M_RSS" "$( ((${#walls[@]} > 1)) && echo "  (runs: $M_ALL)")" "$( ((status)) && echo "  FAILED ($status)")")"
     return 0
 }
 
@@ -218,7 +230,7 @@ table_print() {
         echo
         echo "### $title"
         echo
-        echo "ROWS=$ROWS, input $(awk -v b="$in_bytes" 'BEGIN{printf "%.1f MB", b/1e6}'), $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the table, best of $RUNS run(s)"
+        echo "ROWS=$ROWS, input $(awk -v b="$in_bytes" 'BEGIN{printf "%.1f MB", b/1e6}'), $(date -u +%Y-%m-%d), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) before the table, median of $RUNS run(s)"
         echo
         echo "| tool | time (s) | MB/s in | peak RSS (MiB) | output (MB) | speed vs $ref | sluice speedup | note |"
         echo "|---|---:|---:|---:|---:|---:|---:|---|"
