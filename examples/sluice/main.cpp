@@ -2,6 +2,7 @@
 // Postgres tables and queries, load files into Postgres, presign S3 URLs.
 #include <CLI/CLI.hpp>
 
+#include <sluice/core/units.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <cstdio>
@@ -17,37 +18,6 @@
 
 namespace {
 
-/// "8MiB", "5242880", "64KB" -> bytes.
-std::size_t parse_size(const std::string& text) {
-    std::size_t pos = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &pos);
-    } catch (const std::exception&) {
-        throw sluice::error(sluice::errc::usage, "", "not a size: '" + text + "'");
-    }
-    std::string unit = text.substr(pos);
-    double mult = 1;
-    if (unit.empty() || unit == "B")
-        mult = 1;
-    else if (unit == "KiB" || unit == "K" || unit == "k")
-        mult = 1024.0;
-    else if (unit == "MiB" || unit == "M")
-        mult = 1024.0 * 1024;
-    else if (unit == "GiB" || unit == "G")
-        mult = 1024.0 * 1024 * 1024;
-    else if (unit == "KB" || unit == "kB")
-        mult = 1e3;
-    else if (unit == "MB")
-        mult = 1e6;
-    else if (unit == "GB")
-        mult = 1e9;
-    else
-        throw sluice::error(sluice::errc::usage, "", "unknown size unit in '" + text + "'");
-    if (v <= 0)
-        throw sluice::error(sluice::errc::usage, "", "size must be positive: '" + text + "'");
-    return static_cast<std::size_t>(v * mult);
-}
 
 void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, bool& stats,
                     bool& drain) {
@@ -268,7 +238,7 @@ std::vector<std::string> split_commas(const std::string& s) {
 /// Runs the chosen command; returns its exit status.
 int run_command(command_line& cl) {
     if (!cl.part_size.empty())
-        cl.io.part_size = parse_size(cl.part_size);
+        cl.io.part_size = sluice::parse_size(cl.part_size, "--part-size");
     // No thread exists yet: from here on SIGINT/SIGTERM are taken by one watcher thread
     // and turned into a drop (stop at once, abort outputs) or a drain.
     sluice::shutdown sd;

@@ -9,6 +9,7 @@
 #include <sluice/parquet/partition.hpp>
 #include <sluice/postgres/parquet.hpp>
 #include <sluice/postgres/postgres.hpp>
+#include <sluice/core/units.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <chrono>
@@ -29,28 +30,6 @@ namespace pq = sluice::parquet;
     throw sluice::error(sluice::errc::usage, stage, std::move(msg));
 }
 
-/// "64MiB", "512KiB", "1GiB", "1048576" (bytes; K/M/G and KB/MB/GB too) -> bytes.
-std::size_t parse_bytes(const std::string& text, const char* flag) {
-    std::size_t pos = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &pos);
-    } catch (const std::exception&) {
-        pos = 0;
-    }
-    const std::string unit = text.substr(pos);
-    double mult = 0;
-    if (unit.empty() || unit == "B") mult = 1;
-    else if (unit == "KiB" || unit == "K" || unit == "k") mult = 1024.0;
-    else if (unit == "MiB" || unit == "M") mult = 1024.0 * 1024;
-    else if (unit == "GiB" || unit == "G") mult = 1024.0 * 1024 * 1024;
-    else if (unit == "KB" || unit == "kB") mult = 1e3;
-    else if (unit == "MB") mult = 1e6;
-    else if (unit == "GB") mult = 1e9;
-    if (pos == 0 || mult == 0 || v * mult < 1)
-        usage("parquet", std::string(flag) + " must be a size such as 64MiB, 512KiB or 1048576, not '" + text + "'");
-    return static_cast<std::size_t>(v * mult);
-}
 
 /// "a,b" -> {"a", "b"}.
 std::vector<std::string> split_commas(const std::string& s) {
@@ -75,7 +54,7 @@ pq::write_options write_options_of(const std::string& compress, std::optional<in
     if (level && (wo.codec == pq::compression_codec::uncompressed || wo.codec == pq::compression_codec::snappy))
         usage(stage, "--level applies to zstd and gzip");
     wo.level = level;
-    if (!p.row_group_size.empty()) wo.row_group_bytes = parse_bytes(p.row_group_size, "--row-group-size");
+    if (!p.row_group_size.empty()) wo.row_group_bytes = sluice::parse_size(p.row_group_size, "--row-group-size");
     return wo;
 }
 
@@ -121,7 +100,7 @@ parquet_target target_of(const std::string& to, const std::string& compress, std
     pq::partition_options po;
     po.columns = split_commas(p.partition_by);
     po.max_partitions = p.max_partitions;
-    if (!p.partition_memory.empty()) po.memory_bytes = parse_bytes(p.partition_memory, "--partition-memory");
+    if (!p.partition_memory.empty()) po.memory_bytes = sluice::parse_size(p.partition_memory, "--partition-memory");
     po.write = t.write;
     t.partitions = std::move(po);
     return t;

@@ -5,6 +5,7 @@
 
 #include <sluice/compress/codecs.hpp>
 #include <sluice/core/json_object.hpp>
+#include <sluice/core/units.hpp>
 #include <sluice/postgres/postgres.hpp>
 #include <sluice/s3/reap.hpp>
 #include <sluice/s3/record_parts.hpp>
@@ -260,7 +261,7 @@ int run_resumable_export(const export_options& o, const resume_options& r, const
 int run_reap(const reap_options& o, const io_options& io, const run_control& ctl) {
     if (!s3::is_s3_url(o.url)) usage("reap needs an s3://bucket/prefix/ URL");
     auto loc = s3::parse_url(o.url, false);
-    auto limit = s3::parse_duration(o.older_than);
+    auto limit = sluice::parse_duration(o.older_than, "--older-than");
     s3::client client(s3_config(io));
     auto reaped = s3::reap_uploads(client, loc.bucket, loc.key, limit, o.dry_run, ctl.shutdown.token());
     for (const auto& u : reaped)

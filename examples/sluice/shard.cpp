@@ -6,6 +6,7 @@
 
 #include <sluice/core/json_object.hpp>
 #include <sluice/postgres/postgres.hpp>
+#include <sluice/core/units.hpp>
 #include <sluice/s3/s3.hpp>
 
 #include <openssl/evp.h>
@@ -447,22 +448,6 @@ int run_one_shard(const export_options& o, const shard_options& s, const io_opti
     return exit_ok;
 }
 
-/// "90", "90s", "15m", "2h", "1d" -> seconds.
-std::chrono::seconds parse_duration(const std::string& text) {
-    std::size_t pos = 0;
-    long long v = -1;
-    try {
-        v = std::stoll(text, &pos);
-    } catch (const std::exception&) {
-    }
-    std::string unit = text.substr(pos == 0 ? text.size() : pos);
-    long long mult = unit.empty() || unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600
-                   : unit == "d" ? 86400 : 0;
-    if (v <= 0 || mult == 0 || pos == 0)
-        usage("snapshot", "--hold-for takes a positive duration such as 90s, 15m, 2h: '" + text + "'");
-    return std::chrono::seconds(v * mult);
-}
-
 /// Writes the snapshot id to FILE (atomically) or s3://bucket/key.
 void publish_snapshot(const std::string& where, const std::string& id, const io_options& io) {
     if (sluice::s3::is_s3_url(where)) {
@@ -499,7 +484,7 @@ void hold(pg::snapshot_holder& h, const run_control& ctl, bool watch_stdin,
 
 int run_snapshot(const shard_commands& sc, const io_options& io, const run_control& ctl) {
     std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (!sc.hold_for.empty()) deadline = std::chrono::steady_clock::now() + parse_duration(sc.hold_for);
+    if (!sc.hold_for.empty()) deadline = std::chrono::steady_clock::now() + sluice::parse_duration(sc.hold_for, "--hold-for");
     warn_if_password(sc.snapshot_dsn);
     pg::snapshot_holder h(sc.snapshot_dsn);
     // Published first: once the id is on stdout, it is also wherever --publish said.

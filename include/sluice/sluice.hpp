@@ -43,6 +43,7 @@
 #include "core/sink.hpp"
 #include "core/stage.hpp"
 #include "core/type_traits.hpp"
+#include "core/units.hpp"
 #include "core/utf8.hpp"
 #include "core/worker.hpp"
 

@@ -48,25 +48,6 @@ inline std::optional<std::int64_t> parse_s3_time(std::string_view t) {
 
 }  // namespace detail
 
-/// "90s", "15m", "24h", "7d" -> seconds; throws `usage` for anything else.
-inline std::chrono::seconds parse_duration(std::string_view text) {
-    std::size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-    if (digits == 0 || digits > 12 || text.size() != digits + 1)
-        throw error(errc::usage, "duration",
-                    "not a duration: '" + std::string(text) + "' (e.g. 90s, 15m, 24h, 7d)");
-    std::int64_t n = std::stoll(std::string(text.substr(0, digits)));
-    switch (text.back()) {
-        case 's': return std::chrono::seconds(n);
-        case 'm': return std::chrono::seconds(n * 60);
-        case 'h': return std::chrono::seconds(n * 3600);
-        case 'd': return std::chrono::seconds(n * 86400);
-        default:
-            throw error(errc::usage, "duration",
-                        "unknown unit in '" + std::string(text) + "' (s, m, h or d)");
-    }
-}
-
 /// "1d02h03m04s"-style text of an age, the largest units first ("45s", "3h05m", "7d00h").
 inline std::string format_age(std::chrono::seconds age) {
     std::int64_t s = age.count() < 0 ? 0 : age.count();
