@@ -73,6 +73,30 @@ TEST_CASE("block_ranges: half-open, the last open-ended", "[postgres][shard]") {
     CHECK(pg::ctid_predicate({7, std::nullopt}) == "ctid >= '(7,0)'");
 }
 
+TEST_CASE("auto_task_blocks: every worker the same number of tasks, at most the cap",
+          "[postgres][shard]") {
+    CHECK(pg::auto_task_blocks(0, 4) == 1);
+    CHECK(pg::auto_task_blocks(3, 4) == 1);
+    CHECK(pg::auto_task_blocks(300, 4) == 19);                 // 16 tasks of 19 blocks
+    CHECK(pg::auto_task_blocks(100000, 4) == 1924);            // 13 tasks per shard
+    CHECK(pg::auto_task_blocks(100000, 1, 4, 1 << 20) == 25000);  // no cap: 4 tasks
+    for (std::uint64_t blocks : {1u, 7u, 64u, 300u, 999u, 2048u, 9000u, 60000u, 1000003u}) {
+        for (std::size_t n : {1u, 2u, 3u, 4u, 7u, 16u}) {
+            const auto per = pg::auto_task_blocks(blocks, n);
+            CHECK(per <= 2048);
+            const auto ranges = pg::block_ranges(blocks, per);
+            // Tasks k mod n: a table of at least n blocks gives every shard a task, and a
+            // large one the same number of tasks to every shard.
+            std::vector<std::size_t> count(n);
+            for (std::size_t k = 0; k < ranges.size(); ++k) ++count[k % n];
+            auto [lo, hi] = std::minmax_element(count.begin(), count.end());
+            if (blocks >= n) CHECK(*lo >= 1);
+            if (blocks >= 8192 * n) CHECK(*hi == *lo);
+            if (blocks >= 8192 * n) CHECK(ranges.size() % n == 0);
+        }
+    }
+}
+
 TEST_CASE("tasks_of_shard: task k to shard k mod N", "[postgres][shard]") {
     pg::shard_plan p;
     for (std::size_t i = 0; i < 7; ++i) p.tasks.push_back({i, "q" + std::to_string(i), ""});
@@ -141,6 +165,65 @@ TEST_CASE("plan_table: ctid ranges cover the table exactly, also after it grew",
     auto all = union_of_tasks(c, plan);
     CHECK(all == ids(c, "SELECT id FROM shard_ctid"));
     CHECK(std::set<std::string>(all.begin(), all.end()).size() == all.size());
+}
+
+TEST_CASE("plan_table: a small table split 4 ways by separate planners, the table growing "
+          "between them", "[postgres][shard][plan]") {
+    PG_REQUIRE_SERVER();
+    pg::connection w(test_dsn());
+    w.exec("DROP TABLE IF EXISTS shard_small; CREATE TABLE shard_small (id int, pad text) WITH "
+           "(autovacuum_enabled = off); INSERT INTO shard_small SELECT g, repeat('s', 150) FROM "
+           "generate_series(1, 30000) g");
+    pg::snapshot_holder h(test_dsn());
+    pg::shard_plan_options o;
+    o.workers = 4;  // no task_blocks: the automatic size, as `--shard I/4` plans
+    auto plan_in_snapshot = [&] {
+        pg::connection c(test_dsn());
+        pg::import_snapshot(c, h.id());
+        auto p = pg::plan_table(c, "shard_small", o);
+        c.exec("COMMIT");
+        return p;
+    };
+    auto first = plan_in_snapshot();
+    const auto blocks_then = std::stoull(std::string(
+        w.exec("SELECT pg_relation_size('shard_small') / 8192").value(0, 0)));
+    CHECK(first.blocks == blocks_then);
+    CHECK(first.blocks > 100);
+    CHECK(first.blocks < 2048);
+    // Rows written after the snapshot add pages: a shard planning now sees a bigger relation
+    // but the same visible blocks, so the same tasks.
+    w.exec("INSERT INTO shard_small SELECT g, repeat('n', 150) FROM generate_series(1, 20000) g");
+    CHECK(std::stoull(std::string(w.exec("SELECT pg_relation_size('shard_small') / 8192").value(
+              0, 0))) > blocks_then + 100);
+    auto second = plan_in_snapshot();
+    CHECK(second.blocks == first.blocks);
+    CHECK(second.task_blocks == first.task_blocks);
+    REQUIRE(second.tasks.size() == first.tasks.size());
+    for (std::size_t i = 0; i < first.tasks.size(); ++i)
+        CHECK(second.tasks[i].query == first.tasks[i].query);
+
+    // Each of the 4 shards reads rows, and together exactly the snapshot's.
+    pg::connection r(test_dsn());
+    pg::import_snapshot(r, h.id());
+    std::vector<std::string> all;
+    for (std::size_t shard = 0; shard < 4; ++shard) {
+        std::vector<std::string> mine;
+        for (const auto& t : pg::tasks_of_shard(first, shard, 4)) {
+            auto part = ids(r, t.query);
+            mine.insert(mine.end(), part.begin(), part.end());
+        }
+        CHECK(mine.size() > 30000 / 8);  // balanced: about a quarter each
+        all.insert(all.end(), mine.begin(), mine.end());
+    }
+    std::sort(all.begin(), all.end());
+    CHECK(all == ids(r, "SELECT id FROM shard_small"));
+    CHECK(all.size() == 30000);
+
+    // Rows only in a trailing page no longer visible: the plan stops before it.
+    w.exec("DELETE FROM shard_small WHERE pad LIKE 'n%'");
+    pg::connection late(test_dsn());
+    auto after = pg::plan_table(late, "shard_small", o);
+    CHECK(after.blocks == first.blocks);
 }
 
 TEST_CASE("plan_table: a partitioned table falls back to key ranges", "[postgres][shard][plan]") {

@@ -7,16 +7,23 @@
 /// - A table (Postgres >= 14) is split into half-open ranges of heap blocks read with TID
 ///   Range Scans (`WHERE ctid >= '(a,0)' AND ctid < '(b,0)'`). The block count is the
 ///   relation's size on disk (`pg_relation_size / block_size`), not `pg_class.relpages`,
-///   which is an estimate (0 until the first VACUUM or ANALYZE). The last range has no upper
-///   bound, so rows in pages added after planning are never lost.
+///   which is an estimate (0 until the first VACUUM or ANALYZE), cut back to the last block
+///   that holds a row visible in the planner's snapshot (`visible_blocks`): that number is a
+///   property of the snapshot, so separate processes planning in one snapshot compute the
+///   same blocks, the same automatic task size and the same tasks, however much the table
+///   grew between their starts. The last range has no upper bound, so rows in pages added
+///   after planning are never lost.
 /// - Partitioned tables, views, queries and older servers are split on a column's values
 ///   (`shard_by`, for a table its primary key's first column by default): integer columns
 ///   into equal spans of [min, max], other types at quantiles; the first range also takes
 ///   NULLs and the first and last are open-ended.
 ///
 /// Task `k` of a plan belongs to shard `k mod N` (`tasks_of_shard`), so separate processes
-/// that plan independently agree on who reads what: a ctid plan with a fixed `task_blocks`
-/// depends only on block numbers, and a key plan only on values read in the shared snapshot.
+/// that plan independently agree on who reads what: a ctid plan depends only on the visible
+/// block count and the task size, and a key plan only on values read in the shared snapshot.
+/// The automatic task size (`auto_task_blocks`) gives every one of N workers the same number
+/// of equal tasks (at least `tasks_per_worker`, each at most `max_task_blocks`), so a small
+/// table is spread over all N shards too and a large one is balanced to within one task.
 /// Within one process, `task_queue` hands the tasks to whichever worker is free.
 
 #include <algorithm>
@@ -61,18 +68,25 @@ struct shard_plan {
     shard_method method = shard_method::ctid;
     std::string query;              ///< the unsplit query the tasks restrict
     std::string column;             ///< key plans: the column split on
-    std::uint64_t blocks = 0;       ///< ctid plans: the relation's blocks at planning
+    std::uint64_t blocks = 0;       ///< ctid plans: blocks up to the last visible row
     std::uint64_t task_blocks = 0;  ///< ctid plans: blocks per task
     std::vector<shard_task> tasks;
 };
 
 /// What to plan for.
 struct shard_plan_options {
-    /// The workers that will share the tasks: automatic sizes aim at 8 tasks per worker.
+    /// The workers (threads or shards) that will share the tasks.
     std::size_t workers = 1;
-    /// ctid plans: blocks per task (0: automatic, relation blocks / (8 x workers), at least
-    /// 16). Separate processes planning alone must all pass the same non-zero value.
+    /// ctid plans: blocks per task (0: automatic, `auto_task_blocks(visible blocks, workers,
+    /// tasks_per_worker, max_task_blocks)`). Separate processes planning alone must all pass
+    /// the same value (the automatic one is the same for all: it depends on the snapshot).
     std::uint64_t task_blocks = 0;
+    /// ctid plans, automatic size: the fewest tasks per worker. More tasks even out skew
+    /// (TOAST-heavy pages) and let a shared queue balance the workers; each task costs one
+    /// COPY statement and a TID Range Scan start.
+    std::size_t tasks_per_worker = 4;
+    /// ctid plans, automatic size: the largest task (2048 blocks: 16 MiB of 8 KiB pages).
+    std::uint64_t max_task_blocks = 2048;
     /// Key plans: number of value ranges (0: 8 x workers).
     std::size_t key_ranges = 0;
     /// Split on this column's values instead of ctid (required for a query or a view).
@@ -90,6 +104,22 @@ inline std::vector<block_range> block_ranges(std::uint64_t blocks, std::uint64_t
         out.push_back({at, at + task_blocks});
     out.push_back({out.empty() ? 0 : *out.back().last, std::nullopt});
     return out;
+}
+
+/// The automatic blocks per task for `blocks` blocks shared by `workers`: every worker gets
+/// the same number of tasks, at least `tasks_per_worker` and as many more as keep a task
+/// within `max_task_blocks`; the task size is the blocks divided evenly over all tasks
+/// (at least 1). With N shards taking tasks k mod N, each shard then reads a balanced share
+/// of a table of any size, a small one included.
+inline std::uint64_t auto_task_blocks(std::uint64_t blocks, std::size_t workers,
+                                      std::size_t tasks_per_worker = 4,
+                                      std::uint64_t max_task_blocks = 2048) {
+    const std::uint64_t w = std::max<std::size_t>(workers, 1);
+    const std::uint64_t cap = std::max<std::uint64_t>(max_task_blocks, 1);
+    const auto ceil_div = [](std::uint64_t a, std::uint64_t b) { return a / b + (a % b != 0); };
+    const std::uint64_t per_worker =
+        std::max<std::uint64_t>(std::max<std::size_t>(tasks_per_worker, 1), ceil_div(blocks, w * cap));
+    return std::max<std::uint64_t>(1, ceil_div(blocks, w * per_worker));
 }
 
 /// `ctid >= '(a,0)' AND ctid < '(b,0)'`, the form a TID Range Scan serves.
@@ -151,6 +181,26 @@ inline relation_facts relation_facts_of(connection& c, const std::string& quoted
     f.blocks = std::stoull(std::string(r.value(0, 1)));
     if (!r.is_null(0, 2)) f.primary_key = std::string(r.value(0, 2));
     return f;
+}
+
+/// The blocks up to and including the last one that holds a row visible in the current
+/// snapshot (0 when no row is visible), found by TID range probes backwards from
+/// `relation_blocks` over disjoint windows of 64, 128, 256, ... blocks, so the pages read
+/// are about the invisible tail and one window. Unlike the relation's size, which grows
+/// with every concurrent insert, this depends on the snapshot alone: rows it sees never
+/// move while it is held (VACUUM keeps them, and only an exclusive-lock rewrite could).
+inline std::uint64_t visible_blocks(connection& c, const std::string& quoted_table,
+                                    std::uint64_t relation_blocks) {
+    std::uint64_t hi = relation_blocks, window = 64;
+    while (hi > 0) {
+        const std::uint64_t lo = hi > window ? hi - window : 0;
+        auto r = c.exec("SELECT (max(ctid)::text::point)[0]::bigint FROM " + quoted_table +
+                        " WHERE " + ctid_predicate({lo, hi}));
+        if (!r.is_null(0, 0)) return std::stoull(std::string(r.value(0, 0))) + 1;
+        hi = lo;
+        window *= 2;
+    }
+    return 0;
 }
 
 /// `lo + (hi - lo) * i / n` without overflow (for any int64 bounds), for integer keys.
@@ -246,13 +296,13 @@ inline shard_plan plan_table(connection& c, std::string_view table,
     if (o.allow_ctid && o.shard_by.empty() && heap && c.server_version() >= 140000) {
         shard_plan plan;
         plan.query = select;
-        plan.blocks = facts.blocks;
+        plan.blocks = detail::visible_blocks(c, name, facts.blocks);
         std::uint64_t per = o.task_blocks;
         if (per == 0)
-            per = std::max<std::uint64_t>(16, facts.blocks / (8 * std::max<std::size_t>(o.workers, 1)));
+            per = auto_task_blocks(plan.blocks, o.workers, o.tasks_per_worker, o.max_task_blocks);
         plan.task_blocks = per;
         std::vector<std::string> preds;
-        for (const auto& r : block_ranges(facts.blocks, per)) preds.push_back(ctid_predicate(r));
+        for (const auto& r : block_ranges(plan.blocks, per)) preds.push_back(ctid_predicate(r));
         detail::add_tasks(plan, select, preds);
         return plan;
     }

@@ -6,7 +6,9 @@
 /// connection on one imported snapshot (postgres/snapshot.hpp), share one queue, so a slow
 /// task (TOAST-heavy pages, say) does not leave one worker with most of the work, and each
 /// worker's stream is one complete file: CSV with one header line at the top (also when the
-/// worker got no task), JSON lines.
+/// worker got no task), JSON lines. A drain request (`run_options::drain`, see
+/// core/shutdown.hpp) ends the stream at the next record boundary as a complete file and
+/// takes no further task.
 
 #include <cstdint>
 #include <optional>
@@ -47,13 +49,22 @@ public:
     }
 
     /// The next chunk of the current task (valid until the next pull), or nothing once the
-    /// queue is empty and the last task ended.
+    /// queue is empty and the last task ended, or a drain was requested (see open_next).
     maybe<chunk&> next() {
         for (;;) {
+            // A drain ends the stream between two chunks, which both task sources end at a
+            // record: COPY's messages are whole rows, the JSON encoder appends whole lines.
+            // At least one chunk first, so a CSV stream still has its header.
+            if (chunks_ > 0 && draining()) [[unlikely]] {
+                end_task();
+                return {};
+            }
             if (!cur_ && !open_next()) return {};
-            if (auto c = cur_->next()) return c;
-            rows_ += rows_of_(*cur_);
-            cur_.reset();
+            if (auto c = cur_->next()) {
+                ++chunks_;
+                return c;
+            }
+            end_task();
         }
     }
 
@@ -63,11 +74,21 @@ public:
     std::uint64_t tasks_done() const noexcept { return tasks_; }
 
 private:
+    bool draining() const noexcept { return ctx_ && ctx_->drain_requested(); }
+
+    /// Ends the current task (a COPY or query still running is cancelled by its source).
+    void end_task() {
+        if (!cur_) return;
+        rows_ += rows_of_(*cur_);
+        cur_.reset();
+    }
+
     /// Starts the next task; at the end of the queue, the empty-file query when this stream
-    /// ran no task (so a CSV part still gets its header). False when nothing is left.
+    /// ran no task (so a CSV part still gets its header). False when nothing is left. Once a
+    /// drain was requested (run_options::drain) no task is taken from the queue any more.
     bool open_next() {
         this->check_stop("postgres");
-        const shard_task* t = queue_->pop();
+        const shard_task* t = draining() ? nullptr : queue_->pop();
         if (t) {
             cur_.emplace(open_(*conn_, t->query, tasks_ == 0));
             ++tasks_;
@@ -88,7 +109,7 @@ private:
     RowsOf rows_of_;
     run_context* ctx_ = nullptr;
     std::optional<inner_t> cur_;
-    std::uint64_t rows_ = 0, tasks_ = 0;
+    std::uint64_t rows_ = 0, tasks_ = 0, chunks_ = 0;
     bool empty_done_ = false;
 };
 
