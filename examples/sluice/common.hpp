@@ -79,6 +79,7 @@ sluice::compression::format output_compression(const std::string& flag, std::str
 struct run_control {
     const sluice::shutdown& shutdown;
     bool stats = false;
+    bool drain_on_signal = false;  ///< the first signal drains (--drain-on-signal)
 };
 
 /// Prints "sluice: <message>" on stderr.

@@ -244,7 +244,7 @@ int run_command(command_line& cl) {
     sluice::shutdown sd;
     sluice::signal_watcher watcher(
         sd, cl.drain_on_signal ? sluice::signal_action::drain : sluice::signal_action::drop);
-    cli::run_control ctl{sd, cl.stats};
+    cli::run_control ctl{sd, cl.stats, cl.drain_on_signal};
     if (int rc = cli::run_shard_command(cl.shard, cl.io, ctl); rc >= 0)
         return rc;
     if (*cl.convert) {

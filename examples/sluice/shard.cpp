@@ -4,6 +4,7 @@
 
 #include "database.hpp"
 
+#include <sluice/compress/auto_decompress.hpp>
 #include <sluice/core/json_object.hpp>
 #include <sluice/postgres/postgres.hpp>
 #include <sluice/core/units.hpp>
@@ -14,7 +15,10 @@
 #include <simdjson.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -125,30 +129,49 @@ private:
     std::unique_ptr<sluice::s3::client> client_;
 };
 
-/// Forwards bytes to a sink and keeps their count and SHA-256.
-class hashing_sink : public sluice::sink_base {
+/// A running SHA-256 (OpenSSL EVP) and the count of the bytes it saw.
+class sha256_counter {
 public:
-    explicit hashing_sink(sluice::any_byte_sink inner)
-        : inner_(std::move(inner)), md_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
+    sha256_counter() : md_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
         if (!md_ || EVP_DigestInit_ex(md_.get(), EVP_sha256(), nullptr) != 1)
             throw sluice::error(sluice::errc::out_of_memory, "output", "cannot start SHA-256");
     }
+    void update(const char* p, std::size_t n) {
+        EVP_DigestUpdate(md_.get(), p, n);
+        bytes_ += n;
+    }
+    std::uint64_t bytes() const noexcept { return bytes_; }
+    /// The digest in lower-case hex; call once, at the end.
+    std::string hex() {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned n = 0;
+        EVP_DigestFinal_ex(md_.get(), d, &n);
+        static const char* digits = "0123456789abcdef";
+        std::string out;
+        for (unsigned i = 0; i < n; ++i) {
+            out += digits[d[i] >> 4];
+            out += digits[d[i] & 15];
+        }
+        return out;
+    }
+
+private:
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md_;
+    std::uint64_t bytes_ = 0;
+};
+
+/// Forwards bytes to a sink and keeps their count and SHA-256.
+class hashing_sink : public sluice::sink_base {
+public:
+    explicit hashing_sink(sluice::any_byte_sink inner) : inner_(std::move(inner)) {}
     bool push(sluice::chunk& c) {
-        EVP_DigestUpdate(md_.get(), c.data(), c.size());
-        bytes_ += c.size();
+        hash_.update(c.data(), c.size());
         return inner_.push(c);
     }
     std::uint64_t finish() {
         inner_.finish();
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_DigestFinal_ex(md_.get(), d, &n);
-        static const char* hex = "0123456789abcdef";
-        for (unsigned i = 0; i < n; ++i) {
-            hex_ += hex[d[i] >> 4];
-            hex_ += hex[d[i] & 15];
-        }
-        return bytes_;
+        hex_ = hash_.hex();
+        return hash_.bytes();
     }
     void abort(const sluice::error& e) noexcept { inner_.abort(e); }
     void bind(sluice::run_context& ctx) { inner_.bind(ctx); }
@@ -156,8 +179,7 @@ public:
 
 private:
     sluice::any_byte_sink inner_;
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> md_;
-    std::uint64_t bytes_ = 0;
+    sha256_counter hash_;
     std::string hex_;
 };
 
@@ -185,24 +207,38 @@ std::string part_name(const part_spec& ps, std::size_t index) {
     return buf + ps.extension;
 }
 
-/// Runs `src` (its rows counted by `rows`) [| compress] into `sink`.
-template <class Source>
-void drive_part(Source& src, const part_spec& ps, hashing_sink& sink, part_result& out,
-                const sluice::run_options& ro) {
+/// Rows and bytes (of the text, before compression) one worker has read so far: the
+/// worker bumps them, the --progress thread sums every worker's.
+struct progress_slot {
+    std::atomic<std::uint64_t> rows{0}, bytes{0};
+};
+
+/// Runs `src` [| compress] into `sink`, its chunks counted into `slot` (`rows_done` reads
+/// the rows the source has produced).
+template <class Source, class RowsDone>
+void drive_part(Source& src, RowsDone rows_done, const part_spec& ps, hashing_sink& sink,
+                part_result& out, const sluice::run_options& ro, progress_slot& slot) {
     sluice::run_options o = ro;
+    auto counted = src | sluice::tap([&slot, &rows_done](const sluice::chunk& c) {
+                       slot.bytes.fetch_add(c.size(), std::memory_order_relaxed);
+                       slot.rows.store(rows_done(), std::memory_order_relaxed);
+                   });
     if (ps.compression != sluice::compression::format::none)
-        out.bytes = sluice::run(src | sluice::compress(make_output_codec(ps.compression, ps.level,
-                                                                         ps.threads)),
+        out.bytes = sluice::run(std::move(counted) | sluice::compress(make_output_codec(
+                                                         ps.compression, ps.level, ps.threads)),
                                 sink, o);
     else
-        out.bytes = sluice::run(src, sink, o);
-    out.rows = src.rows_done();
+        out.bytes = sluice::run(counted, sink, o);
+    out.rows = rows_done();
+    slot.rows.store(out.rows, std::memory_order_relaxed);
 }
 
-/// Writes the tasks `queue` hands this connection into part `name` of `store`.
+/// Writes the tasks `queue` hands this connection into part `name` of `store`. A drain
+/// request (`ro.drain`) ends the part at a row boundary as a complete file and takes no
+/// further task.
 part_result write_part(pg::connection& c, pg::task_queue& queue, const part_spec& ps,
                        const dir_store& store, const std::string& name,
-                       const sluice::run_options& ro) {
+                       const sluice::run_options& ro, progress_slot& slot) {
     part_result out;
     out.name = name;
     hashing_sink sink(store.open(name));
@@ -211,13 +247,126 @@ part_result write_part(pg::connection& c, pg::task_queue& queue, const part_spec
         co.header = true;
         co.crlf = ps.crlf;
         auto src = pg::copy_tasks(c, queue, ps.plan_query, co);
-        drive_part(src, ps, sink, out, ro);
+        drive_part(src, [&src] { return src.rows_done(); }, ps, sink, out, ro, slot);
     } else {
         auto src = pg::json_tasks(c, queue);
-        drive_part(src, ps, sink, out, ro);
+        drive_part(src, [&src] { return src.rows_done(); }, ps, sink, out, ro, slot);
     }
     out.sha256 = sink.sha256();
     return out;
+}
+
+/// --progress of a sharded export: one display for every worker, redrawn by its own thread
+/// from the workers' counters (the workers never wait for it).
+class progress_board {
+    using clock = std::chrono::steady_clock;
+
+public:
+    progress_board(bool enabled, std::size_t workers, std::optional<std::uint64_t> total)
+        : display_(enabled), slots_(std::make_unique<progress_slot[]>(workers)), n_(workers),
+          total_(total), t0_(clock::now()) {
+        if (enabled) thread_ = std::jthread([this](std::stop_token st) { redraw(st); });
+    }
+    progress_board(const progress_board&) = delete;
+    progress_board& operator=(const progress_board&) = delete;
+    ~progress_board() { stop(); }
+
+    progress_slot& slot(std::size_t i) noexcept { return slots_[i]; }
+    std::uint64_t rows() const noexcept { return sum(&progress_slot::rows); }
+    std::uint64_t bytes() const noexcept { return sum(&progress_slot::bytes); }
+    double seconds() const { return std::chrono::duration<double>(clock::now() - t0_).count(); }
+
+    /// Stops redrawing and draws the last report: 100% when `complete`, else where the
+    /// export stopped (a drain).
+    void finish(bool complete) {
+        if (!thread_.joinable()) return;
+        stop();
+        report(true, complete);
+    }
+
+private:
+    void stop() {
+        if (!thread_.joinable()) return;
+        thread_.request_stop();
+        thread_.join();
+    }
+    std::uint64_t sum(std::atomic<std::uint64_t> progress_slot::*field) const noexcept {
+        std::uint64_t n = 0;
+        for (std::size_t i = 0; i < n_; ++i) n += (slots_[i].*field).load(std::memory_order_relaxed);
+        return n;
+    }
+    void redraw(std::stop_token st) {
+        std::mutex m;
+        std::condition_variable_any cv;
+        std::unique_lock lk(m);
+        while (!st.stop_requested()) {
+            cv.wait_for(lk, st, display_.interval(), [] { return false; });
+            if (!st.stop_requested()) report(false, false);
+        }
+    }
+    void report(bool done, bool complete) const {
+        sluice::progress_info p;
+        p.items = rows();
+        p.bytes = bytes();
+        p.done = done;
+        p.elapsed_seconds = seconds();
+        const double el = p.elapsed_seconds > 0 ? p.elapsed_seconds : 1e-9;
+        p.items_per_second = static_cast<double>(p.items) / el;
+        p.bytes_per_second = static_cast<double>(p.bytes) / el;
+        double frac = -1;
+        if (total_ && *total_ > 0) frac = static_cast<double>(p.items) / static_cast<double>(*total_);
+        if (complete) frac = 1.0;
+        if (frac >= 0) {
+            frac = std::min(frac, 1.0);
+            p.percent = frac * 100.0;
+            if (frac > 0 && !done) p.eta_seconds = el * (1.0 - frac) / frac;
+        }
+        display_(p);
+    }
+
+    sluice::progress_display display_;
+    std::unique_ptr<progress_slot[]> slots_;
+    std::size_t n_;
+    std::optional<std::uint64_t> total_;
+    clock::time_point t0_;
+    std::jthread thread_;
+};
+
+/// The rows --progress expects: with --count an exact count of `tasks` inside the snapshot
+/// (one count per task, so each is the same TID range or key range scan the export runs),
+/// else for a table its planner estimate (`reltuples`) times `share`; nothing when unknown.
+std::optional<std::uint64_t> expected_rows(pg::connection& c, const export_options& o,
+                                           const std::vector<pg::shard_task>& tasks,
+                                           double share) {
+    try {
+        if (o.count) {
+            std::uint64_t n = 0;
+            for (const auto& t : tasks)
+                n += std::stoull(std::string(
+                    c.exec("SELECT count(*) FROM " + pg::subquery(t.query) + " q").value(0, 0)));
+            return n;
+        }
+        if (!o.table.empty()) {
+            auto r = c.query("SELECT reltuples::bigint FROM pg_class WHERE oid = $1::regclass",
+                             pg::quote_qualified_name(o.table));
+            long long n = std::stoll(std::string(r.value(0, 0)));
+            if (n > 0) return static_cast<std::uint64_t>(static_cast<double>(n) * share + 0.5);
+        }
+    } catch (const sluice::error& e) {
+        if (o.count) throw;  // asked for: a failed count is the export's failure
+        // An estimate is only for the display; never fail the export for it.
+    }
+    return std::nullopt;
+}
+
+/// "sluice: 1,234 rows, 5.1 MB in, 1.2 MB out, 0.50 s, ..." after a --progress run.
+void print_summary(const progress_board& board, std::uint64_t bytes_out) {
+    sluice::run_summary sum;
+    sum.rows = board.rows();
+    sum.bytes_in = static_cast<double>(board.bytes());
+    sum.bytes_out = static_cast<double>(bytes_out);
+    sum.seconds = board.seconds();
+    std::fprintf(stderr, "%s\n", sluice::summary_line(sum).c_str());
 }
 
 /// The id `spec` names: the id itself, or the first line of @FILE / @s3://bucket/key.
@@ -336,13 +485,15 @@ struct failure {
 };
 
 /// One worker of `--jobs`: its own connection on the snapshot, tasks from the shared queue.
+/// `cut` tells whether a drain may have cut its part short (requested before it ended).
 void job_worker(const export_options& o, const std::string& snapshot, pg::task_queue& queue,
                 const part_spec& ps, const dir_store& store, part_result& out, failure& f,
-                const sluice::run_options& ro) {
+                const sluice::run_options& ro, progress_slot& slot, bool& cut) {
     try {
         pg::connection c(o.dsn, connect_settings(o));
         pg::import_snapshot(c, snapshot);
-        out = write_part(c, queue, ps, store, out.name, ro);
+        out = write_part(c, queue, ps, store, out.name, ro, slot);
+        cut = ro.drain && ro.drain->load(std::memory_order_relaxed);
         c.exec("COMMIT");
     } catch (...) {
         queue.close();
@@ -361,27 +512,52 @@ int run_jobs(const export_options& o, const shard_options& s, const io_options& 
     pg::connection planner(o.dsn, connect_settings(o));
     pg::import_snapshot(planner, snapshot);
     const auto plan = make_plan(planner, o, s, jobs, s.task_blocks);
+    std::optional<std::uint64_t> total;
+    if (o.progress || o.count) total = expected_rows(planner, o, plan.tasks, 1.0);
     planner.close();
     part_spec ps = base;
     ps.plan_query = plan.query;
 
     pg::task_queue queue(plan.tasks);
     std::vector<part_result> parts(jobs);
+    std::unique_ptr<bool[]> cut(new bool[jobs]());
     failure f;
     std::stop_callback on_signal(ctl.shutdown.token(), [&f] { f.stop.request_stop(); });
     sluice::run_options ro;
     ro.stop = f.stop.get_token();
+    ro.drain = ctl.shutdown.drain_flag();  // --drain-on-signal: every part ends at a row
+    progress_board board(o.progress, jobs, total);
     {
         std::vector<std::jthread> workers;
         for (std::size_t j = 0; j < jobs; ++j) {
             parts[j].name = part_name(ps, j);
-            workers.emplace_back([&, j] { job_worker(o, snapshot, queue, ps, store, parts[j], f, ro); });
+            workers.emplace_back([&, j] {
+                job_worker(o, snapshot, queue, ps, store, parts[j], f, ro, board.slot(j), cut[j]);
+            });
         }
     }
+    const bool drained = std::any_of(cut.get(), cut.get() + jobs, [](bool b) { return b; });
     if (f.first) {
         // The manifest is the commit: without it no part may stay behind.
         for (const auto& p : parts) store.remove(p.name);
         std::rethrow_exception(f.first);
+    }
+    board.finish(!drained);
+    std::uint64_t bytes_out = 0;
+    for (const auto& p : parts) bytes_out += p.bytes;
+    if (o.progress) print_summary(board, bytes_out);
+    if (drained) {
+        // Every part is a complete file (whole rows, CSV with its header), but together they
+        // are not the table: no manifest claims them, and one from an earlier run into this
+        // directory would describe parts just replaced.
+        store.remove("manifest.json");
+        std::fprintf(stderr,
+                     "sluice: drained: %s rows in %zu complete part files under %s, but the "
+                     "export is incomplete: no manifest.json was written (run it again for "
+                     "a complete export)\n",
+                     sluice::format_count(board.rows()).c_str(), parts.size(),
+                     store.base().c_str());
+        return exit_cancelled;
     }
     store.put("manifest.json", manifest_json(facts_of(snapshot, plan, ps), parts));
     return exit_ok;
@@ -422,10 +598,6 @@ std::string sidecar_json(const export_facts& f, const part_result& p, std::size_
     return s + "\n";
 }
 
-/// Separate processes cannot share a block count, so a ctid plan of one shard uses a fixed
-/// task size that every shard computes alike.
-constexpr std::uint64_t default_shard_task_blocks = 2048;  // 16 MiB of 8 KiB pages
-
 int run_one_shard(const export_options& o, const shard_options& s, const io_options& io,
                   const run_control& ctl) {
     auto [shard, shards] = parse_shard(s.shard);
@@ -433,18 +605,34 @@ int run_one_shard(const export_options& o, const shard_options& s, const io_opti
         usage("export", "--shard needs --snapshot ID|@FILE|@s3://... (from `sluice snapshot`): "
                         "separate processes must read one snapshot");
     if (s.jobs > 1) usage("export", "--shard runs one connection: leave out --jobs");
+    if (ctl.drain_on_signal)
+        usage("export", "--drain-on-signal does not apply to --shard: a shard's part is only "
+                        "of use complete (a cut one could never enter the manifest), so on a "
+                        "signal a shard stops at once and leaves its earlier part and sidecar "
+                        "untouched; run the shard again");
     part_spec ps = make_part_spec(o, io);
     dir_store store(o.to, io);
     const std::string snapshot = resolve_snapshot(s.snapshot, io);
     pg::connection c(o.dsn, connect_settings(o));
     pg::import_snapshot(c, snapshot);
-    const auto plan = make_plan(c, o, s, shards, s.task_blocks ? s.task_blocks : default_shard_task_blocks);
+    // Every shard plans alone; the automatic task size depends on the blocks visible in the
+    // snapshot only, so all N compute the same tasks (the sidecars record it, and `sluice
+    // manifest` refuses shards that disagree).
+    const auto plan = make_plan(c, o, s, shards, s.task_blocks);
     ps.plan_query = plan.query;
-    pg::task_queue queue(pg::tasks_of_shard(plan, shard, shards));
+    auto tasks = pg::tasks_of_shard(plan, shard, shards);
+    std::optional<std::uint64_t> total;
+    if (o.progress || o.count)
+        total = expected_rows(c, o, tasks,
+                              static_cast<double>(tasks.size()) / static_cast<double>(plan.tasks.size()));
+    pg::task_queue queue(std::move(tasks));
     sluice::run_options ro = ctl.shutdown.options();
-    part_result p = write_part(c, queue, ps, store, part_name(ps, shard), ro);
+    progress_board board(o.progress, 1, total);
+    part_result p = write_part(c, queue, ps, store, part_name(ps, shard), ro, board.slot(0));
     c.exec("COMMIT");
     store.put(p.name + ".json", sidecar_json(facts_of(snapshot, plan, ps), p, shard, shards));
+    board.finish(true);
+    if (o.progress) print_summary(board, p.bytes);
     return exit_ok;
 }
 
@@ -570,10 +758,69 @@ std::vector<sidecar> read_sidecars(const dir_store& store, std::size_t shards) {
     return out;
 }
 
+/// Counts the records of a part's (decompressed) text: newlines, and for CSV only those
+/// outside double quotes (COPY quotes a field holding a newline; `""` toggles twice).
+class record_counter {
+public:
+    explicit record_counter(bool csv) : csv_(csv) {}
+    void feed(const char* p, std::size_t n) {
+        const char* end = p + n;
+        if (!csv_) {
+            records_ += static_cast<std::uint64_t>(std::count(p, end, '\n'));
+            return;
+        }
+        for (; p != end; ++p) {
+            if (*p == '"')
+                quoted_ = !quoted_;
+            else if (*p == '\n' && !quoted_)
+                ++records_;
+        }
+    }
+    std::uint64_t records() const noexcept { return records_; }
+
+private:
+    bool csv_;
+    bool quoted_ = false;
+    std::uint64_t records_ = 0;
+};
+
+/// Reads part `i` back (a file, or an S3 object streamed) and checks it against its sidecar:
+/// the bytes and their SHA-256 as stored, the rows after decompression (a CSV part's first
+/// record is its header). A part changed, truncated or swapped after its shard wrote it
+/// fails here, naming the part.
+void verify_part(const dir_store& store, const sidecar& s, std::size_t i, const io_options& io) {
+    const std::string url = store.url(s.part.name);
+    const std::string rerun = " (rerun shard " + std::to_string(i) + ")";
+    sha256_counter hash;
+    record_counter records(s.facts.format == "csv");
+    try {
+        auto in = open_input(url, io, false);
+        auto text = std::move(in.bytes)
+                    | sluice::tap([&hash](const sluice::chunk& c) { hash.update(c.data(), c.size()); })
+                    | sluice::auto_decompress(s.part.name);
+        sluice::run(text, sluice::for_each([&records](sluice::chunk& c) { records.feed(c.data(), c.size()); }));
+    } catch (const sluice::error& e) {
+        not_ready(url + " cannot be read back: " + e.what() + rerun);
+    }
+    const std::string sha = hash.hex();
+    if (hash.bytes() != s.part.bytes || sha != s.part.sha256)
+        not_ready(url + " does not match its sidecar: " + std::to_string(hash.bytes()) +
+                  " bytes with sha256 " + sha + ", the sidecar says " +
+                  std::to_string(s.part.bytes) + " bytes with sha256 " + s.part.sha256 +
+                  ": the part changed after its shard wrote it" + rerun);
+    std::uint64_t rows = records.records();
+    if (s.facts.format == "csv") rows = rows > 0 ? rows - 1 : 0;  // the header
+    if (rows != s.part.rows)
+        not_ready(url + " holds " + std::to_string(rows) + " rows, its sidecar says " +
+                  std::to_string(s.part.rows) + rerun);
+}
+
 int run_manifest(const shard_commands& sc, const io_options& io) {
     if (sc.manifest_shards <= 0) usage("manifest", "--shards must be positive");
     dir_store store(sc.manifest_dir, io);
     auto sidecars = read_sidecars(store, static_cast<std::size_t>(sc.manifest_shards));
+    // Every part read back before the manifest claims it: the manifest is the commit.
+    for (std::size_t i = 0; i < sidecars.size(); ++i) verify_part(store, sidecars[i], i, io);
     std::vector<part_result> parts;
     for (const auto& s : sidecars) parts.push_back(s.part);
     store.put("manifest.json", manifest_json(sidecars.front().facts, parts));
@@ -594,8 +841,6 @@ int run_sharded_export(const export_options& o, const shard_options& s, const io
     if (o.to == "-" || o.to.empty() || o.to.back() != '/')
         usage("export", "a sharded export writes into a directory: --to DIR/ or s3://bucket/prefix/ "
                         "(ending with /)");
-    if (o.progress || o.count) usage("export", "--progress and --count are not available with "
-                                               "sharded exports");
     if (!s.shard.empty()) return run_one_shard(o, s, io, ctl);
     return run_jobs(o, s, io, ctl);
 }
@@ -617,8 +862,9 @@ void add_shard_commands(CLI::App& app, CLI::App* exportc, shard_commands& sc) {
     exportc->add_option("--shard-by", s.shard_by,
                         "split on this column's value range (needed for --query and views)");
     exportc->add_option("--task-blocks", s.task_blocks,
-                        "blocks per ctid task (default: automatic with --jobs, 2048 with --shard; "
-                        "every shard of a run must use the same)");
+                        "blocks per ctid task (default: automatic, the same equal number of "
+                        "tasks for every job or shard, at most 2048 blocks each; every shard of a "
+                        "run must use the same)");
     sc.snapshot = app.add_subcommand(
         "snapshot", "export a Postgres snapshot, print its id on stdout's first line and hold it "
                     "until stdin closes, a signal arrives or --hold-for passes");

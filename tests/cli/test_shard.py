@@ -18,6 +18,7 @@ import time
 import urllib.parse
 
 from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, read
+from cli_common import write as write_bytes
 
 s = Suite("shard")
 DSN = os.environ.get("SLUICE_TEST_PG_DSN", "")
@@ -285,6 +286,16 @@ def _(d):
     m = json.loads(boto.get_object(Bucket=BUCKET, Key=prefix + "shards/manifest.json")["Body"].read())
     eq(m["snapshot"], h.id, "manifest snapshot")
     eq(m["rows"], len(want), "manifest rows")
+    # An S3 part is streamed back through sha256: a changed object (same size) is refused.
+    key = prefix + "shards/part-00001.csv"
+    good = boto.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    boto.put_object(Bucket=BUCKET, Key=key, Body=good[:-2] + b"9\n")
+    boto.delete_object(Bucket=BUCKET, Key=prefix + "shards/manifest.json")
+    r = s.run("manifest", "--shards", "2", f"s3://{BUCKET}/{prefix}shards/")
+    expect_exit(r, 1, "manifest over a changed S3 part")
+    check(f"s3://{BUCKET}/{key} does not match its sidecar" in err(r), err(r))
+    listed = boto.list_objects_v2(Bucket=BUCKET, Prefix=prefix + "shards/manifest.json")
+    eq(listed.get("KeyCount", 0), 0, "no manifest over a bad S3 part")
     # A failed run leaves nothing behind: no object, no pending upload.
     q = f"SELECT id, 1 / (id - (SELECT max(id) FROM {T})) AS x FROM {T}"
     r = s.run("export", "--dsn", DSN, "--query", q, "--shard-by", "id", "--jobs", "3", "--to",
@@ -294,6 +305,172 @@ def _(d):
     eq(listed.get("KeyCount", 0), 0, "objects of the failed run")
     ups = boto.list_multipart_uploads(Bucket=BUCKET, Prefix=prefix + "failed/")
     eq(len(ups.get("Uploads", [])), 0, "pending uploads of the failed run")
+
+
+@s.case("manifest_reads_every_part_back")
+def _(d):
+    h = Holder()
+    for i in range(2):
+        s.ok(*shard_args(d, i, 2, h.id))
+    h.end()
+    part = os.path.join(d, "part-00001.csv")
+    good = read(part)
+    # Same size, one byte changed after the shard wrote it: only the sha256 can tell.
+    bad = bytearray(good)
+    at = len(bad) // 2
+    bad[at] = ord("7") if bad[at] != ord("7") else ord("8")
+    write_bytes(part, bytes(bad))
+    r = s.run("manifest", "--shards", "2", d + "/")
+    expect_exit(r, 1, "manifest over a changed part")
+    check("part-00001.csv does not match its sidecar" in err(r) and "rerun shard 1" in err(r),
+          err(r))
+    check(not os.path.exists(os.path.join(d, "manifest.json")), "no manifest over a bad part")
+    # The sidecar's rows are checked too (its sha256 and bytes still right).
+    write_bytes(part, good)
+    side_path = part + ".json"
+    side = json.loads(read(side_path))
+    side["rows"] += 1
+    write_bytes(side_path, json.dumps(side).encode())
+    r = s.run("manifest", "--shards", "2", d + "/")
+    expect_exit(r, 1, "manifest over a sidecar with wrong rows")
+    check(f"holds {side['rows'] - 1} rows, its sidecar says {side['rows']}" in err(r), err(r))
+    check(not os.path.exists(os.path.join(d, "manifest.json")), "no manifest")
+    side["rows"] -= 1
+    write_bytes(side_path, json.dumps(side).encode())
+    s.ok("manifest", "--shards", "2", d + "/")
+    rows = int(psql(f"\\copy (SELECT count(*) FROM {T}) to stdout").decode())
+    check_manifest(d, rows, ["part-00000.csv", "part-00001.csv"])
+    # A compressed part: its bytes are hashed as stored, its rows counted decompressed.
+    g = os.path.join(d, "gz")
+    h = Holder()
+    for i in range(2):
+        s.ok(*shard_args(g, i, 2, h.id), "--compress", "gzip")
+    h.end()
+    s.ok("manifest", "--shards", "2", g + "/")
+    gz = os.path.join(g, "part-00000.csv.gz")
+    data = bytearray(read(gz))
+    data[len(data) // 2] ^= 0xFF
+    write_bytes(gz, bytes(data))
+    os.remove(os.path.join(g, "manifest.json"))
+    r = s.run("manifest", "--shards", "2", g + "/")
+    expect_exit(r, 1, "manifest over a corrupt gzip part")
+    check("part-00000.csv.gz" in err(r) and "rerun shard 0" in err(r), err(r))
+    check(not os.path.exists(os.path.join(g, "manifest.json")), "no manifest")
+
+
+@s.case("small_table_four_shards_all_get_rows")
+def _(d):
+    small = T + "_small"
+    make_table(small, 20000)
+    blocks = int(psql(f"\\copy (SELECT pg_relation_size('{small}') / 8192) to stdout").decode())
+    check(100 < blocks < 2048, f"a small table ({blocks} blocks)")
+    h = Holder()
+    # No --task-blocks: the automatic size, which every shard computes alike.
+    for i in range(4):
+        s.ok("export", "--dsn", DSN, "--table", small, "--snapshot", h.id, "--shard", f"{i}/4",
+             "--to", d + "/")
+    h.end()
+    parts = [f"part-{i:05d}.csv" for i in range(4)]
+    rows = [json.loads(read(os.path.join(d, p + ".json")))["rows"] for p in parts]
+    check(all(r > 0 for r in rows), f"every shard got rows: {rows}")
+    check(max(rows) <= 1.5 * min(rows), f"the shards are balanced: {rows}")
+    eq(len({json.loads(read(os.path.join(d, p + ".json")))["task_blocks"] for p in parts}), 1,
+       "one task size")
+    want = rows_of(psql(f"\\copy (SELECT * FROM {small}) to stdout with (format csv, header)"))
+    got = union_of_parts(d, parts)
+    eq(len(got), len(set(got)), "no duplicate rows")
+    check(got == sorted(want), "the union of 4 shards of a small table equals one COPY")
+    s.ok("manifest", "--shards", "4", d + "/")
+    psql(f"DROP TABLE {small}")
+
+
+def progress_lines(r):
+    return [x for x in err(r).splitlines() if " rows, " in x and not x.startswith("sluice:")]
+
+
+@s.case("progress_and_count_when_sharded")
+def _(d):
+    r = s.ok("export", "--dsn", DSN, "--table", T, "--jobs", "2", "--progress", "--count",
+             "--to", d + "/jobs/")
+    rows = int(psql(f"\\copy (SELECT count(*) FROM {T}) to stdout").decode())
+    n = f"{rows:,}"
+    last = progress_lines(r)[-1]
+    check(last.startswith(f"100.0% {n} rows"), f"aggregated over both jobs: {err(r)!r}")
+    check(f"sluice: {n} rows" in err(r), f"the summary line: {err(r)!r}")
+    eq(json.loads(read(os.path.join(d, "jobs", "manifest.json")))["rows"], rows, "manifest rows")
+    # One shard: its own rows; --count counts only its tasks, in the snapshot.
+    h = Holder()
+    r = s.ok(*shard_args(d + "/sh", 1, 4, h.id), "--progress", "--count")
+    h.end()
+    side = json.loads(read(os.path.join(d, "sh", "part-00001.csv.json")))
+    n = f"{side['rows']:,}"
+    check(progress_lines(r)[-1].startswith(f"100.0% {n} rows"), f"shard progress: {err(r)!r}")
+    check(f"sluice: {n} rows" in err(r), err(r))
+    # --count alone (no display) is accepted too.
+    s.ok("export", "--dsn", DSN, "--table", T, "--jobs", "2", "--count", "--to", d + "/c/")
+
+
+def slow_query():
+    # A sleep per row: the export takes ~10 s, so a signal lands mid-way. STABLE, so the
+    # planner's min/max of id (the key plan) does not call it.
+    psql("CREATE OR REPLACE FUNCTION shard_slow(x bigint) RETURNS bigint LANGUAGE plpgsql "
+         "STABLE AS $$ BEGIN PERFORM pg_sleep(0.0005); RETURN x; END $$")
+    return f"SELECT id, v, shard_slow(id) AS z FROM {T}"
+
+
+def start_slow(d, fmt, *extra):
+    return subprocess.Popen(
+        [s.sluice, "export", "--dsn", DSN, "--query", slow_query(), "--shard-by", "id", "--jobs",
+         "2", "--format", fmt, "--to", d + "/", *extra], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+
+
+@s.case("drain_on_signal_jobs")
+def _(d):
+    rows = int(psql(f"\\copy (SELECT count(*) FROM {T}) to stdout").decode())
+    for fmt in ("csv", "jsonl"):
+        out = os.path.join(d, fmt)
+        os.makedirs(out)
+        # A manifest of an earlier run into the directory must not survive a drained run.
+        write_bytes(os.path.join(out, "manifest.json"), b"{}")
+        p = start_slow(out, fmt, "--drain-on-signal")
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        _, e = p.communicate(timeout=60)
+        e = e.decode(errors="replace")
+        eq(p.returncode, 130, f"a drained sharded run's exit status ({e})")
+        check(time.monotonic() - t0 < 5, "the drain ended the run promptly")
+        check("drained" in e and "no manifest.json" in e, e)
+        names = sorted(os.listdir(out))
+        eq(names, [f"part-00000.{fmt}", f"part-00001.{fmt}"], "complete parts, no manifest")
+        got = []
+        for n in names:
+            data = read(os.path.join(out, n)).decode()
+            check(data.endswith("\n"), f"{n} ends with a whole row")
+            lines = data.splitlines()
+            if fmt == "csv":
+                eq(lines[0], "id,v,z", f"{n}'s header")
+                lines = lines[1:]
+                for line in lines:
+                    eq(len(line.split(",")), 3, f"a whole CSV row in {n}: {line!r}")
+                got += [int(line.split(",")[0]) for line in lines]
+            else:
+                got += [json.loads(line)["id"] for line in lines]
+        check(0 < len(got) < rows, f"{fmt}: some rows, not all ({len(got)} of {rows})")
+        eq(len(got), len(set(got)), "no duplicates")
+    # Without --drain-on-signal a signal drops the run: nothing stays behind.
+    out = os.path.join(d, "drop")
+    p = start_slow(out, "csv")
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    eq(p.returncode, 130, "a dropped sharded run's exit status")
+    eq(os.listdir(out), [], "a dropped run leaves no part")
+    # A shard refuses --drain-on-signal: a cut part could never enter the manifest.
+    r = s.run(*shard_args(d + "/shard", 0, 2, "00000003-00000002-1"), "--drain-on-signal")
+    expect_exit(r, 2, "--drain-on-signal with --shard")
+    check("--drain-on-signal does not apply to --shard" in err(r), err(r))
 
 
 psql(f"DROP TABLE IF EXISTS {T}")
