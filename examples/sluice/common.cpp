@@ -27,6 +27,16 @@ int exit_status(const sluice::error& e) {
     }
 }
 
+sluice::run_options run_control::options(sluice::metrics* m) const {
+    sluice::run_options o = shutdown.options(m);
+    o.memory_budget = memory;
+    if (stats)
+        o.on_memory_plan = [](const sluice::memory_plan& p) {
+            std::fprintf(stderr, "sluice: memory plan\n%s\n", p.breakdown().c_str());
+        };
+    return o;
+}
+
 void report_error(const sluice::error& e) {
     std::fprintf(stderr, "sluice: %s\n", e.what());
 }

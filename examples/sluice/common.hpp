@@ -80,6 +80,13 @@ struct run_control {
     const sluice::shutdown& shutdown;
     bool stats = false;
     bool drain_on_signal = false;  ///< the first signal drains (--drain-on-signal)
+    /// --memory: the most bytes the run's stages may buffer (none: no limit).
+    std::optional<std::size_t> memory{};
+
+    /// A command's run options: the shutdown wiring, `m` as the metrics registry and the
+    /// memory budget; with --stats the settled memory plan is printed on stderr before the
+    /// first record.
+    sluice::run_options options(sluice::metrics* m = nullptr) const;
 };
 
 /// Prints "sluice: <message>" on stderr.

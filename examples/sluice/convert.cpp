@@ -266,7 +266,7 @@ int run_convert_parquet(const convert_options& o, const conversion& c, const io_
     if (c.compression != sluice::compression::format::none)
         env.codec = make_output_codec(c.compression, o.level, io.threads);
     sluice::metrics metrics;
-    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
+    env.run = ctl.options(ctl.stats || o.progress ? &metrics : nullptr);
     env.progress.interval = env.display.interval();
     const std::uint64_t written = convert_parquet(c, io, env);
     sluice::run_summary sum;
@@ -295,7 +295,7 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         env.codec = make_output_codec(c.compression, o.level, io.threads);
     // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
-    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr);
+    env.run = ctl.options(ctl.stats || o.progress ? &metrics : nullptr);
     env.progress.interval = env.display.interval();
     env.progress.total_bytes = src.size;
     const sluice::any_byte_source& counter = src.bytes;

@@ -184,7 +184,7 @@ int run_export(const export_options& o, const io_options& io, const run_control&
                    {},
                    sluice::progress_display(o.progress),
                    total,
-                   ctl.shutdown.options(ctl.stats || o.progress ? &metrics : nullptr)};
+                   ctl.options(ctl.stats || o.progress ? &metrics : nullptr)};
     if (compression != sluice::compression::format::none)
         env.codec = make_output_codec(compression, o.level, io.threads);
     const std::uint64_t written = fmt == "csv" ? export_csv(conn, query, o.crlf, env)
@@ -397,7 +397,7 @@ int run_load(const load_options& o, const io_options& io, const run_control& ctl
     std::optional<dead_letters> bad;
     if (o.on_error == "skip")
         bad.emplace(o.dead_letter, o.max_errors);
-    load_env env{o, conn, copy_options(o, bad), bad, ctl.shutdown.options()};
+    load_env env{o, conn, copy_options(o, bad), bad, ctl.options()};
     if (*in == data_format::parquet) {
         const sluice::pg::load_result res = load_parquet(io, env);
         print_load_summary(

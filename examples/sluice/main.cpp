@@ -42,6 +42,17 @@ void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, 
         ->check(CLI::NonNegativeNumber);
 }
 
+/// --memory N: one budget for every buffer of the run (core/memory_budget.hpp).
+void add_memory_option(CLI::App* cmd, std::string& memory) {
+    cmd->add_option("--memory", memory,
+                    "memory budget for the run's buffers, e.g. 24MiB (KiB, MiB, GiB or bytes): "
+                    "S3 uploads, gzip threads and Parquet row groups shrink to fit; a run that "
+                    "cannot fit is refused before it reads, sends or creates anything (exit 2, "
+                    "with the breakdown by stage). Peak RSS stays within the budget plus the "
+                    "process's fixed overhead: code and libraries, about 12 MiB, 15.5 MiB once "
+                    "libpq and libcurl are initialised (docs/design.md); --stats prints the plan");
+}
+
 /// The options of Parquet output (convert and export).
 void add_parquet_options(CLI::App* cmd, cli::parquet_output_options& p, bool with_schema) {
     if (with_schema)
@@ -78,6 +89,7 @@ struct command_line {
     CLI::App app{"sluice: streaming conversions and exports in constant memory"};
     cli::io_options io;
     std::string part_size;
+    std::string memory;  ///< --memory, parsed in run_command
     bool stats = false, drain_on_signal = false;
 
     cli::convert_options conv;
@@ -129,6 +141,7 @@ void add_convert(command_line& cl) {
                       "CSV/TSV output: end every line, the header too, with CRLF (default LF)");
     add_parquet_options(convert, conv.parquet, true);
     add_io_options(convert, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
+    add_memory_option(convert, cl.memory);
     convert->footer(std::string(output_rules) +
                     "\nCSV/TSV -> JSON: a header naming a column twice is an error (exit 2), as a JSON\n"
                     "object cannot hold the key twice; CSV/TSV output keeps such headers as they are.");
@@ -156,6 +169,7 @@ void add_export(command_line& cl) {
                       "CSV output: end every line, the header too, with CRLF (default LF)");
     add_parquet_options(exportc, exp.parquet, false);
     add_io_options(exportc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
+    add_memory_option(exportc, cl.memory);
     exportc->footer(std::string(output_rules) +
                     "\nA password in --dsn is visible to other users in the process list (sluice warns):\n"
                     "prefer PGPASSWORD, ~/.pgpass or a service file (PGSERVICE=name).");
@@ -184,6 +198,7 @@ void add_load(command_line& cl) {
             "CSV/TSV input: a record or header with more fields is an error (default 10000)")
         ->check(CLI::PositiveNumber);
     add_io_options(loadc, cl.part_size, cl.io, cl.stats, cl.drain_on_signal);
+    add_memory_option(loadc, cl.memory);
     loadc->footer(
         "A CSV/TSV header naming a column twice is an error (exit 2). A password in --dsn is\n"
         "visible to other users in the process list (sluice warns): prefer PGPASSWORD,\n"
@@ -245,6 +260,8 @@ int run_command(command_line& cl) {
     sluice::signal_watcher watcher(
         sd, cl.drain_on_signal ? sluice::signal_action::drain : sluice::signal_action::drop);
     cli::run_control ctl{sd, cl.stats, cl.drain_on_signal};
+    if (!cl.memory.empty())
+        ctl.memory = sluice::parse_size(cl.memory, "--memory");
     if (int rc = cli::run_shard_command(cl.shard, cl.io, ctl); rc >= 0)
         return rc;
     if (*cl.convert) {

@@ -184,7 +184,7 @@ int run_export_parquet(const export_options& o, const io_options& io, const run_
     // The schema comes from the query's description (types and typmods), before any row.
     const pq::schema schema = pg::parquet_schema(pg::describe(conn, query));
     parquet_run env{io, {}, sluice::progress_display(o.progress), {}};
-    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &env.metrics : nullptr);
+    env.run = ctl.options(ctl.stats || o.progress ? &env.metrics : nullptr);
     // pg::rows ends at a drain request between two rows; the file is then completed.
     const std::uint64_t written = write_parquet(pg::rows(conn, query), schema, target, env);
     report(o.progress, ctl, env, written, t0);
@@ -271,7 +271,7 @@ int run_convert_to_parquet(const convert_options& o, const io_options& io, const
     parquet_target target = target_of(o.output, o.compress, o.level, o.parquet, "convert");
     input src = open_input(o.input, io, false);
     parquet_run env{io, {}, sluice::progress_display(o.progress), {}};
-    env.run = ctl.shutdown.options(ctl.stats || o.progress ? &env.metrics : nullptr);
+    env.run = ctl.options(ctl.stats || o.progress ? &env.metrics : nullptr);
     // The input's name is a claim: data.csv.gz must hold gzip.
     auto bytes = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input) | sluice::meter("decompress");
     const std::uint64_t written = records_to_parquet(std::move(bytes), *in, o, target, env);

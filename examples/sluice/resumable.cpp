@@ -207,7 +207,7 @@ std::uint64_t stream_rows(pg::connection& conn, const std::string& query, const 
                      ++rows;
                      return s3::keyed_bytes{line.view(), r.value(key_col)};
                  });
-    sluice::run(keyed, sink, ctl.shutdown.options());
+    sluice::run(keyed, sink, ctl.options());
     return rows;
 }
 

@@ -526,6 +526,9 @@ int run_jobs(const export_options& o, const shard_options& s, const io_options& 
     sluice::run_options ro;
     ro.stop = f.stop.get_token();
     ro.drain = ctl.shutdown.drain_flag();  // --drain-on-signal: every part ends at a row
+    // --memory: the jobs run at once, so each gets an equal share of the budget.
+    if (ctl.memory)
+        ro.memory_budget = *ctl.memory / jobs;
     progress_board board(o.progress, jobs, total);
     {
         std::vector<std::jthread> workers;
@@ -626,7 +629,7 @@ int run_one_shard(const export_options& o, const shard_options& s, const io_opti
         total = expected_rows(c, o, tasks,
                               static_cast<double>(tasks.size()) / static_cast<double>(plan.tasks.size()));
     pg::task_queue queue(std::move(tasks));
-    sluice::run_options ro = ctl.shutdown.options();
+    sluice::run_options ro = ctl.options();
     progress_board board(o.progress, 1, total);
     part_result p = write_part(c, queue, ps, store, part_name(ps, shard), ro, board.slot(0));
     c.exec("COMMIT");

@@ -33,6 +33,7 @@
 #include "core/json_escape.hpp"
 #include "core/json_object.hpp"
 #include "core/maybe.hpp"
+#include "core/memory_budget.hpp"
 #include "core/metrics.hpp"
 #include "core/owned.hpp"
 #include "core/random_access.hpp"

@@ -40,6 +40,11 @@ public:
         this->up_.bind(ctx);
         // A codec with threads (the parallel gzip encoder) joins them at the end of the run.
         if constexpr (requires(run_context& x) { codec_.bind(x); }) codec_.bind(ctx);
+        // The output chunk, then the codec's own state (a window, blocks, threads' buffers)
+        // when it reports it (core/memory_budget.hpp).
+        ctx.memory.hold(name_, opt_.chunk_size, "output chunk");
+        if constexpr (requires(memory_plan& p) { codec_.plan_memory(p, name_); })
+            codec_.plan_memory(ctx.memory, name_);
     }
 
     maybe<chunk&> next() {

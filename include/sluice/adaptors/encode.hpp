@@ -69,6 +69,11 @@ public:
         return true;
     }
 
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        ctx.memory.hold("encode", opt_.chunk_size + opt_.chunk_size / 4, "output chunk");
+    }
+
     /// The encoder (e.g. to read a count it kept).
     E& encoder() noexcept { return enc_; }
 

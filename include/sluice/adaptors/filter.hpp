@@ -2,6 +2,7 @@
 /// \file
 /// `filter(pred)`: passes on the records for which `pred(record)` is true.
 
+#include <cstddef>
 #include <concepts>
 #include <functional>
 #include <type_traits>
@@ -23,6 +24,8 @@ class filter_stage : public stage_base<filter_stage<Up, Pred>, Up> {
     using base = stage_base<filter_stage<Up, Pred>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     filter_stage(Up up, Pred p) : base(std::move(up)), pred_(std::in_place, std::move(p)) {}

@@ -2,6 +2,7 @@
 /// \file
 /// `map(fn)`: yields `fn(record)` for each record.
 
+#include <cstddef>
 #include <concepts>
 #include <functional>
 #include <type_traits>
@@ -23,6 +24,8 @@ class map_stage : public stage_base<map_stage<Up, Fn>, Up> {
     using base = stage_base<map_stage<Up, Fn>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = std::invoke_result_t<Fn&, reference_t<Up>>;
 
     map_stage(Up up, Fn fn) : base(std::move(up)), fn_(std::in_place, std::move(fn)) {}

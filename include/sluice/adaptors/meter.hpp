@@ -7,6 +7,7 @@
 /// Counters come from the run's `metrics` registry when the run has one (so a snapshot of
 /// every stage can be printed), otherwise from the handle given to the meter.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,6 +44,8 @@ class meter_stage : public stage_base<meter_stage<Up, End>, Up> {
     using base = stage_base<meter_stage<Up, End>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     meter_stage(Up up, std::shared_ptr<meter_handle> h) : base(std::move(up)), h_(std::move(h)) {}

@@ -5,6 +5,7 @@
 /// The clock is read once per 256 records (every record for byte chunks), so the stage
 /// costs next to nothing on a tight loop.
 
+#include <cstddef>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -52,6 +53,8 @@ class progress_stage : public stage_base<progress_stage<Up, Cb>, Up> {
     using clock = std::chrono::steady_clock;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     progress_stage(Up up, Cb cb, progress_options o)

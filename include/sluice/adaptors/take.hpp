@@ -2,6 +2,7 @@
 /// \file
 /// `take(n)`: the first n records, then stop - without pulling record n+1 upstream.
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -17,6 +18,8 @@ class take_stage : public stage_base<take_stage<Up>, Up> {
     using base = stage_base<take_stage<Up>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     take_stage(Up up, std::uint64_t n) : base(std::move(up)), n_(n), left_(n) {}

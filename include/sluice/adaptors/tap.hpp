@@ -2,6 +2,7 @@
 /// \file
 /// `tap(fn)`: calls `fn(record)` for its side effect and passes the record on unchanged.
 
+#include <cstddef>
 #include <functional>
 #include <type_traits>
 #include <utility>
@@ -18,6 +19,8 @@ class tap_stage : public stage_base<tap_stage<Up, Fn>, Up> {
     using base = stage_base<tap_stage<Up, Fn>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     tap_stage(Up up, Fn fn) : base(std::move(up)), fn_(std::in_place, std::move(fn)) {}

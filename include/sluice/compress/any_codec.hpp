@@ -47,6 +47,10 @@ public:
     void bind(run_context& ctx) {
         if (vt_) vt_->bind(obj_.get(), ctx);
     }
+    /// Reports the held codec's buffers to a run's memory plan, when it reports any.
+    void plan_memory(memory_plan& plan, std::string_view stage) {
+        if (vt_) vt_->plan(obj_.get(), plan, stage);
+    }
 
     /// True when a codec is held.
     explicit operator bool() const noexcept { return obj_ != nullptr; }
@@ -62,6 +66,7 @@ private:
         std::size_t (*process)(void*, std::string_view, chunk&);
         bool (*finish)(void*, chunk&);
         void (*bind)(void*, run_context&);
+        void (*plan)(void*, memory_plan&, std::string_view);
     };
     template <class C>
     struct table_for {
@@ -73,7 +78,11 @@ private:
         static void bind(void* p, run_context& ctx) {
             if constexpr (requires(C& c, run_context& x) { c.bind(x); }) static_cast<C*>(p)->bind(ctx);
         }
-        static constexpr table value{&process, &finish, &bind};
+        static void plan(void* p, memory_plan& m, std::string_view stage) {
+            if constexpr (requires(C& c) { c.plan_memory(m, stage); })
+                static_cast<C*>(p)->plan_memory(m, stage);
+        }
+        static constexpr table value{&process, &finish, &bind, &plan};
     };
 
     std::unique_ptr<void, void (*)(void*) noexcept> obj_{nullptr, nullptr};

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -93,6 +94,23 @@ public:
         return std::visit([&](auto& c) -> bool { return end(c, out); }, codec_);
     }
 
+    /// Reports the decoder's window to a run's memory plan: gzip's 32 KiB window when the
+    /// name claims gzip, else a zstd window the budget may lower (zstd could be what the
+    /// magic number finds).
+    void plan_memory(memory_plan& plan, std::string_view stage) {
+        if (claimed_ == format::gzip)
+            plan.hold(stage, gzip_inflate_bytes, "gzip inflate window");
+        else
+            zstd::decompressor::plan_window(plan, stage, *this);
+    }
+    /// Caps the window of a zstd stream found later (see `zstd::decompressor::limit_window`).
+    void limit_window(int log) {
+        window_log_ = log;
+        if (auto* z = std::get_if<zstd::decompressor>(&codec_)) z->limit_window(log);
+    }
+    /// What an inflater holds: its 32 KiB window and state (zlib's inflate_state, ISA-L's).
+    static constexpr std::size_t gzip_inflate_bytes = 64 * 1024;
+
 private:
     void decide(std::string_view first) {
         format_ = detect(first);
@@ -103,6 +121,7 @@ private:
                 break;
             case format::zstd:
                 codec_.emplace<zstd::decompressor>();
+                if (window_log_) std::get<zstd::decompressor>(codec_).limit_window(*window_log_);
                 break;
             case format::none:
                 codec_.emplace<identity_codec>();
@@ -183,6 +202,7 @@ private:
     char head_[detect_bytes] = {};
     std::size_t held_ = 0;      // bytes in head_
     std::size_t replayed_ = 0;  // of those, handed to the codec
+    std::optional<int> window_log_;  // a memory budget's zstd window cap
 };
 
 /// The partial call of `auto_decompress`.

@@ -18,6 +18,7 @@
 
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
+#include "../core/memory_budget.hpp"
 #include "gzip_members.hpp"
 
 namespace sluice::gzip {
@@ -82,6 +83,13 @@ public:
         auto z = std::make_unique<z_stream>();
         detail::gzip_deflate_init(*z, level);
         z_.reset(z.release());
+    }
+
+    /// Reports deflate's state to a run's memory plan: windowBits 15 and memLevel 8 make
+    /// zlib allocate 2^17 + 2^18 bytes plus its stream state (zlib's zconf.h formula).
+    void plan_memory(memory_plan& plan, std::string_view stage) const {
+        plan.hold(stage, (std::size_t{1} << 17) + (std::size_t{1} << 18) + 8 * 1024,
+                  "deflate window and hash tables");
     }
 
     /// Consumes a prefix of `in`; compressed bytes go into `out`'s spare capacity.

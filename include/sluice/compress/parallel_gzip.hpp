@@ -30,6 +30,7 @@
 #include <memory>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -38,6 +39,7 @@
 #include "../core/chunk.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
+#include "../core/memory_budget.hpp"
 #include "../core/worker.hpp"
 #include "any_codec.hpp"
 #include "format.hpp"
@@ -50,6 +52,9 @@ namespace sluice::gzip {
 /// Member compressor on zlib: one complete gzip member per call. One per worker thread.
 class zlib_member {
 public:
+    /// What one holds while compressing (deflate's window and hash tables).
+    static constexpr std::size_t state_bytes = (std::size_t{1} << 17) + (std::size_t{1} << 18) + 8192;
+
     explicit zlib_member(int level) : level_(std::clamp(level, 0, 9)) {}
 
     /// Appends `in` to `out` as one gzip member.
@@ -81,6 +86,9 @@ private:
 /// a libdeflate compressor is not thread-safe.
 class libdeflate_member {
 public:
+    /// What one holds (libdeflate's tables).
+    static constexpr std::size_t state_bytes = detail::libdeflate_tables_bytes;
+
     explicit libdeflate_member(int level) : c_(detail::make_libdeflate_compressor(level)) {}
     /// Appends `in` to `out` as one gzip member.
     void operator()(std::string_view in, chunk& out) {
@@ -143,6 +151,28 @@ public:
     /// Links the run: its cancellation stops the workers and its end joins them (the
     /// `compress` stage calls this; without it the destructor joins them).
     void bind(run_context& ctx) { s_->w.bind(ctx); }
+
+    /// Reports the threads' buffers to a run's memory plan as a request: per thread one
+    /// block in, its compressed form and a compressor; a budget lowers the thread count
+    /// (down to one), before any thread starts.
+    void plan_memory(memory_plan& plan, std::string_view stage) {
+        state& s = *s_;
+        const std::size_t per_thread = 2 * s.block_size + Member::state_bytes;
+        plan.request(stage, "gzip threads (block in + out + compressor each)", per_thread,
+                     s.nthreads * per_thread,
+                     [&s, per_thread](std::size_t granted, std::string& what) {
+                         const unsigned wanted = s.nthreads;
+                         const auto n = static_cast<unsigned>(std::clamp<std::size_t>(
+                             granted / per_thread, 1, s.nthreads));
+                         if (n < s.nthreads && !s.w.started()) {
+                             s.nthreads = n;
+                             s.slots.resize(n);  // queues keep their (larger) capacity
+                         }
+                         what = "gzip threads: " + std::to_string(s.nthreads) + " of " +
+                                std::to_string(wanted) + " (block in + out + compressor each)";
+                         return s.nthreads * per_thread;
+                     });
+    }
 
     /// Blocks (members) submitted so far.
     std::size_t members() const noexcept { return s_->members; }

@@ -1,15 +1,19 @@
 #pragma once
 /// \file
-/// What a run hands to every stage before the first pull: the stop token and the metrics
-/// registry. Stages receive it through `bind(run_context&)`, which forwards upstream.
+/// What a run hands to every stage before the first pull: the stop token, the metrics
+/// registry and the memory plan. Stages receive it through `bind(run_context&)`, which
+/// forwards upstream.
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
+#include <optional>
 #include <stop_token>
 #include <utility>
 #include <vector>
 
 #include "error.hpp"
+#include "memory_budget.hpp"
 #include "metrics.hpp"
 
 namespace sluice {
@@ -24,6 +28,13 @@ struct run_options {
     /// exhaustion, so what is in flight finishes and the sink commits (see core/shutdown.hpp).
     /// May be null; otherwise it must outlive the run.
     const std::atomic<bool>* drain = nullptr;
+    /// The most bytes the run's stages may buffer (core/memory_budget.hpp): stages that can
+    /// adapt shrink to fit, and a run whose stages need more refuses to start (`errc::limit`,
+    /// with the breakdown by stage) before the first record. None: no limit, no adaptation.
+    std::optional<std::size_t> memory_budget{};
+    /// Shown the settled memory plan once every stage is bound, before the first record
+    /// (e.g. to print it); may be empty.
+    std::function<void(const memory_plan&)> on_memory_plan{};
 };
 
 /// The per-run state reachable from every stage. It outlives the run's stages' use of it.
@@ -31,10 +42,12 @@ struct run_context {
     std::stop_token stop{};
     sluice::metrics* metrics = nullptr;
     const std::atomic<bool>* drain = nullptr;
+    /// What the stages will buffer: each reports here in `bind` (core/memory_budget.hpp).
+    memory_plan memory{};
 
     run_context() = default;
     explicit run_context(const run_options& o)
-        : stop(o.stop), metrics(o.metrics), drain(o.drain) {}
+        : stop(o.stop), metrics(o.metrics), drain(o.drain), memory(o.memory_budget) {}
     // Stages register cleanups that refer to this context: it stays where the run put it.
     run_context(const run_context&) = delete;
     run_context& operator=(const run_context&) = delete;

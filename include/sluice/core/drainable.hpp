@@ -5,6 +5,7 @@
 /// its output at a record boundary once the flag is set, so everything downstream finishes
 /// as at a normal end of input and the sink commits.
 
+#include <cstddef>
 #include <atomic>
 #include <concepts>
 #include <utility>
@@ -30,6 +31,8 @@ class drainable_stage : public stage_base<drainable_stage<Up>, Up> {
     using base = stage_base<drainable_stage<Up>, Up>;
 
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = reference_t<Up>;
 
     drainable_stage(Up up, const std::atomic<bool>* flag) : base(std::move(up)), flag_(flag) {}

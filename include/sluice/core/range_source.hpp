@@ -5,6 +5,7 @@
 /// It lives in core because the pipe itself (closure.hpp) wraps ranges with it.
 
 #include <cstddef>
+#include <limits>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -87,6 +88,11 @@ class range_source : public root_source<range_source<R>> {
 
 public:
     using reference = decltype(*std::declval<iterator&>());
+    /// Buffers nothing across records over a borrowed range (a view of storage the caller
+    /// keeps); a range it owns is data of run-time size, so it states no bound then
+    /// (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound =
+        std::ranges::borrowed_range<R> ? 0 : std::numeric_limits<std::size_t>::max();
 
     explicit range_source(R&& r) : r_(std::forward<R>(r)) {}
     range_source(range_source&& o) noexcept(std::is_nothrow_move_constructible_v<range_holder<R>>)

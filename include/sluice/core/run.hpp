@@ -14,8 +14,9 @@
 
 namespace sluice {
 
-/// Runs `src` into `sink`: binds the context (stop token, metrics) to every stage, pushes
-/// every record, then commits with `sink.finish()` and returns its result. On any failure
+/// Runs `src` into `sink`: binds the context (stop token, metrics, memory plan) to every
+/// stage, settles the memory plan (`run_options::memory_budget`), pushes every record,
+/// then commits with `sink.finish()` and returns its result. On any failure
 /// or cancellation the sink is aborted *before* the error leaves this function.
 template <class Src, class K>
 decltype(auto) run(Src&& src, K&& sink, const run_options& opts = {}) {
@@ -36,6 +37,10 @@ decltype(auto) run(Src&& src, K&& sink, const run_options& opts = {}) {
     src.bind(ctx);
     if constexpr (requires { sink.bind(ctx); }) sink.bind(ctx);
     try {
+        // Every stage has reported its buffers: refuse an over-budget run or let the stages
+        // adapt, before the first record (core/memory_budget.hpp).
+        ctx.memory.resolve();
+        if (opts.on_memory_plan) opts.on_memory_plan(ctx.memory);
         // A sink may drive the loop itself (`drain`), e.g. to keep an accumulator in a local
         // the compiler can hold in a register; otherwise the run pushes into it.
         if constexpr (requires { sink.drain(src); })

@@ -269,6 +269,9 @@ protected:
 template <class Derived, class Up>
 class stage_base : public source_base<Derived> {
 public:
+    /// The upstream's type (`buffer_bound_v` walks the stage chain through it).
+    using upstream_type = Up;
+
     explicit stage_base(Up up) : up_(std::move(up)) {}
     void bind(run_context& ctx) { up_.bind(ctx); }
     /// The stage this one pulls from.

@@ -95,6 +95,11 @@ public:
     void bind(run_context& ctx) {
         this->up_.bind(ctx);
         rej_.bind(ctx);
+        // A feed, the padding and a segment's indices always; a record's bytes and, at
+        // worst, one 4-byte index per byte for the record being assembled.
+        request_record_room(ctx.memory, "csv.read",
+                            max_feed_bytes + buffer_padding + 4 * scan_segment_bytes, 5,
+                            256 * 1024, opt_.max_record_size);
     }
 
     maybe<const row&> next() {

@@ -88,6 +88,10 @@ public:
     void bind(run_context& ctx) {
         this->up_.bind(ctx);
         rej_.bind(ctx);
+        // A refill and the parser's steady state (piecewise validation keeps it near
+        // `piecewise_bytes`) always; a record's bytes in the window and in the parser.
+        request_record_room(ctx.memory, "jsonl.read", opt_.batch_size + opt_.piecewise_bytes, 2,
+                            256 * 1024, opt_.max_record_size);
     }
     /// Records rejected (skipped or dead-lettered) by the error policy so far.
     std::uint64_t rejects() const noexcept { return rej_.rejects(); }

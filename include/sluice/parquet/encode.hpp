@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/memory_budget.hpp"
 #include "../core/adaptor.hpp"
 #include "../core/chunk.hpp"
 #include "../core/stage.hpp"
@@ -247,7 +248,60 @@ public:
     /// Rows written so far.
     std::uint64_t rows() const noexcept { return writer_ ? writer_->rows() : 0; }
 
+    /// Reports the output chunk and, as a request, the open row group (its compressed
+    /// pages, plus an open page and a dictionary per column) to the run's memory plan. A
+    /// budget lowers the row-group target, and the pages' sizes when the columns leave
+    /// too little of the grant (a schema taken from the first row is sized then).
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        ctx.memory.hold("parquet.encode", chunk_size, "output chunk");
+        const std::size_t cols = columns_known();
+        const std::size_t per_col = opt_.page_bytes + opt_.dictionary_bytes;
+        const std::size_t least = std::min<std::size_t>(opt_.row_group_bytes, 1u << 20);
+        ctx.memory.request("parquet.encode", group_text(), least + cols * min_page_bytes * 2,
+                           opt_.row_group_bytes + cols * per_col,
+                           [this](std::size_t granted, std::string& what) {
+                               grant_ = granted;
+                               if (const std::size_t c = columns_known()) {
+                                   fit_pages(c);
+                                   what = group_text();
+                               } else {
+                                   // Pages are sized at the first row, when the columns are known.
+                                   opt_.row_group_bytes = std::min(opt_.row_group_bytes, granted);
+                                   what = group_text() + " (pages fit at the first row)";
+                               }
+                               return granted;
+                           });
+    }
+
 private:
+    /// The smallest page (and dictionary) a budget shrinks them to.
+    static constexpr std::size_t min_page_bytes = 64 * 1024;
+
+    std::size_t columns_known() const {
+        if constexpr (!deferred && requires { schema_.columns.size(); })
+            return schema_.columns.size();
+        else
+            return 0;
+    }
+    std::string group_text() const {
+        return "row group target " + format_bytes(opt_.row_group_bytes) + ", pages " +
+               format_bytes(opt_.page_bytes) + " a column";
+    }
+    /// Splits a budget's grant between the open pages of `cols` columns (at most half of
+    /// it, pages not below 64 KiB) and the row-group target (the rest, at least 64 KiB).
+    void fit_pages(std::size_t cols) {
+        if (!grant_) return;
+        const std::size_t half = *grant_ / 2;
+        if (cols * (opt_.page_bytes + opt_.dictionary_bytes) > half) {
+            const std::size_t each = std::max(min_page_bytes, half / (2 * cols));
+            opt_.page_bytes = std::min(opt_.page_bytes, each);
+            opt_.dictionary_bytes = std::min(opt_.dictionary_bytes, each);
+        }
+        const std::size_t pages = cols * (opt_.page_bytes + opt_.dictionary_bytes);
+        opt_.row_group_bytes = std::max<std::size_t>(
+            min_page_bytes, std::min(opt_.row_group_bytes, *grant_ > pages ? *grant_ - pages : 0));
+    }
     static constexpr std::size_t chunk_size = 256 * 1024;
 
     static constexpr bool deferred = is_from_first_row<Schema>::value;
@@ -260,7 +314,11 @@ private:
     template <class R>
     void write_first(const R& row) {
         if constexpr (deferred)
-            if (!writer_) writer_ = std::make_unique<file_writer>(schema_.make(row), opt_);
+            if (!writer_) {
+                auto s = schema_.make(row);
+                fit_pages(s.columns.size());
+                writer_ = std::make_unique<file_writer>(std::move(s), opt_);
+            }
         write_row(*writer_, row);
     }
 
@@ -271,7 +329,9 @@ private:
                 bool made = false;
                 if constexpr (std::invocable<const decltype(schema_.make)&, const std::vector<std::string>&>)
                     made = with_upstream_header(this->up_, [&](const std::vector<std::string>& names) {
-                        writer_ = std::make_unique<file_writer>(schema_.make(names), opt_);
+                        auto s = schema_.make(names);
+                        fit_pages(s.columns.size());
+                        writer_ = std::make_unique<file_writer>(std::move(s), opt_);
                     });
                 if (!made)
                     throw error(errc::bad_input, "parquet",
@@ -287,6 +347,7 @@ private:
     std::unique_ptr<file_writer> writer_;
     chunk buf_;
     bool done_ = false;
+    std::optional<std::size_t> grant_;  // a memory budget's grant, once resolved
 };
 
 }  // namespace detail

@@ -39,6 +39,8 @@
 #include <utility>
 #include <vector>
 
+#include "../core/context.hpp"
+#include "../core/memory_budget.hpp"
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/sink.hpp"
@@ -172,6 +174,20 @@ public:
     }
     partition_sink(partition_sink&&) noexcept = default;
     ~partition_sink() { abort_all(); }
+
+    /// Reports the open row groups of all partitions (`memory_bytes`) to the run's memory
+    /// plan as a request: a budget lowers `memory_bytes`, so the largest partition is
+    /// written out sooner. Nothing is created before the first row.
+    void bind(run_context& ctx) {
+        ctx.memory.request("parquet.partitions", "open row groups of all partitions",
+                           std::min<std::size_t>(opt_.memory_bytes, 1u << 20), opt_.memory_bytes,
+                           [this](std::size_t granted, std::string& what) {
+                               opt_.memory_bytes = std::min(opt_.memory_bytes, granted);
+                               what = "open row groups of all partitions, up to " +
+                                      format_bytes(opt_.memory_bytes);
+                               return opt_.memory_bytes;
+                           });
+    }
 
     template <class Row>
     bool push(const Row& r) {

@@ -170,7 +170,11 @@ public:
     void abort(const sluice::error& e) noexcept { abort_quietly(e.what()); }
 
     /// Binds the rejects counter to the run's metrics.
-    void bind(run_context& ctx) { rej_.bind(ctx); }
+    void bind(run_context& ctx) {
+        rej_.bind(ctx);
+        ctx.memory.hold("pg.copy_in", opt_.buffer_size + 64 * 1024,
+                        "COPY buffer and libpq output buffer");
+    }
     /// Rows rejected so far.
     std::uint64_t rejects() const noexcept { return rej_.rejects(); }
 

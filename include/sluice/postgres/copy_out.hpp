@@ -74,6 +74,16 @@ public:
     copy_out_source& operator=(copy_out_source&&) = delete;
     ~copy_out_source() { abandon(); }
 
+    /// Reports the chunk it fills and libpq's input buffer (which holds one COPY message,
+    /// a row, at a time) to the run's memory plan. Nothing is sent to the server here.
+    void bind(run_context& ctx) {
+        root_source<copy_out_source>::bind(ctx);
+        ctx.memory.hold("pg.copy_out", opt_.chunk_size + opt_.chunk_size / 4, "output chunk");
+        ctx.memory.hold("pg.copy_out", libpq_buffer_bytes, "libpq input buffer (a row)");
+    }
+    /// What libpq's input buffer typically grows to: one message (a row) plus its read-ahead.
+    static constexpr std::size_t libpq_buffer_bytes = 64 * 1024;
+
     /// The next chunk of COPY output (valid until the next pull), or nothing at the end.
     maybe<chunk&> next() {
         if (state_ == done) return {};

@@ -85,6 +85,14 @@ public:
     void bind(run_context& ctx) {
         root_source<rows_source>::bind(ctx);
         drain_ = ctx.drain;
+        // Reported before the query is sent, so by estimate: single-row mode holds one row
+        // (a result and libpq's input buffer); a cursor a batch of `fetch_size` rows, taken
+        // at 1 KiB a row. Wider rows hold more (known only once the query runs).
+        if (opt_.fetch_size > 0)
+            ctx.memory.hold("pg.rows", 64 * 1024 + static_cast<std::size_t>(opt_.fetch_size) * 1024,
+                            "libpq buffer and a fetched batch (estimate: 1 KiB a row)");
+        else
+            ctx.memory.hold("pg.rows", 64 * 1024, "libpq buffer and one row (single-row mode)");
     }
     rows_source& operator=(rows_source&&) = delete;
     ~rows_source() { abandon(); }

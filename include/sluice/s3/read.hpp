@@ -57,6 +57,11 @@ public:
 
     /// Links the run: its stop token cancels the GET, its end joins the GET thread.
     void bind(run_context& ctx) { w_.bind(ctx); }
+    /// The most block bytes alive at once: the queue's, the free list's, the one the GET
+    /// fills and the one the pipeline holds, plus a connection's buffers.
+    std::size_t buffered_bytes() const noexcept {
+        return (opt_.queue_blocks + 2 + 2) * opt_.block_size + 256 * 1024;
+    }
 
     /// The next block, or null at the end. Rethrows the producer's failure.
     chunk* next() {
@@ -179,6 +184,7 @@ public:
     void bind(run_context& ctx) {
         root_source<object_source>::bind(ctx);
         r_->bind(ctx);
+        ctx.memory.hold("s3.read", r_->buffered_bytes(), "GET blocks (queue + filling + in use)");
     }
 
     maybe<chunk&> next() {

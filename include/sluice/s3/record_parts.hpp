@@ -64,6 +64,13 @@ public:
 
     void bind(run_context& ctx) {
         ctx_ = &ctx;
+        ctx.memory.hold("s3.upload_records", out_.capacity(), "staging chunk");
+        // The first part's codec is made here so that it can report what it holds (each
+        // part has a fresh codec of the same kind: one at a time).
+        if (opt_.compressor && !codec_) {
+            new_codec();
+            codec_.plan_memory(ctx.memory, "s3.upload_records");
+        }
         up_.bind(ctx);
     }
 

@@ -13,6 +13,8 @@
 ///   would exceed `memory_budget`, fewer parts go in flight; when not even one part in
 ///   flight plus the one filling fit, the upload fails at once with an `out_of_memory`
 ///   error naming the budget (no temporary files: see docs/s3.md).
+/// - A run's memory budget (`run_options::memory_budget`) lowers the parts in flight, then
+///   the part size (never below 5 MiB), when the sink is bound (see `plan_memory`).
 /// - Less than one part in all: a single PutObject. Nothing at all: an empty object.
 /// - `finish()` waits for the parts and sends CompleteMultipartUpload. Errors from the
 ///   background threads are parked and rethrown at the next `push` or at `finish`.
@@ -39,6 +41,7 @@
 #include "../core/chunk.hpp"
 #include "../core/context.hpp"
 #include "../core/error.hpp"
+#include "../core/memory_budget.hpp"
 #include "../core/sink.hpp"
 #include "../core/worker.hpp"
 #include "client.hpp"
@@ -176,7 +179,33 @@ public:
         // Cancelling the run cancels the in-flight parts and the sleeps between retries; the
         // end of the run joins the workers.
         w_.bind(ctx);
+        plan_memory(ctx.memory);
     }
+
+    /// Reports the part buffers to a run's memory plan as a request. Under a budget the
+    /// upload first lowers the parts in flight (down to one), then the part size (never
+    /// below S3's 5 MiB; explicit parts keep theirs, which a caller chose). Nothing is sent
+    /// before the first part fills, so a refused run sends no request.
+    void plan_memory(memory_plan& plan) {
+        if (workers_started_) return;  // bound again after parts were sent: nothing to adapt
+        const std::uint64_t p = current_;
+        const std::uint64_t floor =
+            opt_.explicit_parts ? p
+                                : std::min<std::uint64_t>(p, opt_.allow_small_parts_for_testing
+                                                                 ? opt_.part_size
+                                                                 : min_part_size);
+        const std::size_t minimum = static_cast<std::size_t>(bytes_for(0, floor));
+        const std::size_t preferred = static_cast<std::size_t>(bytes_for(opt_.concurrency, p));
+        plan.request("s3.upload", what(opt_.concurrency, p), minimum, preferred,
+                     [this, floor](std::size_t granted, std::string& text) {
+                         adapt(granted, floor);
+                         text = what(in_flight(), current_);
+                         return static_cast<std::size_t>(bytes_for(in_flight(), current_));
+                     });
+    }
+
+    /// What one connection holds besides its part: curl's buffers and a TLS session.
+    static constexpr std::size_t connection_bytes = 256 * 1024;
 
     void push(std::string_view b) {
         w_.rethrow_if_failed();
@@ -254,6 +283,58 @@ public:
     const std::string& upload_id() const noexcept { return upload_id_; }
 
 private:
+    /// Part buffers and connections with `n` parts in flight of `part` bytes (0: parts are
+    /// sent from the pipeline thread, which still needs a connection).
+    static std::uint64_t bytes_for(unsigned n, std::uint64_t part) {
+        return (n + 1ull) * part + std::max(n, 1u) * std::uint64_t{connection_bytes};
+    }
+    static std::string what(unsigned n, std::uint64_t part) {
+        return "parts in flight: " + std::to_string(n) + " x " + std::to_string(part >> 20) +
+               " MiB + 1 filling" + (n == 0 ? " (each sent from the pipeline thread)" : "");
+    }
+    /// Parts uploading in the background at once (0: sent from the pipeline thread).
+    unsigned in_flight() const noexcept { return inline_parts_ ? 0 : opt_.concurrency; }
+
+    /// Fits the buffers into `granted` bytes, before any part is sent. The default does not
+    /// fit: parts drop to `floor` (S3's 5 MiB; explicit parts keep theirs) and as many go in
+    /// flight as fit, none at the least (each part is then sent from the pipeline thread,
+    /// which waits for it). Parallelism is worth more than part size, which past 5 MiB only
+    /// saves requests.
+    void adapt(std::size_t granted, std::uint64_t floor) {
+        if (bytes_for(opt_.concurrency, current_) <= granted) return;
+        if (!opt_.explicit_parts && floor < current_) {
+            base_ = current_ = floor;
+            if (!opt_.resume) opt_.part_size = static_cast<std::size_t>(floor);
+            buf_ = chunk();
+            buf_.reserve(static_cast<std::size_t>(current_));
+        }
+        unsigned n = opt_.concurrency;
+        while (n > 0 && bytes_for(n, current_) > granted) --n;
+        inline_parts_ = n == 0;
+        opt_.concurrency = std::max(n, 1u);
+        // Growth (long streams) stays within what was granted too.
+        opt_.memory_budget = std::min<std::uint64_t>(opt_.memory_budget, granted);
+    }
+
+    /// Sends the filled part from the pipeline thread (no part in flight: see `adapt`) and
+    /// keeps its buffer for the next part.
+    void send_inline() {
+        std::uint32_t number = next_part_++;
+        pending_[number] = stored_part{number, {}, buf_.size(), std::move(part_tag_)};
+        part_tag_.clear();
+        std::string etag = cli_.upload_part(bucket_, key_, upload_id_, number, buf_.view(), w_.token());
+        etags_[number] = etag;
+        pending_[number].etag = std::move(etag);
+        report_stored();
+        const std::uint64_t next_size =
+            opt_.explicit_parts ? base_ : part_size_for(base_, opt_.growth_interval, next_part_);
+        check_budget(next_part_);
+        if (next_size != current_) buf_ = chunk();
+        current_ = next_size;
+        buf_.clear();
+        buf_.reserve(static_cast<std::size_t>(current_));
+    }
+
     static upload_options normalized(upload_options o) {
         if (o.concurrency < 1) o.concurrency = 1;
         if (o.growth_interval < 1) o.growth_interval = 1;
@@ -268,10 +349,11 @@ private:
                                                       opt_.content_encoding);
             if (opt_.on_multipart_created) opt_.on_multipart_created(upload_id_);
         }
-        if (!workers_started_) start_workers();
         if (next_part_ > max_parts)
             throw error(errc::limit, "s3.upload",
                         "more than 10,000 parts (S3's limit); raise part_size or size_hint");
+        if (inline_parts_) return send_inline();
+        if (!workers_started_) start_workers();
         std::uint32_t number = next_part_++;
         pending_[number] = stored_part{number, {}, buf_.size(), std::move(part_tag_)};
         part_tag_.clear();
@@ -354,7 +436,7 @@ private:
     unsigned check_budget(std::uint32_t number) const {
         std::uint64_t size = part_size_for(base_, opt_.growth_interval, number);
         std::uint64_t fit = opt_.memory_budget / size;
-        if (fit < 2)
+        if (fit < (inline_parts_ ? 1u : 2u))
             throw error(errc::out_of_memory, "s3.upload",
                         "part " + std::to_string(number) + " needs a part size of " +
                             std::to_string(size / mib) + " MiB; one part uploading plus one "
@@ -437,6 +519,7 @@ private:
     std::vector<chunk> spare_;
     std::map<std::uint32_t, std::string> etags_;
     bool workers_started_ = false;
+    bool inline_parts_ = false;  // a budget left no part in flight: parts go out inline
     // Explicit parts and part reports: the part being filled ended, its tag, the parts
     // dispatched and not yet reported (etag filled once stored), the last reported number.
     bool part_ended_ = false;

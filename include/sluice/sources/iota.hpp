@@ -17,6 +17,8 @@ namespace detail {
 template <std::integral T>
 class iota_source : public root_source<iota_source<T>> {
 public:
+    /// Buffers nothing across records (core/memory_budget.hpp).
+    static constexpr std::size_t buffer_bound = 0;
     using reference = T;
 
     iota_source(T first, T last) noexcept : first_(first), cur_(first), last_(last) {}

@@ -85,6 +85,11 @@ public:
         return buf_;
     }
 
+    void bind(run_context& ctx) {
+        root_source<fd_source>::bind(ctx);
+        ctx.memory.hold("read_file", opt_.block_size, "read block");
+    }
+
     /// The size of a regular file (for progress and ETA), or nothing (pipe, terminal).
     std::optional<std::uint64_t> size_hint() const {
         struct stat st{};

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""`--memory N`: one budget for a run's buffers (issue 14, part 3).
+
+- refused before anything happens: `--memory 2MiB` on an export to S3 exits 2 with the
+  breakdown by stage, and the proxy counts no S3 request, no object, no multipart upload;
+  a refused convert creates no file (not even a temporary one);
+- adaptation seen in real runs (the plan that --stats prints, and the results): the S3
+  upload lowers parts in flight and part size (never below 5 MiB), parallel gzip its
+  threads, the Parquet writer its row-group target;
+- peak RSS (os.wait4 of the child): `--memory 24MiB` keeps a 2M-row JSONL.gz export to S3
+  under 32 MiB; converts stay within the budget plus the fixed overhead at two input sizes.
+
+The S3 and Postgres cases need SLUICE_TEST_S3_ENDPOINT (the proxy of scripts/lib/s3.sh),
+AWS_*, SLUICE_TEST_PG_DSN and psql; they SKIP otherwise.
+
+    python3 tests/cli/test_memory.py SLUICE SLUICE_DEMO
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit
+
+s = Suite("memory")
+ENDPOINT = os.environ.get("SLUICE_TEST_S3_ENDPOINT", "")
+DSN = os.environ.get("SLUICE_TEST_PG_DSN", "")
+BUCKET = os.environ.get("SLUICE_TEST_S3_BUCKET", "sluice-test")
+PREFIX = f"memory-{os.getpid()}-{int(time.time())}/"
+ROWS = int(os.environ.get("SLUICE_MEMORY_ROWS", "2000000"))
+MIB = 1024 * 1024
+# The process's fixed overhead (binary, libraries, libcurl/OpenSSL and libpq initialised,
+# allocator arenas) that the budget does not count: docs/design.md, "Memory budget".
+OVERHEAD_MIB = 12
+SERVERS = bool(ENDPOINT and DSN and shutil.which("psql"))
+
+
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
+def peak_run(*args):
+    """Runs `sluice ARGS`; returns (exit code, stderr text, peak RSS in MiB).
+
+    The peak comes from GNU time, which forks from its own small image. A child forked from
+    this Python process would report at least Python's RSS (Linux folds the pre-exec image's
+    high-water mark into ru_maxrss), which says nothing about sluice."""
+    if not TIME:
+        raise Skip("needs GNU time (/usr/bin/time)")
+    r = subprocess.run([TIME, "-f", "sluice-peak-kib %M", s.sluice, *map(str, args)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    text = r.stderr.decode("utf-8", "replace")
+    m = re.search(r"sluice-peak-kib (\d+)\s*$", text)
+    if not m:
+        raise Failure(f"no peak from time: {text[-400:]}")
+    text = text[:m.start()]
+    code = r.returncode
+    # GNU time says "Command exited with non-zero status N" and exits N itself.
+    text = re.sub(r"Command exited with non-zero status \d+\n?", "", text)
+    return code, text, int(m.group(1)) / 1024
+
+
+def need_servers():
+    if not SERVERS:
+        raise Skip("needs SLUICE_TEST_S3_ENDPOINT, SLUICE_TEST_PG_DSN and psql")
+
+
+def admin(path):
+    with urllib.request.urlopen(ENDPOINT + "/__admin/" + path, timeout=10) as r:
+        return json.loads(r.read() or b"{}")
+
+
+def s3_requests():
+    """S3 requests the proxy has seen (admin calls are not counted)."""
+    return admin("stats")["requests"]
+
+
+def uploads(key):
+    return admin("uploads?key_prefix=" + urllib.parse.quote(PREFIX + key))["uploads"]
+
+
+def psql(sql):
+    r = subprocess.run(["psql", DSN, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], capture_output=True)
+    if r.returncode != 0:
+        raise Failure(f"psql: {r.stderr.decode(errors='replace')}")
+
+
+def url(key):
+    return f"s3://{BUCKET}/{PREFIX}{key}"
+
+
+def boto():
+    import boto3
+    from botocore.config import Config
+    return boto3.client(
+        "s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
+        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                      response_checksum_validation="when_required"))
+
+
+def object_exists(key):
+    from botocore.exceptions import ClientError
+    try:
+        boto().head_object(Bucket=BUCKET, Key=PREFIX + key)
+        return True
+    except ClientError:
+        return False
+
+
+def plan_line(stderr, stage, holding):
+    """The line of the printed memory plan (--stats) where `stage` holds `holding`."""
+    for line in stderr.splitlines():
+        if line.strip().startswith(stage + " ") and holding in line:
+            return line
+    raise Failure(f"no plan line for {stage} ({holding}) in: {stderr[-2000:]}")
+
+
+TABLE = f"memory_{os.getpid()}"
+if SERVERS:
+    psql(f"drop table if exists {TABLE}; create table {TABLE} as select g as id, md5(g::text) as h, "
+         f"g * 3 as n, now() as at from generate_series(1, {ROWS}) g")
+
+
+@s.case("refused_2MiB_export_to_s3_sends_nothing")
+def _(d):
+    need_servers()
+    before = s3_requests()
+    r = s.run("export", "--dsn", DSN, "--table", TABLE, "--to", url("refused.jsonl.gz"),
+              "--memory", "2MiB")
+    expect_exit(r, 2, err(r))
+    text = err(r)
+    check("memory budget of 2.0 MiB exceeded" in text, f"the refusal: {text}")
+    for stage in ("pg.rows", "encode", "compress", "s3.upload"):
+        check(stage in text, f"the breakdown names {stage}: {text}")
+    eq(s3_requests(), before, "S3 requests during the refused run")
+    eq(uploads("refused.jsonl.gz"), [], "multipart uploads")
+    check(not object_exists("refused.jsonl.gz"), "no object")
+
+
+@s.case("refused_convert_creates_no_file")
+def _(d):
+    src = s.generate(os.path.join(d, "in.csv"), 1000)
+    out = os.path.join(d, "out.jsonl.gz")
+    r = s.run("convert", src, out, "--memory", "1MiB")
+    expect_exit(r, 2, err(r))
+    check("memory budget of 1.0 MiB exceeded" in err(r), err(r))
+    check("read_file" in err(r) and "csv.read" in err(r), err(r))
+    eq(sorted(os.listdir(d)), ["in.csv"], "files in the directory (no output, no temporary)")
+    # A malformed size is a usage error too.
+    r = s.run("convert", src, out, "--memory", "24 apples")
+    expect_exit(r, 2, err(r))
+    check("--memory" in err(r), err(r))
+
+
+@s.case("export_24MiB_2M_rows_jsonl_gz_to_s3_under_32MiB")
+def _(d):
+    need_servers()
+    code, text, peak = peak_run("export", "--dsn", DSN, "--table", TABLE, "--to",
+                                url("big.jsonl.gz"), "--memory", "24MiB", "--stats")
+    print(f"     2M-row export, --memory 24MiB: peak RSS {peak:.1f} MiB", flush=True)
+    eq(code, 0, f"exit ({text[-1500:]})")
+    check(peak < 32, f"peak RSS {peak:.1f} MiB, want < 32 MiB")
+    upload_line = plan_line(text, "s3.upload", "parts in flight")
+    m = re.search(r"parts in flight: (\d+) x (\d+) MiB", upload_line)
+    check(m is not None, upload_line)
+    inflight, part_mib = int(m.group(1)), int(m.group(2))
+    check(inflight < 4 or part_mib < 8, f"the upload adapted (default 4 x 8 MiB): {upload_line}")
+    check(part_mib >= 5, f"part size never below 5 MiB: {upload_line}")
+    up = uploads("big.jsonl.gz")
+    eq(len(up), 1, "one upload")
+    eq(up[0]["state"], "completed", "upload state")
+    sizes = [p["size"] for p in up[0]["parts"]]
+    check(all(sz >= 5 * MIB for sz in sizes[:-1]), f"parts >= 5 MiB: {sizes}")
+    check(len(sizes) >= 2, f"a multipart upload: {sizes}")
+    data = gzip.decompress(boto().get_object(Bucket=BUCKET, Key=PREFIX + "big.jsonl.gz")["Body"].read())
+    eq(data.count(b"\n"), ROWS, "rows in the object")
+
+
+@s.case("s3_upload_lowers_parts_in_flight_then_part_size")
+def _(d):
+    need_servers()
+    src = s.generate(os.path.join(d, "in.csv"), 200_000)
+    # Plenty: the defaults (4 x 8 MiB in flight) stand.
+    r = s.run("convert", src, url("wide.csv"), "--memory", "256MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    check("parts in flight: 4 x 8 MiB" in plan_line(err(r), "s3.upload", "parts in flight"), err(r))
+    # Tight: fewer parts in flight, 8 MiB parts kept.
+    r = s.run("convert", src, url("mid.csv"), "--memory", "24MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    m = re.search(r"parts in flight: (\d+) x (\d+) MiB", plan_line(err(r), "s3.upload", "parts in flight"))
+    check(m and int(m.group(1)) < 4, plan_line(err(r), "s3.upload", "parts in flight"))
+    # Tighter: one in flight, and the part size comes down, to 5 MiB and no lower.
+    r = s.run("convert", src, url("tight.csv"), "--memory", "14MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    line = plan_line(err(r), "s3.upload", "parts in flight")
+    m = re.search(r"parts in flight: (\d+) x (\d+) MiB", line)
+    check(m and int(m.group(1)) == 1 and 5 <= int(m.group(2)) < 8, line)
+    up = uploads("tight.csv")
+    eq(len(up), 1, "one upload")
+    sizes = [p["size"] for p in up[0]["parts"]]
+    eq(set(sizes[:-1]), {int(m.group(2)) * MIB}, "every part but the last has the adapted size")
+    eq(boto().get_object(Bucket=BUCKET, Key=PREFIX + "tight.csv")["Body"].read(),
+       open(src, "rb").read(), "the object")
+
+
+@s.case("parallel_gzip_lowers_its_threads")
+def _(d):
+    src = s.generate(os.path.join(d, "in.csv"), 100_000)
+    out = os.path.join(d, "out.jsonl.gz")
+    r = s.run("convert", src, out, "--threads", "4", "--stats")
+    expect_exit(r, 0, err(r))
+    check("gzip threads" in plan_line(err(r), "compress", "gzip threads"), err(r))
+    r = s.run("convert", src, out, "--threads", "4", "--memory", "12MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    line = plan_line(err(r), "compress", "gzip threads")
+    m = re.search(r"gzip threads: (\d+) of 4", line)
+    check(m is not None and 1 <= int(m.group(1)) < 4, line)
+    ref = os.path.join(d, "ref.jsonl")
+    s.ok("convert", src, ref)
+    eq(gzip.decompress(open(out, "rb").read()), open(ref, "rb").read(), "the output")
+
+
+@s.case("parquet_lowers_its_row_group_target")
+def _(d):
+    src = s.generate(os.path.join(d, "in.csv"), 200_000)
+    out = os.path.join(d, "out.parquet")
+    r = s.run("convert", src, out, "--memory", "12MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    line = plan_line(err(r), "parquet.encode", "row group target")
+    m = re.search(r"row group target ([\d.]+) (KiB|MiB)", line)
+    check(m is not None, line)
+    target = float(m.group(1)) * (1024 if m.group(2) == "KiB" else MIB)
+    check(target < 16 * MIB, f"row group target below the 16 MiB default: {line}")
+    # The same rows as a Parquet file written without a budget.
+    ref = os.path.join(d, "ref.parquet")
+    s.ok("convert", src, ref)
+    back, back_ref = os.path.join(d, "back.csv"), os.path.join(d, "back_ref.csv")
+    s.ok("convert", out, back)
+    s.ok("convert", ref, back_ref)
+    eq(open(back, "rb").read(), open(back_ref, "rb").read(), "the rows read back")
+
+
+@s.case("convert_rss_within_budget_plus_overhead")
+def _(d):
+    budget = 16
+    peaks = []
+    for rows in (200_000, 2_000_000):
+        src = s.generate(os.path.join(d, "in.csv"), rows)
+        for out in ("out.jsonl.gz", "out.csv.zst", "out.jsonl"):
+            code, text, peak = peak_run("convert", src, os.path.join(d, out), "--memory",
+                                        f"{budget}MiB")
+            eq(code, 0, f"exit of convert to {out} ({text[-800:]})")
+            print(f"     convert {rows} rows to {out}, --memory {budget}MiB: peak RSS {peak:.1f} MiB",
+                  flush=True)
+            check(peak <= budget + OVERHEAD_MIB,
+                  f"{out}: peak RSS {peak:.1f} MiB above {budget} MiB + {OVERHEAD_MIB} MiB overhead")
+            peaks.append(peak)
+            os.remove(os.path.join(d, out))
+        os.remove(src)
+
+
+@s.case("fixed_overhead_is_what_the_docs_say")
+def _(d):
+    # The smallest run: a 1-row convert holds almost no buffers, so its peak RSS is the
+    # process's fixed overhead.
+    src = s.generate(os.path.join(d, "in.csv"), 1)
+    code, text, peak = peak_run("convert", src, os.path.join(d, "out.jsonl"))
+    eq(code, 0, text)
+    print(f"     fixed overhead (1-row convert): peak RSS {peak:.1f} MiB", flush=True)
+    check(peak <= OVERHEAD_MIB, f"overhead {peak:.1f} MiB above the documented {OVERHEAD_MIB} MiB")
+
+
+if SERVERS:
+    psql(f"drop table if exists {TABLE}")
+s.finish()
