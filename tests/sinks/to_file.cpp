@@ -222,3 +222,40 @@ TEST_CASE("temporary files carry their owner", "[sinks][to_file]") {
     CHECK(name.substr(0, want.size()) == want);
     CHECK(name.size() == want.size() + 6);
 }
+
+TEST_CASE("write-back starts while a durable file grows; the file stays atomic",
+          "[sinks][to_file][writeback]") {
+    auto d = fresh_dir("to_file_writeback");
+    std::ofstream(d / "out.txt") << "old";
+    sluice::write_options o;
+    o.writeback_bytes = 64 * 1024;
+    const std::string block(10'000, 'x');
+    {
+        // Aborted after 1 MB: write-back of the temporary file has started, yet the
+        // destination is untouched and the temporary file goes.
+        auto sink = sluice::to_file((d / "out.txt").string(), o);
+        for (int i = 0; i < 100; ++i) sink.push(block);
+        CHECK(sink.writeback_offset() >= 1'000'000 - o.writeback_bytes);
+        CHECK(sink.writeback_offset() % 10'000 == 0);  // whole pushes, never past the end
+        sink.abort(sluice::error(sluice::errc::failed, "test", "stop"));
+    }
+    CHECK(slurp(d / "out.txt") == "old");
+    CHECK(entries(d) == 1);
+    {
+        auto sink = sluice::to_file((d / "out.txt").string(), o);
+        for (int i = 0; i < 100; ++i) sink.push(block);
+        CHECK(sink.finish() == 1'000'000);
+    }
+    CHECK(slurp(d / "out.txt") == std::string(1'000'000, 'x'));
+    CHECK(entries(d) == 1);
+    // Not durable, or write-back off: nothing is started early.
+    for (bool durable : {false, true}) {
+        sluice::write_options off;
+        off.durable = durable;
+        off.writeback_bytes = durable ? 0 : 64 * 1024;
+        auto sink = sluice::to_file((d / "off.txt").string(), off);
+        for (int i = 0; i < 20; ++i) sink.push(block);
+        CHECK(sink.writeback_offset() == 0);
+        sink.finish();
+    }
+}
