@@ -33,10 +33,12 @@ namespace pg = sluice::pg;
 struct fingerprint {
     std::string query_sha256, key, format, compression, level;
     std::uint64_t part_size = 0;
+    std::string timezone;  ///< --timezone (empty: the server's); changes timestamptz text
 
     std::string hash() const {
         return s3::sigv4::sha256_hex(query_sha256 + '\n' + key + '\n' + format + '\n' +
-                                     compression + '\n' + level + '\n' + std::to_string(part_size));
+                                     compression + '\n' + level + '\n' + std::to_string(part_size) +
+                                     (timezone.empty() ? "" : '\n' + timezone));
     }
     /// The first option in which `other` (the checkpoint's) differs, as the user names it.
     std::string difference(const fingerprint& other) const {
@@ -49,6 +51,9 @@ struct fingerprint {
         if (part_size != other.part_size)
             return "--part-size (" + std::to_string(other.part_size) + " vs " +
                    std::to_string(part_size) + ")";
+        if (timezone != other.timezone)
+            return "--timezone (" + (other.timezone.empty() ? "none" : other.timezone) + " vs " +
+                   (timezone.empty() ? "none" : timezone) + ")";
         return {};
     }
 };
@@ -75,7 +80,8 @@ struct checkpoint {
             .string("hash", fp.hash()).string("query_sha256", fp.query_sha256)
             .string("key", fp.key).string("format", fp.format)
             .string("compression", fp.compression).string("level", fp.level)
-            .number("part_size", fp.part_size).raw("parts", parts_json).close();
+            .number("part_size", fp.part_size).string("timezone", fp.timezone)
+            .raw("parts", parts_json).close();
         return out;
     }
 };
@@ -94,10 +100,12 @@ checkpoint parse_checkpoint(const std::string& body, const std::string& where) {
     checkpoint c;
     c.upload_id = text_of(doc, "upload_id");
     c.fp = {text_of(doc, "query_sha256"), text_of(doc, "key"), text_of(doc, "format"),
-            text_of(doc, "compression"), text_of(doc, "level"), 0};
+            text_of(doc, "compression"), text_of(doc, "level"), 0, {}};
     std::uint64_t n = 0;
     if (doc["part_size"].get(n)) throw sluice::error(sluice::errc::bad_input, "export", where + ": no part_size");
     c.fp.part_size = n;
+    std::string_view tz;
+    if (!doc["timezone"].get(tz)) c.fp.timezone = std::string(tz);  // absent in older checkpoints
     simdjson::dom::array parts;
     if (doc["parts"].get(parts)) throw sluice::error(sluice::errc::bad_input, "export", where + ": no parts");
     for (auto p : parts) {
@@ -149,7 +157,7 @@ fingerprint fingerprint_of(const export_options& o, const resume_options& r, con
                            sluice::compression::format comp, const io_options& io) {
     return {s3::sigv4::sha256_hex(query), r.key, fmt,
             std::string(sluice::compression::to_string(comp)),
-            o.level ? std::to_string(*o.level) : "default", io.part_size};
+            o.level ? std::to_string(*o.level) : "default", io.part_size, o.timezone};
 }
 
 /// Reads the checkpoint and decides: a fresh start (none, or --restart), or a resume.
@@ -188,14 +196,44 @@ s3::config s3_config(const io_options& io) {
     return cfg;
 }
 
-/// The rows past the checkpoint in KEY order, each encoded as one JSON line with its key,
-/// into the record-aligned upload.
+/// A CSV export's header line: stored in the first part with the first row, or alone when
+/// the result is empty (as COPY ... HEADER prints it); never again in a resumed upload.
+class csv_header_sink : public sluice::sink_base {
+public:
+    csv_header_sink(s3::detail::record_parts_sink& inner, std::string header)
+        : inner_(inner), header_(std::move(header)) {}
+    void bind(sluice::run_context& ctx) { inner_.bind(ctx); }
+    bool push(const s3::keyed_bytes& r) {
+        if (!header_.empty()) {
+            header_ += r.bytes;  // one record: a part cannot end between the two
+            const s3::keyed_bytes first{header_, r.key};
+            const bool more = inner_.push(first);
+            header_.clear();
+            return more;
+        }
+        return inner_.push(r);
+    }
+    s3::upload_result finish() {
+        if (!header_.empty()) inner_.push(s3::keyed_bytes{header_, ""});
+        return inner_.finish();
+    }
+    void abort(const sluice::error& e) noexcept { inner_.abort(e); }
+
+private:
+    s3::detail::record_parts_sink& inner_;
+    std::string header_;
+};
+
+/// The rows past the checkpoint in KEY order, each encoded as one JSON or CSV line with its
+/// key, into the record-aligned upload. `csv_header`: the CSV header line still to store
+/// (a fresh CSV export), else empty.
+template <class Encoder>
 std::uint64_t stream_rows(pg::connection& conn, const std::string& query, const std::string& key,
-                          std::optional<std::string> after, s3::detail::record_parts_sink& sink,
+                          std::optional<std::string> after, Encoder enc,
+                          s3::detail::record_parts_sink& sink, std::string csv_header,
                           const run_control& ctl) {
     pg::rows_options ro;
     ro.keyset = pg::keyset_options{key, std::move(after)};
-    pg::json_encoder enc;
     sluice::chunk line;
     int key_col = -1;
     std::uint64_t rows = 0;
@@ -207,7 +245,8 @@ std::uint64_t stream_rows(pg::connection& conn, const std::string& query, const 
                      ++rows;
                      return s3::keyed_bytes{line.view(), r.value(key_col)};
                  });
-    sluice::run(keyed, sink, ctl.options());
+    csv_header_sink framed(sink, std::move(csv_header));
+    sluice::run(keyed, framed, ctl.shutdown.options());
     return rows;
 }
 
@@ -217,17 +256,21 @@ int run_resumable_export(const export_options& o, const resume_options& r, const
                          const run_control& ctl) {
     if (!s3::is_s3_url(o.to)) usage("--resumable needs an s3://bucket/key output (--to)");
     if (o.query.empty() == o.table.empty()) usage("give exactly one of --query and --table");
-    const std::string fmt = o.format.empty() ? "jsonl" : o.format;
     auto df = sluice::data_format_from_path(o.to);
-    if (fmt != "jsonl" || (o.format.empty() && df && *df != sluice::data_format::jsonl))
-        usage("--resumable writes JSON lines (.jsonl, .jsonl.gz, .jsonl.zst)");
+    const std::string fmt = !o.format.empty() ? o.format
+                            : df && *df == sluice::data_format::csv ? "csv"
+                            : !df || *df == sluice::data_format::jsonl ? "jsonl" : "";
+    if (fmt != "jsonl" && fmt != "csv")
+        usage("--resumable writes JSON lines or CSV (.jsonl, .csv, with .gz or .zst)");
+    if (o.crlf && fmt != "csv") usage("--crlf applies to CSV output only");
     const auto comp = output_compression(o.compress, o.to, "export");
     const std::string query = o.table.empty() ? o.query : "SELECT * FROM " + pg::quote_qualified_name(o.table);
     const auto loc = s3::parse_url(o.to);
     const std::string ck_key = loc.key + ".sluice-resume";
     s3::client client(s3_config(io));
-    checkpoint cp{{}, fingerprint_of(o, r, query, fmt, comp, io), {}};
+    checkpoint cp{{}, fingerprint_of(o, r, query, o.crlf ? fmt + "+crlf" : fmt, comp, io), {}};
     pg::connection conn(o.dsn);  // bad DSN: fail before touching the bucket
+    if (!o.timezone.empty()) conn.exec("SET TimeZone TO " + pg::quote_literal(o.timezone));
     auto resumed = prepare_resume(client, loc, ck_key, cp.fp, r.restart);
     s3::upload_options uo;
     uo.concurrency = static_cast<unsigned>(io.s3_concurrency < 1 ? 1 : io.s3_concurrency);
@@ -251,7 +294,23 @@ int run_resumable_export(const export_options& o, const resume_options& r, const
     if (comp != sluice::compression::format::none)
         po.compressor = [comp, lvl = o.level] { return sluice::compression::make_compressor(comp, lvl); };
     auto sink = s3::upload_records(client, loc.bucket, loc.key, std::move(uo), std::move(po));
-    std::uint64_t rows = stream_rows(conn, query, r.key, after, sink, ctl);
+    std::uint64_t rows = 0;
+    if (fmt == "csv") {
+        // The header goes with the first part of a fresh upload (names from a describe, so
+        // an empty result still gets it, as from COPY ... HEADER).
+        pg::csv_encoder enc(pg::csv_encoder_options{true, o.crlf});
+        enc.skip_header();
+        std::string header;
+        if (!after) {  // a fresh upload, or one resumed before its first part was stored
+            pg::csv_encoder names(pg::csv_encoder_options{true, o.crlf});
+            sluice::chunk h;
+            names.finish_header(pg::describe(conn, query), h);
+            header.assign(h.view());
+        }
+        rows = stream_rows(conn, query, r.key, after, std::move(enc), sink, std::move(header), ctl);
+    } else {
+        rows = stream_rows(conn, query, r.key, after, pg::json_encoder{}, sink, {}, ctl);
+    }
     client.delete_object(loc.bucket, ck_key);
     std::fprintf(stderr, "sluice: exported %llu rows to %s (%zu parts)\n",
                  static_cast<unsigned long long>(rows), o.to.c_str(), cp.parts.size());

@@ -155,7 +155,8 @@ def _(d):
             seen.append(type(e).__name__)
         time.sleep(0.05)
     if p.poll() is not None:
-        raise Failure(f"the export ended before 3 parts were stored: {p.stderr.read()!r} {seen[-20:]}")
+        raise Failure(f"the export ended before 3 parts were stored: {p.stderr.read()!r} {seen[-20:]} "
+                      f"proxy: {admin('stats')} {uploads(key)}")
     p.send_signal(signal.SIGKILL)
     eq(p.wait(), -signal.SIGKILL, "killed by SIGKILL")
     admin("faults", {"clear": True})
@@ -215,6 +216,89 @@ def _(d):
     check(not exists(key + ".sluice-resume"), "no checkpoint remains")
 
 
+QTABLE = f"resume_quote_{os.getpid()}"
+# Values COPY quotes or leaves bare: empty strings vs NULL, delimiters, quotes, CR/LF, a
+# lone backslash-dot, a timestamptz (its text follows --timezone).
+psql(f"drop table if exists {QTABLE}; create table {QTABLE} (id int primary key, t text, "
+     f"n numeric, ts timestamptz); insert into {QTABLE} select g, case g % 7 when 0 then '' "
+     f"when 1 then null when 2 then 'a,b' when 3 then 'say \"hi\"' when 4 then e'line\\nbreak\\r' "
+     f"when 5 then '\\.' else md5(g::text) end, g / 3.0, "
+     f"timestamptz '2024-03-01 12:00:00+00' + g * interval '1 minute' from generate_series(1, 20000) g")
+
+
+def local_export(table, path, *extra):
+    r = s.run("export", "--dsn", DSN, "--table", table, "--to", path, *extra)
+    expect_exit(r, 0, err(r))
+    with open(path, "rb") as f:
+        return f.read()
+
+
+@s.case("csv_matches_copy")
+def _(d):
+    for extra in [(), ("--crlf",), ("--timezone", "Asia/Kolkata")]:
+        tag = "-".join(x.strip("-").replace("/", "_") for x in extra) or "plain"
+        key = f"quote-{tag}.csv.gz"
+        r = s.run("export", "--dsn", DSN, "--table", QTABLE, "--resumable", "id", "--to", url(key),
+                  "--part-size", PART, *extra)
+        expect_exit(r, 0, err(r))
+        # The regular export of the same table goes through COPY ... CSV HEADER.
+        want = local_export(QTABLE, os.path.join(d, f"quote-{tag}.csv"), *extra)
+        got = rows_of(get(key))
+        eq(got.count(b"id,t,n,ts"), 1, f"{tag}: one header")
+        eq(sorted(got.splitlines()) == sorted(want.splitlines()), True, f"{tag}: the same lines as COPY")
+        eq(got == want, True, f"{tag}: byte for byte (the table is in id order)")
+    empty = f"resume_empty_{os.getpid()}"
+    psql(f"drop table if exists {empty}; create table {empty} (id int primary key, \"odd, name\" text)")
+    r = s.run("export", "--dsn", DSN, "--table", empty, "--resumable", "id", "--to", url("empty.csv"),
+              "--part-size", PART)
+    expect_exit(r, 0, err(r))
+    eq(get("empty.csv"), b'id,"odd, name"\n', "an empty table: the header alone, as COPY prints it")
+    psql(f"drop table {empty}")
+    r = s.run("export", "--dsn", DSN, "--table", QTABLE, "--resumable", "id", "--to", url("x.jsonl"),
+              "--crlf")
+    expect_exit(r, 2, "--crlf with JSON lines is a usage error")
+
+
+@s.case("csv_kill_and_resume")
+def _(d):
+    key = "killed.csv.gz"
+    admin("faults", {"stall_ms": 1000, "count": 1000, "match": "UploadPart", "key_prefix": PREFIX + key})
+    p = subprocess.Popen([s.sluice, "export", "--dsn", DSN, "--table", TABLE, "--resumable", "id",
+                          "--to", url(key), "--part-size", PART, "--s3-concurrency", "1"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    stored = 0
+    while time.monotonic() < deadline and p.poll() is None and stored < 2:
+        try:
+            stored = len(json.loads(get(key + ".sluice-resume"))["parts"])
+        except (ClientError, ValueError):
+            pass
+        time.sleep(0.05)
+    if p.poll() is not None:
+        raise Failure(f"the export ended before 2 parts were stored: {p.stderr.read()!r} "
+                      f"proxy: {admin('stats')} {uploads(key)}")
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    admin("faults", {"clear": True})
+    stored = len(json.loads(get_settled(key + ".sluice-resume"))["parts"])
+    r = s.run("export", "--dsn", DSN, "--table", TABLE, "--resumable", "id", "--to", url(key),
+              "--part-size", PART, "--timezone", "UTC")
+    expect_exit(r, 2, "another --timezone is another export")
+    check(b"--timezone" in r.stderr, f"names --timezone: {err(r)}")
+    r = export(key)
+    expect_exit(r, 0, err(r))
+    check(f"after part {stored}".encode() in r.stderr, f"stderr says where: {err(r)}")
+    resumed = rows_of(get(key))
+    whole = local_export(TABLE, os.path.join(d, "whole.csv"))
+    lines = resumed.splitlines()
+    eq(lines[0], b"id,h,n", "the header first")
+    eq(resumed.count(b"id,h,n\n"), 1, "the header once, not again after the resume")
+    eq(len(lines), ROWS + 1, "every row once")
+    eq([int(l.split(b",")[0]) for l in lines[1:1001]], list(range(1, 1001)), "KEY order")
+    eq(sorted(lines) == sorted(whole.splitlines()), True, "the same rows as the COPY export")
+    check(not exists(key + ".sluice-resume"), "no checkpoint remains")
+
+
 @s.case("reaper")
 def _(d):
     old = [boto.create_multipart_upload(Bucket=BUCKET, Key=f"{PREFIX}reap/old-{i}")["UploadId"]
@@ -259,5 +343,5 @@ def _(d):
     eq(sum(1 for u in uploads("many/") if u["state"] == "open"), 0, "all aborted")
 
 
-psql(f"drop table if exists {TABLE}")
+psql(f"drop table if exists {TABLE}; drop table if exists {QTABLE}")
 s.finish()

@@ -6,6 +6,7 @@
 #include "connection.hpp"
 #include "copy_in.hpp"
 #include "copy_out.hpp"
+#include "csv_encoder.hpp"
 #include "json.hpp"
 #include "json_lines.hpp"
 #include "params.hpp"
