@@ -246,7 +246,7 @@ std::uint64_t stream_rows(pg::connection& conn, const std::string& query, const 
                      return s3::keyed_bytes{line.view(), r.value(key_col)};
                  });
     csv_header_sink framed(sink, std::move(csv_header));
-    sluice::run(keyed, framed, ctl.shutdown.options());
+    sluice::run(keyed, framed, ctl.options());
     return rows;
 }
 
