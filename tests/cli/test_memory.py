@@ -183,31 +183,39 @@ def _(d):
     eq(data.count(b"\n"), ROWS, "rows in the object")
 
 
-@s.case("s3_upload_lowers_parts_in_flight_then_part_size")
+@s.case("s3_upload_lowers_part_size_then_parts_in_flight")
 def _(d):
     need_servers()
     src = s.generate(os.path.join(d, "in.csv"), 200_000)
+    data = open(src, "rb").read()
+
+    def parts_in_flight(r):
+        line = plan_line(err(r), "s3.upload", "parts in flight")
+        m = re.search(r"parts in flight: (\d+) x (\d+) MiB", line)
+        check(m is not None, line)
+        return int(m.group(1)), int(m.group(2))
+
     # Plenty: the defaults (4 x 8 MiB in flight) stand.
     r = s.run("convert", src, url("wide.csv"), "--memory", "256MiB", "--stats")
     expect_exit(r, 0, err(r))
-    check("parts in flight: 4 x 8 MiB" in plan_line(err(r), "s3.upload", "parts in flight"), err(r))
-    # Tight: fewer parts in flight, 8 MiB parts kept.
+    eq(parts_in_flight(r), (4, 8), "parts in flight, part MiB")
+    # Tight: S3's 5 MiB parts, fewer in flight.
     r = s.run("convert", src, url("mid.csv"), "--memory", "24MiB", "--stats")
     expect_exit(r, 0, err(r))
-    m = re.search(r"parts in flight: (\d+) x (\d+) MiB", plan_line(err(r), "s3.upload", "parts in flight"))
-    check(m and int(m.group(1)) < 4, plan_line(err(r), "s3.upload", "parts in flight"))
-    # Tighter: one in flight, and the part size comes down, to 5 MiB and no lower.
-    r = s.run("convert", src, url("tight.csv"), "--memory", "14MiB", "--stats")
+    n, part = parts_in_flight(r)
+    check(1 <= n < 4 and part == 5, f"{n} x {part} MiB")
+    # Tightest: 5 MiB parts, none in flight (each sent from the pipeline thread).
+    r = s.run("convert", src, url("tight.csv"), "--memory", "12MiB", "--stats")
     expect_exit(r, 0, err(r))
-    line = plan_line(err(r), "s3.upload", "parts in flight")
-    m = re.search(r"parts in flight: (\d+) x (\d+) MiB", line)
-    check(m and int(m.group(1)) == 1 and 5 <= int(m.group(2)) < 8, line)
-    up = uploads("tight.csv")
-    eq(len(up), 1, "one upload")
-    sizes = [p["size"] for p in up[0]["parts"]]
-    eq(set(sizes[:-1]), {int(m.group(2)) * MIB}, "every part but the last has the adapted size")
-    eq(boto().get_object(Bucket=BUCKET, Key=PREFIX + "tight.csv")["Body"].read(),
-       open(src, "rb").read(), "the object")
+    eq(parts_in_flight(r), (0, 5), "parts in flight, part MiB")
+    check("sent from the pipeline thread" in err(r), err(r))
+    for key in ("mid.csv", "tight.csv"):
+        up = uploads(key)
+        eq(len(up), 1, f"{key}: one upload")
+        sizes = [p["size"] for p in up[0]["parts"]]
+        check(len(sizes) >= 3, f"{key}: parts {sizes}")
+        eq(set(sizes[:-1]), {5 * MIB}, f"{key}: every part but the last is 5 MiB")
+        eq(boto().get_object(Bucket=BUCKET, Key=PREFIX + key)["Body"].read(), data, f"{key}: the object")
 
 
 @s.case("parallel_gzip_lowers_its_threads")

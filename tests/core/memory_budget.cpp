@@ -115,6 +115,25 @@ TEST_CASE("a budget is shared out in equal shares capped at what each request pr
     CHECK_THAT(plan.breakdown(), Catch::Contains("of a budget of 400 B"));
 }
 
+TEST_CASE("headroom requests get what the throughput requests leave, unused grants included",
+          "[core][memory_budget]") {
+    // Budget 100, minima 10 + 10: left 80. Throughput first: t wants 10..70 and is granted
+    // 70, takes 50 (it adapts in steps): 20 left plus the 20 it did not take -> headroom h.
+    sluice::memory_plan plan(100);
+    std::size_t gt = 0, gh = 0;
+    plan.request(
+        "h", "record room", 10, 1000, [&](std::size_t g, std::string&) { return gh = g; },
+        sluice::memory_use::headroom);
+    plan.request("t", "threads", 10, 70, [&](std::size_t g, std::string&) {
+        gt = g;
+        return std::size_t{50};
+    });
+    plan.resolve();
+    CHECK(gt == 70);
+    CHECK(gh == 50);
+    CHECK(plan.total() == 100);
+}
+
 TEST_CASE("request_record_room lowers a reader's record limit to its grant",
           "[core][memory_budget]") {
     std::size_t limit = 64 * mib;

@@ -180,7 +180,8 @@ public:
                          what = "zstd window: at most " + std::to_string((std::size_t{1} << log) >> 20) +
                                 " MiB";
                          return memory_for_window(log);
-                     });
+                     },
+                     memory_use::headroom);
     }
 
     /// Consumes a prefix of `in`; decompressed bytes go into `out`'s spare capacity.

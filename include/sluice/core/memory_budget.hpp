@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 #include <limits>
 #include <optional>
 #include <string>
@@ -51,6 +52,16 @@ struct memory_item {
     std::size_t minimum = 0;    ///< the least the stage can run with (fixed: `bytes`)
     std::size_t preferred = 0;  ///< what it holds with no budget (fixed: `bytes`)
     bool adaptive = false;      ///< a request the stage adapts to (see `memory_plan::request`)
+    bool headroom = false;      ///< a request for room it may never use (see `memory_use`)
+};
+
+/// What a request's bytes buy, which orders the sharing out of a budget.
+enum class memory_use : unsigned char {
+    /// Speed: threads, parts in flight, larger row groups. Served first.
+    throughput,
+    /// Room for what the data might need and usually does not: the longest record a reader
+    /// accepts, a decoder's largest window. Served from what the throughput requests left.
+    headroom,
 };
 
 /// "24.0 MiB", "512 KiB", "100 B": sizes as the breakdown prints them.
@@ -93,9 +104,10 @@ public:
     /// `preferred`, and adapts to what it is granted through `apply` (called by `resolve`
     /// only when the run has a budget).
     void request(std::string_view stage, std::string_view what, std::size_t minimum,
-                 std::size_t preferred, apply_fn apply) {
+                 std::size_t preferred, apply_fn apply, memory_use use = memory_use::throughput) {
         preferred = std::max(preferred, minimum);
-        items_.push_back({std::string(stage), std::string(what), preferred, minimum, preferred, true});
+        items_.push_back({std::string(stage), std::string(what), preferred, minimum, preferred, true,
+                          use == memory_use::headroom});
         applies_.push_back(std::move(apply));
     }
 
@@ -130,24 +142,28 @@ public:
             throw error(errc::limit, "run",
                         "memory budget of " + format_bytes(*budget_) + " exceeded: the stages need at least " +
                             format_bytes(need) + " before the first record\n" + breakdown());
-        // Water filling: equal shares of what is left, capped at each request's extra want.
+        // Water filling, throughput requests first, then headroom from what they left (and
+        // what they were granted but did not take).
         std::size_t left = *budget_ - need;
-        std::vector<std::size_t> order;
-        for (std::size_t i = 0; i < items_.size(); ++i)
-            if (items_[i].adaptive) order.push_back(i);
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-            return extra(items_[a]) < extra(items_[b]);
-        });
-        std::vector<std::size_t> grant(items_.size(), 0);
-        for (std::size_t k = 0; k < order.size(); ++k) {
-            const std::size_t share = left / (order.size() - k);
-            const std::size_t give = std::min(extra(items_[order[k]]), share);
-            grant[order[k]] = items_[order[k]].minimum + give;
-            left -= give;
-        }
-        for (std::size_t i : order) {
-            std::size_t held = applies_[i] ? applies_[i](grant[i], items_[i].what) : grant[i];
-            items_[i].bytes = std::clamp(held, items_[i].minimum, grant[i]);
+        for (const bool headroom : {false, true}) {
+            std::vector<std::size_t> order;
+            for (std::size_t i = 0; i < items_.size(); ++i)
+                if (items_[i].adaptive && items_[i].headroom == headroom) order.push_back(i);
+            std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+                return extra(items_[a]) < extra(items_[b]);
+            });
+            std::vector<std::size_t> grant(items_.size(), 0);
+            for (std::size_t k = 0; k < order.size(); ++k) {
+                const std::size_t share = left / (order.size() - k);
+                const std::size_t give = std::min(extra(items_[order[k]]), share);
+                grant[order[k]] = items_[order[k]].minimum + give;
+                left -= give;
+            }
+            for (std::size_t i : order) {
+                std::size_t held = applies_[i] ? applies_[i](grant[i], items_[i].what) : grant[i];
+                items_[i].bytes = std::clamp(held, items_[i].minimum, grant[i]);
+                left += grant[i] - items_[i].bytes;
+            }
         }
     }
 
@@ -206,7 +222,8 @@ inline void request_record_room(memory_plan& plan, std::string_view stage, std::
                      limit = std::min(limit, (granted - working) / per_byte);
                      what = text(limit);
                      return working + per_byte * limit;
-                 });
+                 },
+                 memory_use::headroom);
 }
 
 /// `buffer_bound_v<P>` when some stage of `P` has buffering known only at run time.
