@@ -214,21 +214,46 @@ struct load_env {
     sluice::run_options run;
 };
 
-/// Loads field records: the first one is pulled here so the column names are known
-/// before the COPY starts; the rest stream through the run.
+/// The COPY sink of a load, made at the first record (its columns come from the header or
+/// the first record's keys). It reports the loader's buffers when bound, so a memory budget
+/// is checked before anything is read or sent; an empty input starts no COPY.
+template <class Columns>
+class deferred_copy_in : public sluice::sink_base {
+public:
+    deferred_copy_in(load_env& env, Columns columns_of) : env_(env), columns_of_(std::move(columns_of)) {}
+
+    void bind(sluice::run_context& ctx) {
+        ctx_ = &ctx;
+        ctx.memory.hold("pg.copy_in", sluice::pg::detail::copy_in_sink::buffered_bytes(env_.copy),
+                        "COPY buffer and libpq output buffer");
+    }
+    template <class R>
+    bool push(const R& r) {
+        if (!sink_) {
+            sink_.emplace(sluice::pg::copy_in(env_.conn, env_.opt.table, columns_of_(r), env_.copy));
+            // Binds its counters (its buffers, settled already, are listed again unused).
+            if (ctx_)
+                sink_->bind(*ctx_);
+        }
+        return sink_->push(r);
+    }
+    sluice::pg::load_result finish() { return sink_ ? sink_->finish() : sluice::pg::load_result{}; }
+    void abort(const sluice::error& e) noexcept {
+        if (sink_) sink_->abort(e);
+    }
+
+private:
+    load_env& env_;
+    Columns columns_of_;
+    sluice::run_context* ctx_ = nullptr;
+    std::optional<sluice::pg::detail::copy_in_sink> sink_;
+};
+
+/// Loads field records into the table through `run`, so the memory budget is checked before
+/// the first record; the COPY starts at the first record, whose columns `columns_of` names.
 template <class Rows, class Columns>
 sluice::pg::load_result load_rows(Rows& rows, Columns columns_of, load_env& env) {
-    auto first = rows.next();
-    if (!first)
-        return {};
-    std::vector<std::string> columns = columns_of(*first);
-    auto sink = sluice::pg::copy_in(env.conn, env.opt.table, columns, env.copy);
-    try {
-        sink.push(*first);
-    } catch (...) {
-        sink.abort(sluice::current_error());
-        throw;
-    }
+    deferred_copy_in<Columns> sink(env, std::move(columns_of));
     sluice::run_options ro = env.run;
     return sluice::run(rows, sink, ro);
 }

@@ -255,6 +255,34 @@ def _(d):
     eq(open(back, "rb").read(), open(back_ref, "rb").read(), "the rows read back")
 
 
+@s.case("load_checks_the_budget_before_the_first_row")
+def _(d):
+    need_servers()
+    src = s.generate(os.path.join(d, "in.csv"), 20_000)
+    table = f"memory_load_{os.getpid()}"
+    header = open(src).readline().strip().split(",")
+    psql(f"drop table if exists {table}; create table {table} ("
+         + ", ".join(f'"{c}" text' for c in header) + ")")
+    # A missing input is opened at the first pull: the refusal comes first.
+    r = s.run("load", os.path.join(d, "missing.csv"), "--dsn", DSN, "--table", table,
+              "--memory", "1MiB")
+    expect_exit(r, 2, err(r))
+    check("memory budget of 1.0 MiB exceeded" in err(r), err(r))
+    r = s.run("load", src, "--dsn", DSN, "--table", table, "--memory", "1MiB")
+    expect_exit(r, 2, err(r))
+    check("memory budget of 1.0 MiB exceeded" in err(r) and "pg.copy_in" in err(r), err(r))
+    rows = subprocess.run(["psql", DSN, "-Atc", f"select count(*) from {table}"],
+                          capture_output=True, text=True).stdout.strip()
+    eq(rows, "0", "rows after the refused load")
+    r = s.run("load", src, "--dsn", DSN, "--table", table, "--memory", "16MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    check("pg.copy_in" in err(r), err(r))
+    rows = subprocess.run(["psql", DSN, "-Atc", f"select count(*) from {table}"],
+                          capture_output=True, text=True).stdout.strip()
+    eq(rows, "20000", "rows loaded")
+    psql(f"drop table {table}")
+
+
 @s.case("convert_rss_within_budget_plus_overhead")
 def _(d):
     budget = 16

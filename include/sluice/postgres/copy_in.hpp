@@ -172,8 +172,11 @@ public:
     /// Binds the rejects counter to the run's metrics.
     void bind(run_context& ctx) {
         rej_.bind(ctx);
-        ctx.memory.hold("pg.copy_in", opt_.buffer_size + 64 * 1024,
-                        "COPY buffer and libpq output buffer");
+        ctx.memory.hold("pg.copy_in", buffered_bytes(opt_), "COPY buffer and libpq output buffer");
+    }
+    /// What a loader with options `o` buffers: its COPY buffer and libpq's output buffer.
+    static std::size_t buffered_bytes(const copy_in_options& o) noexcept {
+        return o.buffer_size + 64 * 1024;
     }
     /// Rows rejected so far.
     std::uint64_t rejects() const noexcept { return rej_.rejects(); }
