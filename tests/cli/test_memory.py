@@ -38,6 +38,8 @@ MIB = 1024 * 1024
 # The process's fixed overhead (binary, libraries, libcurl/OpenSSL and libpq initialised,
 # allocator arenas) that the budget does not count: docs/design.md, "Memory budget".
 OVERHEAD_MIB = 12
+# The same once libpq has connected and libcurl/OpenSSL are initialised (export to S3).
+OVERHEAD_PG_S3_MIB = 16
 SERVERS = bool(ENDPOINT and DSN and shutil.which("psql"))
 
 
@@ -302,6 +304,23 @@ def _(d):
         os.remove(src)
 
 
+@s.case("export_rss_within_budget_plus_overhead")
+def _(d):
+    need_servers()
+    for out, budget in (("big.parquet", 16), ("big.parquet", 24), ("big.csv.zst", 12),
+                        (url("big.csv.gz"), 12)):
+        target = out if out.startswith("s3://") else os.path.join(d, out)
+        code, text, peak = peak_run("export", "--dsn", DSN, "--table", TABLE, "--to", target,
+                                    "--memory", f"{budget}MiB")
+        print(f"     export {ROWS} rows to {out}, --memory {budget}MiB: peak RSS {peak:.1f} MiB",
+              flush=True)
+        eq(code, 0, f"exit ({text[-800:]})")
+        check(peak <= budget + OVERHEAD_PG_S3_MIB,
+              f"{out}: peak RSS {peak:.1f} MiB above {budget} MiB + {OVERHEAD_PG_S3_MIB} MiB overhead")
+        if not out.startswith("s3://"):
+            os.remove(target)
+
+
 @s.case("fixed_overhead_is_what_the_docs_say")
 def _(d):
     # The smallest run: a 1-row convert holds almost no buffers, so its peak RSS is the
@@ -311,6 +330,15 @@ def _(d):
     eq(code, 0, text)
     print(f"     fixed overhead (1-row convert): peak RSS {peak:.1f} MiB", flush=True)
     check(peak <= OVERHEAD_MIB, f"overhead {peak:.1f} MiB above the documented {OVERHEAD_MIB} MiB")
+    if SERVERS:
+        psql(f"drop table if exists {TABLE}_one; create table {TABLE}_one as select 1 as id")
+        code, text, peak = peak_run("export", "--dsn", DSN, "--table", f"{TABLE}_one", "--to",
+                                    url("one.jsonl.gz"))
+        psql(f"drop table {TABLE}_one")
+        eq(code, 0, text)
+        print(f"     fixed overhead (1-row export to S3): peak RSS {peak:.1f} MiB", flush=True)
+        check(peak <= OVERHEAD_PG_S3_MIB,
+              f"overhead {peak:.1f} MiB above the documented {OVERHEAD_PG_S3_MIB} MiB")
 
 
 if SERVERS:

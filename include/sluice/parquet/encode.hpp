@@ -255,8 +255,9 @@ public:
     void bind(run_context& ctx) {
         this->up_.bind(ctx);
         ctx.memory.hold("parquet.encode", chunk_size, "output chunk");
+        ctx.memory.hold("parquet.encode", page_codec_bytes(), "page compressor (a page at a time)");
         const std::size_t cols = columns_known();
-        const std::size_t per_col = opt_.page_bytes + opt_.dictionary_bytes;
+        const std::size_t per_col = column_bytes();
         const std::size_t least = std::min<std::size_t>(opt_.row_group_bytes, 1u << 20);
         ctx.memory.request("parquet.encode", group_text(), least + cols * min_page_bytes * 2,
                            opt_.row_group_bytes + cols * per_col,
@@ -278,6 +279,26 @@ private:
     /// The smallest page (and dictionary) a budget shrinks them to.
     static constexpr std::size_t min_page_bytes = 64 * 1024;
 
+    /// A column's open page, its dictionary and the dictionary's index (an offset and two
+    /// hash slots an entry).
+    std::size_t column_bytes() const {
+        return opt_.page_bytes +
+               (opt_.dictionary ? opt_.dictionary_bytes + 12 * std::size_t{opt_.dictionary_entries} : 0);
+    }
+    /// The page codec's state and its output buffer while a page is compressed.
+    std::size_t page_codec_bytes() const {
+        switch (opt_.codec) {
+            case compression_codec::zstd:
+                return ZSTD_estimateCStreamSize(opt_.level.value_or(3)) + opt_.page_bytes / 2;
+            case compression_codec::gzip:
+                return (std::size_t{1} << 20) + opt_.page_bytes / 2;
+            case compression_codec::snappy:
+                return opt_.page_bytes + opt_.page_bytes / 6;
+            default:
+                return 0;
+        }
+    }
+
     std::size_t columns_known() const {
         if constexpr (!deferred && requires { schema_.columns.size(); })
             return schema_.columns.size();
@@ -293,12 +314,15 @@ private:
     void fit_pages(std::size_t cols) {
         if (!grant_) return;
         const std::size_t half = *grant_ / 2;
-        if (cols * (opt_.page_bytes + opt_.dictionary_bytes) > half) {
-            const std::size_t each = std::max(min_page_bytes, half / (2 * cols));
+        if (cols * column_bytes() > half) {
+            // Page and dictionary alike; the index of at most one entry per 16 bytes of it.
+            const std::size_t each = std::max(min_page_bytes, half / (3 * cols));
             opt_.page_bytes = std::min(opt_.page_bytes, each);
             opt_.dictionary_bytes = std::min(opt_.dictionary_bytes, each);
+            opt_.dictionary_entries = std::min<std::uint32_t>(
+                opt_.dictionary_entries, static_cast<std::uint32_t>(opt_.dictionary_bytes / 16));
         }
-        const std::size_t pages = cols * (opt_.page_bytes + opt_.dictionary_bytes);
+        const std::size_t pages = cols * column_bytes();
         opt_.row_group_bytes = std::max<std::size_t>(
             min_page_bytes, std::min(opt_.row_group_bytes, *grant_ > pages ? *grant_ - pages : 0));
     }
