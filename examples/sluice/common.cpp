@@ -30,7 +30,9 @@ int exit_status(const sluice::error& e) {
 sluice::run_options run_control::options(sluice::metrics* m) const {
     sluice::run_options o = shutdown.options(m);
     o.memory_budget = memory;
-    if (stats)
+    // Without --memory the output of --stats stays as it was (the plan's unconstrained
+    // figures are caps, e.g. the longest record a reader accepts, not what it will hold).
+    if (stats && memory)
         o.on_memory_plan = [](const sluice::memory_plan& p) {
             std::fprintf(stderr, "sluice: memory plan\n%s\n", p.breakdown().c_str());
         };

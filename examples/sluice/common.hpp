@@ -84,8 +84,8 @@ struct run_control {
     std::optional<std::size_t> memory{};
 
     /// A command's run options: the shutdown wiring, `m` as the metrics registry and the
-    /// memory budget; with --stats the settled memory plan is printed on stderr before the
-    /// first record.
+    /// memory budget; with --stats and --memory the settled memory plan is printed on
+    /// stderr before the first record.
     sluice::run_options options(sluice::metrics* m = nullptr) const;
 };
 

@@ -50,7 +50,7 @@ void add_memory_option(CLI::App* cmd, std::string& memory) {
                     "cannot fit is refused before it reads, sends or creates anything (exit 2, "
                     "with the breakdown by stage). Peak RSS stays within the budget plus the "
                     "process's fixed overhead: code and libraries, about 12 MiB, 15.5 MiB once "
-                    "libpq and libcurl are initialised (docs/design.md); --stats prints the plan");
+                    "libpq and libcurl are initialised (docs/design.md); with --stats the plan is printed");
 }
 
 /// The options of Parquet output (convert and export).

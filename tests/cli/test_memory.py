@@ -224,9 +224,14 @@ def _(d):
 def _(d):
     src = s.generate(os.path.join(d, "in.csv"), 100_000)
     out = os.path.join(d, "out.jsonl.gz")
+    # Room for all four: they stay.
+    r = s.run("convert", src, out, "--threads", "4", "--memory", "512MiB", "--stats")
+    expect_exit(r, 0, err(r))
+    check("gzip threads: 4 of 4" in plan_line(err(r), "compress", "gzip threads"), err(r))
+    # No --memory: no plan printed, --stats as before.
     r = s.run("convert", src, out, "--threads", "4", "--stats")
     expect_exit(r, 0, err(r))
-    check("gzip threads" in plan_line(err(r), "compress", "gzip threads"), err(r))
+    check("memory plan" not in err(r), err(r))
     r = s.run("convert", src, out, "--threads", "4", "--memory", "12MiB", "--stats")
     expect_exit(r, 0, err(r))
     line = plan_line(err(r), "compress", "gzip threads")
