@@ -141,3 +141,29 @@ TEST_CASE("cancelling a run stops a parallel encoder waiting for its workers",
     CHECK(r.error().code() == sluice::errc::cancelled);
     CHECK(threads_back_to(before));
 }
+
+TEST_CASE("parallel gzip reports its blocks and waits in the run's metrics",
+          "[compress][parallel_gzip][metrics]") {
+    const std::string data = text_bytes(3'000'000);
+    sluice::metrics m;
+    sluice::run_options o;
+    o.metrics = &m;
+    std::string out;
+    sluice::run(sluice::from_range(split_chunks(data)) |
+                    sluice::compress(sluice::gzip::default_parallel_compressor(6, 2, 256 * 1024)),
+                sluice::for_each([&](auto& c) { out.append(sluice::bytes_of(c)); }), o);
+    CHECK(gunzip(out) == data);
+    bool found = false;
+    for (const auto& c : m.snapshot()) {
+        if (c.name != "gzip threads") continue;
+        found = true;
+        const std::uint64_t blocks = (data.size() + 256 * 1024 - 1) / (256 * 1024);
+        CHECK(c.in == blocks);   // submitted
+        CHECK(c.out == blocks);  // written, in order
+        CHECK(c.queue_high_water >= 1);
+        CHECK(c.queue_high_water <= c.queue_capacity);
+        // 12 blocks on 2 threads: the caller waits for the last ones at least.
+        CHECK(c.blocked_downstream_ns > 0);
+    }
+    CHECK(found);
+}

@@ -40,6 +40,7 @@
 #include "../core/context.hpp"
 #include "../core/error.hpp"
 #include "../core/memory_budget.hpp"
+#include "../core/metrics.hpp"
 #include "../core/worker.hpp"
 #include "any_codec.hpp"
 #include "format.hpp"
@@ -150,7 +151,17 @@ public:
 
     /// Links the run: its cancellation stops the workers and its end joins them (the
     /// `compress` stage calls this; without it the destructor joins them).
-    void bind(run_context& ctx) { s_->w.bind(ctx); }
+    void bind(run_context& ctx) {
+        s_->w.bind(ctx);
+        // Where the time goes between the caller and the workers (`--stats`): in/out are
+        // blocks submitted/written, blocked_downstream_ns the caller's waits for a compressed
+        // block (workers behind), blocked_upstream_ns the workers' waits for a block (the
+        // caller behind), summed over the threads; queue high water: blocks in flight.
+        if (ctx.metrics) {
+            s_->counters = ctx.metrics->counters("gzip threads");
+            s_->counters->set_queue_capacity(s_->slots.size());
+        }
+    }
 
     /// Reports the threads' buffers to a run's memory plan as a request: per thread one
     /// block in, its compressed form and a compressor; a budget lowers the thread count
@@ -229,13 +240,20 @@ private:
             ++fill_seq;
             ++pending;
             ++members;
+            if (counters) {
+                counters->add_in_single_writer();
+                counters->note_queue_depth(pending);
+            }
         }
 
         /// Marks the slots the workers finished as done; waits for one when `wait`. False
         /// when nothing was collected.
         bool collect(bool wait) {
             std::optional<std::size_t> i;
-            if (wait ? !done.pop(i, w.token()) : !done.try_pop(i)) {
+            std::uint64_t waited = 0;
+            const bool got = wait ? done.pop(i, w.token(), &waited) : done.try_pop(i);
+            if (waited && counters) counters->add_blocked_downstream(waited);
+            if (!got) {
                 if (wait) stopped();
                 return false;
             }
@@ -270,6 +288,7 @@ private:
                 s.st = slot_state::free;
                 ++write_seq;
                 --pending;
+                if (counters) counters->add_out_single_writer();
             }
             return pending == 0;
         }
@@ -286,7 +305,9 @@ private:
             // uninitialised payload here.
             std::unique_ptr<Member> m;
             std::optional<std::size_t> i;
-            while (jobs.pop(i, st)) {
+            std::uint64_t idle = 0;
+            while (jobs.pop(i, st, counters ? &idle : nullptr)) {
+                if (idle) counters->add_blocked_upstream(std::exchange(idle, 0));
                 slot& job = slots[*i];
                 try {
                     if (!m) m = std::make_unique<Member>(level);  // per thread, on first use
@@ -304,6 +325,7 @@ private:
         std::vector<slot> slots;
         std::size_t fill_seq = 0, write_seq = 0, pending = 0, members = 0;
         bool finishing = false;
+        std::shared_ptr<stage_counters> counters;  // set by bind when the run has metrics
         bounded_queue<std::size_t> jobs;  // slot indices for the workers
         bounded_queue<std::size_t> done;  // slot indices compressed, as they finish
         worker w{"gzip"};                 // last: its threads are joined before the rest goes
