@@ -326,6 +326,26 @@ def _(d):
             os.remove(target)
 
 
+@s.case("convert_from_jsonl_and_parquet_within_budget_plus_overhead")
+def _(d):
+    csv = s.generate(os.path.join(d, "in.csv"), 1_000_000)
+    jsonl, parquet = os.path.join(d, "in.jsonl"), os.path.join(d, "in.parquet")
+    s.ok("convert", csv, jsonl)
+    s.ok("convert", csv, parquet, "--row-group-size", "4MiB")
+    for src, out, budget in ((jsonl, "out.csv.gz", 16), (parquet, "out.jsonl.gz", 24)):
+        code, text, peak = peak_run("convert", src, os.path.join(d, out), "--memory", f"{budget}MiB")
+        print(f"     convert {os.path.basename(src)} to {out}, --memory {budget}MiB: peak RSS "
+              f"{peak:.1f} MiB", flush=True)
+        eq(code, 0, f"exit ({text[-800:]})")
+        check(peak <= budget + OVERHEAD_MIB,
+              f"{out}: peak RSS {peak:.1f} MiB above {budget} MiB + {OVERHEAD_MIB} MiB overhead")
+    # The reader reports its largest row group: a budget below it is refused up front.
+    r = s.run("convert", parquet, os.path.join(d, "refused.jsonl"), "--memory", "2MiB")
+    expect_exit(r, 2, err(r))
+    check("parquet.read" in err(r), err(r))
+    check(not os.path.exists(os.path.join(d, "refused.jsonl")), "no output")
+
+
 @s.case("fixed_overhead_is_what_the_docs_say")
 def _(d):
     # The smallest run: a 1-row convert holds almost no buffers, so its peak RSS is the

@@ -188,6 +188,25 @@ public:
         build_columns();
     }
 
+    /// Reports to the run's memory plan the largest row group's selected column chunks, as
+    /// read (compressed) and, at most, decoded: the footer is known, so this is exact up to
+    /// the decoder's own state.
+    void bind(run_context& ctx) {
+        root_source<reader>::bind(ctx);
+        std::size_t most = 0;
+        for (const row_group& rg : meta_->row_groups) {
+            std::size_t sum = 0;
+            for (const column_info& c : *cols_)
+                if (c.leaf < rg.columns.size() && rg.columns[c.leaf].meta_data) {
+                    const column_meta_data& m = *rg.columns[c.leaf].meta_data;
+                    sum += static_cast<std::size_t>(std::max<std::int64_t>(0, m.total_compressed_size)) +
+                           static_cast<std::size_t>(std::max<std::int64_t>(0, m.total_uncompressed_size));
+                }
+            most = std::max(most, sum);
+        }
+        ctx.memory.hold("parquet.read", most, "largest row group's column chunks (read and decoded)");
+    }
+
     /// The selected columns, in output order.
     const std::vector<column_info>& columns() const noexcept { return *cols_; }
     /// The file's metadata (the footer).
