@@ -339,6 +339,14 @@ def _(d):
         eq(code, 0, f"exit ({text[-800:]})")
         check(peak <= budget + OVERHEAD_MIB,
               f"{out}: peak RSS {peak:.1f} MiB above {budget} MiB + {OVERHEAD_MIB} MiB overhead")
+    # Hive partitions: the open row groups of all partitions share the grant.
+    parts = os.path.join(d, "parts")
+    code, text, peak = peak_run("convert", csv, parts + "/", "--to", "parquet", "--partition-by",
+                                "paid", "--memory", "16MiB")
+    print(f"     convert to parquet partitions, --memory 16MiB: peak RSS {peak:.1f} MiB", flush=True)
+    eq(code, 0, f"exit ({text[-800:]})")
+    eq(sorted(os.listdir(parts)), ["paid=false", "paid=true"], "partitions")
+    check(peak <= 16 + OVERHEAD_MIB, f"partitions: peak RSS {peak:.1f} MiB above 16 + {OVERHEAD_MIB} MiB")
     # The reader reports its largest row group: a budget below it is refused up front.
     r = s.run("convert", parquet, os.path.join(d, "refused.jsonl"), "--memory", "2MiB")
     expect_exit(r, 2, err(r))

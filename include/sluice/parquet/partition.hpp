@@ -175,17 +175,29 @@ public:
     partition_sink(partition_sink&&) noexcept = default;
     ~partition_sink() { abort_all(); }
 
-    /// Reports the open row groups of all partitions (`memory_bytes`) to the run's memory
-    /// plan as a request: a budget lowers `memory_bytes`, so the largest partition is
-    /// written out sooner. Nothing is created before the first row.
+    /// Reports the open row groups of all partitions to the run's memory plan as a request:
+    /// `memory_bytes` of buffered pages counts what the pages hold, and their strings'
+    /// spare capacity, the dictionaries' indexes and a flushed row group's copies come to
+    /// about as much again twice over, so a grant G allows `memory_bytes` = (G - the page
+    /// compressor) / 3, and pages and dictionaries of at most an eighth of that each.
+    /// Nothing is created before the first row.
     void bind(run_context& ctx) {
+        const std::size_t codec = page_codec_bytes();
         ctx.memory.request("parquet.partitions", "open row groups of all partitions",
-                           std::min<std::size_t>(opt_.memory_bytes, 1u << 20), opt_.memory_bytes,
-                           [this](std::size_t granted, std::string& what) {
-                               opt_.memory_bytes = std::min(opt_.memory_bytes, granted);
-                               what = "open row groups of all partitions, up to " +
-                                      format_bytes(opt_.memory_bytes);
-                               return opt_.memory_bytes;
+                           codec + 3 * std::min<std::size_t>(opt_.memory_bytes, 1u << 20),
+                           codec + 3 * opt_.memory_bytes,
+                           [this, codec](std::size_t granted, std::string& what) {
+                               opt_.memory_bytes = std::min(opt_.memory_bytes, (granted - codec) / 3);
+                               const std::size_t each =
+                                   std::max<std::size_t>(64 * 1024, opt_.memory_bytes / 8);
+                               write_options& w = opt_.write;
+                               w.page_bytes = std::min(w.page_bytes, each);
+                               w.dictionary_bytes = std::min(w.dictionary_bytes, each);
+                               w.dictionary_entries = std::min<std::uint32_t>(
+                                   w.dictionary_entries, static_cast<std::uint32_t>(w.dictionary_bytes / 16));
+                               what = "open row groups of all partitions, " +
+                                      format_bytes(opt_.memory_bytes) + " of pages";
+                               return codec + 3 * opt_.memory_bytes;
                            });
     }
 
@@ -247,6 +259,17 @@ public:
     std::size_t buffered_bytes() const noexcept { return buffered_; }
 
 private:
+    /// The page codec's state while a page is compressed (as `parquet::encode` counts it).
+    std::size_t page_codec_bytes() const {
+        const write_options& w = opt_.write;
+        switch (w.codec) {
+            case compression_codec::zstd: return ZSTD_estimateCStreamSize(w.level.value_or(3)) + w.page_bytes / 2;
+            case compression_codec::gzip: return (std::size_t{1} << 20) + w.page_bytes / 2;
+            case compression_codec::snappy: return w.page_bytes + w.page_bytes / 6;
+            default: return 0;
+        }
+    }
+
     struct part {
         std::string path;
         std::unique_ptr<file_writer> writer;
