@@ -224,7 +224,7 @@ public:
 
     void bind(sluice::run_context& ctx) {
         ctx_ = &ctx;
-        ctx.memory.hold("pg.copy_in", sluice::pg::detail::copy_in_sink::buffered_bytes(env_.copy),
+        ctx.memory.hold("pg.copy_in", sluice::pg::copy_in_buffer_bytes(env_.copy),
                         "COPY buffer and libpq output buffer");
     }
     template <class R>
@@ -246,7 +246,9 @@ private:
     load_env& env_;
     Columns columns_of_;
     sluice::run_context* ctx_ = nullptr;
-    std::optional<sluice::pg::detail::copy_in_sink> sink_;
+    using copy_sink = decltype(sluice::pg::copy_in(std::declval<sluice::pg::connection&>(), std::string(),
+                                                   std::vector<std::string>(), sluice::pg::copy_in_options()));
+    std::optional<copy_sink> sink_;
 };
 
 /// Loads field records into the table through `run`, so the memory budget is checked before

@@ -74,6 +74,12 @@ struct load_result {
     std::uint64_t commits = 0;        ///< transactions committed
 };
 
+/// What a loader with options `o` buffers, as it reports to a run's memory plan: its COPY
+/// buffer and libpq's output buffer.
+inline std::size_t copy_in_buffer_bytes(const copy_in_options& o) noexcept {
+    return o.buffer_size + 64 * 1024;
+}
+
 namespace detail {
 
 /// Appends `v` in COPY text format (backslash escapes for \, newline, CR, tab).
@@ -172,11 +178,7 @@ public:
     /// Binds the rejects counter to the run's metrics.
     void bind(run_context& ctx) {
         rej_.bind(ctx);
-        ctx.memory.hold("pg.copy_in", buffered_bytes(opt_), "COPY buffer and libpq output buffer");
-    }
-    /// What a loader with options `o` buffers: its COPY buffer and libpq's output buffer.
-    static std::size_t buffered_bytes(const copy_in_options& o) noexcept {
-        return o.buffer_size + 64 * 1024;
+        ctx.memory.hold("pg.copy_in", copy_in_buffer_bytes(opt_), "COPY buffer and libpq output buffer");
     }
     /// Rows rejected so far.
     std::uint64_t rejects() const noexcept { return rej_.rejects(); }
