@@ -543,6 +543,18 @@ int run_jobs(const export_options& o, const shard_options& s, const io_options& 
     if (f.first) {
         // The manifest is the commit: without it no part may stay behind.
         for (const auto& p : parts) store.remove(p.name);
+        // A refusal names one job's share of --memory: say that it is a share.
+        if (ctl.memory && jobs > 1) {
+            try {
+                std::rethrow_exception(f.first);
+            } catch (const sluice::error& e) {
+                if (e.code() == sluice::errc::limit && e.stage() == "run")
+                    std::fprintf(stderr, "sluice: --memory %s is shared by %zu jobs, %s each\n",
+                                 sluice::format_bytes(*ctl.memory).c_str(), jobs,
+                                 sluice::format_bytes(*ctl.memory / jobs).c_str());
+            } catch (...) {
+            }
+        }
         std::rethrow_exception(f.first);
     }
     board.finish(!drained);

@@ -290,6 +290,24 @@ def _(d):
     psql(f"drop table {table}")
 
 
+@s.case("sharded_export_shares_the_budget")
+def _(d):
+    need_servers()
+    out = os.path.join(d, "parts") + "/"
+    r = s.run("export", "--dsn", DSN, "--table", TABLE, "--jobs", "2", "--to", out, "--format",
+              "jsonl", "--compress", "gzip", "--memory", "4MiB")
+    expect_exit(r, 2, err(r))
+    check("--memory 4.0 MiB is shared by 2 jobs, 2.0 MiB each" in err(r), err(r))
+    check("memory budget of 2.0 MiB exceeded" in err(r), err(r))
+    check(not os.path.exists(out) or os.listdir(out) == [], f"nothing left: {os.listdir(out) if os.path.exists(out) else ''}")
+    code, text, peak = peak_run("export", "--dsn", DSN, "--table", TABLE, "--jobs", "2", "--to", out,
+                                "--format", "jsonl", "--compress", "gzip", "--memory", "24MiB")
+    print(f"     export --jobs 2, --memory 24MiB: peak RSS {peak:.1f} MiB", flush=True)
+    eq(code, 0, text[-800:])
+    check("manifest.json" in os.listdir(out), os.listdir(out))
+    check(peak <= 24 + OVERHEAD_PG_S3_MIB, f"peak RSS {peak:.1f} MiB above 24 + {OVERHEAD_PG_S3_MIB} MiB")
+
+
 @s.case("convert_rss_within_budget_plus_overhead")
 def _(d):
     budget = 16
