@@ -3,7 +3,9 @@
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/adaptors/prefetch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "../adaptors/thread_support.hpp"
 #include "test_support.hpp"
@@ -44,9 +46,15 @@ TEST_CASE("parallel gzip with zlib members round-trips", "[compress][parallel_gz
 TEST_CASE("parallel gzip output equals the single-threaded libdeflate encoder's",
           "[compress][parallel_gzip]") {
     const std::string data = text_bytes(5'500'000);
-    const std::string single = compress_all(data, sluice::gzip::libdeflate_block_compressor(6));
+    // The same block size on both sides: the parallel default (512 KiB) is not the
+    // single-threaded one (1 MiB).
+    constexpr std::size_t block = sluice::gzip::default_parallel_compressor::default_block_size;
+    const std::string single = compress_all(data, sluice::gzip::libdeflate_block_compressor(6, block));
     const std::string parallel = compress_all(data, sluice::gzip::default_parallel_compressor(6, 2));
     CHECK(parallel == single);  // same members in the same order
+    const std::string parallel_1m =
+        compress_all(data, sluice::gzip::default_parallel_compressor(6, 2, std::size_t{1} << 20));
+    CHECK(parallel_1m == compress_all(data, sluice::gzip::libdeflate_block_compressor(6)));
 }
 #endif
 
@@ -166,4 +174,37 @@ TEST_CASE("parallel gzip reports its blocks and waits in the run's metrics",
         CHECK(c.blocked_downstream_ns > 0);
     }
     CHECK(found);
+}
+
+namespace {
+/// A member compressor slower than any caller: the caller gets ahead of the threads.
+struct slow_member {
+    static constexpr std::size_t state_bytes = 0;
+    explicit slow_member(int) {}
+    void operator()(std::string_view in, sluice::chunk& out) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        sluice::gzip::zlib_member(1)(in, out);
+    }
+};
+}  // namespace
+
+TEST_CASE("the caller fills the next block while every thread compresses one",
+          "[compress][parallel_gzip][metrics]") {
+    const std::string data = text_bytes(8 * 64 * 1024);
+    sluice::metrics m;
+    sluice::run_options o;
+    o.metrics = &m;
+    std::string out;
+    sluice::run(sluice::from_range(split_chunks(data)) |
+                    sluice::compress(sluice::gzip::basic_parallel_compressor<slow_member>(1, 2, 64 * 1024)),
+                sluice::for_each([&](auto& c) { out.append(sluice::bytes_of(c)); }), o);
+    CHECK(gunzip(out) == data);
+    for (const auto& c : m.snapshot()) {
+        if (c.name != "gzip threads") continue;
+        CHECK(c.in == 8);
+        // Two blocks compressing and a third one filled and queued behind them: no thread
+        // waits for the caller to read the next block.
+        CHECK(c.queue_capacity == 3);
+        CHECK(c.queue_high_water == 3);
+    }
 }

@@ -8,13 +8,18 @@
 /// works and it fits in an `any_codec`: `compression::make_parallel_compressor(format, level,
 /// threads)` is the run-time factory (gzip: this compressor; zstd: libzstd's own workers).
 ///
-/// - Members come from libdeflate when this build has it (the same 1 MiB members as the
-///   single-threaded `libdeflate_block_compressor`, so the output is byte-identical to it at the same
+/// - Members come from libdeflate when this build has it (512 KiB members by default; the
+///   single-threaded `libdeflate_block_compressor` writes byte-identical output at the same
 ///   level and block size), else from zlib (one deflate per block; slightly larger than
-///   one zlib stream, docs/benchmarks.md).
-/// - Memory: `threads` slots, each one input block and its compressed form (about two blocks),
-///   so at most threads x block size x 2 plus one compressor per thread. When every slot is
-///   busy the caller waits for the oldest block, which is also the next to be written.
+///   one zlib stream, docs/benchmarks.md). 512 KiB rather than the single-threaded 1 MiB:
+///   the extra slot below then costs no more memory than two 1 MiB slots did, and the members
+///   stay smaller than `gzip -6`'s output (events.csv: 0.984x, events.jsonl: 0.968x).
+/// - Memory: `threads + 1` slots, each one input block and its compressed form (about two
+///   blocks), so at most (threads + 1) x block size x 2 plus one compressor per thread. The
+///   extra slot is the one the caller fills while every thread compresses one: without it a
+///   thread idles whenever the caller reads, and the caller's wake-ups land next to a busy
+///   thread (docs/benchmarks.md, issue 15). When every slot is busy the caller waits for the
+///   oldest block, which is also the next to be written.
 /// - Threads (a `sluice::worker`, core/worker.hpp) start with the first full block and are
 ///   joined at the end of the run when the compressor is bound to one (the `compress` stage
 ///   binds it; the run's cancellation then stops them too), else by the destructor. An
@@ -106,8 +111,8 @@ private:
 template <class Member>
 class basic_parallel_compressor {
 public:
-    /// Input bytes per member by default (as libdeflate_block_compressor).
-    static constexpr std::size_t default_block_size = std::size_t{1} << 20;
+    /// Input bytes per member by default (half of libdeflate_block_compressor's: see above).
+    static constexpr std::size_t default_block_size = std::size_t{512} << 10;
 
     /// `level`: 0-9 as gzip(1) (libdeflate accepts up to 12). `threads`: 0 means
     /// std::thread::hardware_concurrency(). `block_size`: input bytes per member.
@@ -169,19 +174,20 @@ public:
     void plan_memory(memory_plan& plan, std::string_view stage) {
         state& s = *s_;
         const std::size_t per_thread = 2 * s.block_size + Member::state_bytes;
-        plan.request(stage, "gzip threads (block in + out + compressor each)", per_thread,
-                     s.nthreads * per_thread,
-                     [&s, per_thread](std::size_t granted, std::string& what) {
+        const std::size_t filling = 2 * s.block_size;  // the caller's slot
+        plan.request(stage, "gzip threads (block in + out + compressor each)", per_thread + filling,
+                     s.nthreads * per_thread + filling,
+                     [&s, per_thread, filling](std::size_t granted, std::string& what) {
                          const unsigned wanted = s.nthreads;
                          const auto n = static_cast<unsigned>(std::clamp<std::size_t>(
-                             granted / per_thread, 1, s.nthreads));
+                             granted > filling ? (granted - filling) / per_thread : 0, 1, s.nthreads));
                          if (n < s.nthreads && !s.w.started()) {
                              s.nthreads = n;
-                             s.slots.resize(n);  // queues keep their (larger) capacity
+                             s.slots.resize(n + 1);  // queues keep their (larger) capacity
                          }
                          what = "gzip threads: " + std::to_string(s.nthreads) + " of " +
                                 std::to_string(wanted) + " (block in + out + compressor each)";
-                         return s.nthreads * per_thread;
+                         return s.nthreads * per_thread + filling;
                      });
     }
 
@@ -207,9 +213,9 @@ private:
             : level(lvl),
               nthreads(threads ? threads : std::max(1u, std::thread::hardware_concurrency())),
               block_size(std::max<std::size_t>(block, 1)),
-              slots(nthreads),
-              jobs(nthreads),
-              done(nthreads) {}
+              slots(nthreads + 1),
+              jobs(nthreads + 1),
+              done(nthreads + 1) {}
 
         /// The slot being filled, making the next free slot the filling one; null if every
         /// slot is queued or waiting to be written.
@@ -230,7 +236,7 @@ private:
             return f.st == slot_state::filling ? &f : nullptr;
         }
 
-        /// Hands the filling slot to the workers (never waits: at most `nthreads` slots).
+        /// Hands the filling slot to the workers (never waits: the queue holds every slot).
         void submit() {
             start();
             const std::size_t i = fill_seq % slots.size();
