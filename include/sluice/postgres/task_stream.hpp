@@ -46,6 +46,11 @@ public:
     void bind(run_context& ctx) {
         root_source<task_stream_source>::bind(ctx);
         ctx_ = &ctx;
+        // One task's source at a time, opened later: its chunk and libpq's buffer, reported
+        // now so that a memory budget counts them before the first record (each task's own
+        // report comes after the plan is settled and changes nothing).
+        ctx.memory.hold("pg.tasks", default_chunk_size + default_chunk_size / 4 + 64 * 1024,
+                        "one task at a time: output chunk and libpq buffer");
     }
 
     /// The next chunk of the current task (valid until the next pull), or nothing once the
