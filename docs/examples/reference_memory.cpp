@@ -22,8 +22,9 @@ public:
 
 int main() {
     // Stages that buffer nothing across records: a bound the compiler checks.
-    using fused = decltype(sluice::iota(0L, 100L) | sluice::filter([](long x) { return x % 3 == 0; }) |
-                           sluice::map([](long x) { return x * x; }));
+    using fused =
+        decltype(sluice::iota(0L, 100L) | sluice::filter([](long x) { return x % 3 == 0; })
+                 | sluice::map([](long x) { return x * x; }));
     static_assert(sluice::buffer_bound_v<fused> == 0);
     // A stage sized at run time makes the bound unknown (never a silent 0).
     static_assert(!sluice::bounded_buffering<decltype(sluice::read_file("x"))>);
@@ -31,18 +32,20 @@ int main() {
     // 1 MiB read blocks do not fit a 512 KiB budget: refused before the file is opened.
     auto refused = sluice::try_run(sluice::read_file("/no/such/file", {.block_size = 1 << 20}),
                                    sluice::count(), {.memory_budget = 512 * 1024});
-    if (refused) return 1;
+    if (refused)
+        return 1;
     std::printf("%s\n", refused.error().what());  // run: memory budget of 512.0 KiB exceeded ...
 
     // Within the budget: the plan, shown before the first record, lists the user stage.
     last_thousand<decltype(sluice::iota(0L, 5000L))> window(sluice::iota(0L, 5000L));
     std::string plan;
-    auto n = sluice::run(window, sluice::count(),
-                         {.memory_budget = 64 * 1024,
-                          .on_memory_plan = [&](const sluice::memory_plan& p) { plan = p.breakdown(); }});
+    auto n = sluice::run(
+        window, sluice::count(),
+        {.memory_budget = 64 * 1024,
+         .on_memory_plan = [&](const sluice::memory_plan& p) { plan = p.breakdown(); }});
     std::printf("%llu records\n%s\n", static_cast<unsigned long long>(n), plan.c_str());
-    return n == 5000 && refused.error().code() == sluice::errc::limit &&
-                   plan.find("last_thousand") != std::string::npos
+    return n == 5000 && refused.error().code() == sluice::errc::limit
+                   && plan.find("last_thousand") != std::string::npos
                ? 0
                : 1;
 }

@@ -22,11 +22,14 @@ constexpr std::size_t mib = std::size_t{1} << 20;
 /// `data` through `compress(codec)` into a string, under `opts`; the plan's text is kept.
 template <class Codec>
 std::string compress_with(const std::string& data, Codec codec, sluice::run_options opts,
-                          std::string* plan = nullptr, std::vector<sluice::memory_item>* items = nullptr) {
+                          std::string* plan = nullptr,
+                          std::vector<sluice::memory_item>* items = nullptr) {
     std::string out;
     opts.on_memory_plan = [plan, items](const sluice::memory_plan& p) {
-        if (plan) *plan = p.breakdown();
-        if (items) *items = p.items();
+        if (plan)
+            *plan = p.breakdown();
+        if (items)
+            *items = p.items();
     };
     auto chunks = split_chunks(data);
     sluice::run(sluice::from_range(chunks) | sluice::compress(std::move(codec)),
@@ -63,9 +66,9 @@ TEST_CASE("parallel gzip keeps as many threads as its grant holds, output unchan
     // Below one thread's worth the run is refused before the first block.
     o.memory_budget = 2 * mib;
     sluice::gzip::default_parallel_compressor none(6, 4);
-    CHECK_THROWS_WITH(compress_with(data, std::move(none), o),
-                      Catch::Contains("memory budget of 2.0 MiB exceeded") &&
-                          Catch::Contains("gzip threads"));
+    CHECK_THROWS_WITH(
+        compress_with(data, std::move(none), o),
+        Catch::Contains("memory budget of 2.0 MiB exceeded") && Catch::Contains("gzip threads"));
 }
 
 TEST_CASE("libzstd's workers are dropped to fit a budget", "[compress][zstd][memory_budget]") {
@@ -94,7 +97,8 @@ TEST_CASE("a budget caps the zstd window a decoder accepts", "[compress][zstd][m
     CHECK(decode(std::nullopt) == data);
     CHECK(decode(64 * mib) == data);
     // Room for a 1 MiB window only: the frame is refused, and the error says why.
-    CHECK_THROWS_WITH(decode(2 * mib), Catch::Contains("memory budget allows a window of 1024 KiB"));
+    CHECK_THROWS_WITH(decode(2 * mib),
+                      Catch::Contains("memory budget allows a window of 1024 KiB"));
 }
 
 TEST_CASE("codec stages report their state through any_codec", "[compress][memory_budget]") {
@@ -102,7 +106,8 @@ TEST_CASE("codec stages report their state through any_codec", "[compress][memor
     sluice::run_options o;
     o.on_memory_plan = [&](const sluice::memory_plan& p) { plan = p.breakdown(); };
     auto chunks = split_chunks(text_bytes(1000));
-    sluice::any_codec c = sluice::compression::make_parallel_compressor(sluice::compression::format::gzip, 6, 1);
+    sluice::any_codec c =
+        sluice::compression::make_parallel_compressor(sluice::compression::format::gzip, 6, 1);
     sluice::run(sluice::from_range(chunks) | sluice::compress(std::move(c)),
                 sluice::for_each([](sluice::chunk&) {}), o);
     CHECK_THAT(plan, Catch::Contains("compress"));

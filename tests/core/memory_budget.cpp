@@ -24,7 +24,8 @@ struct reporting_source : sluice::root_source<reporting_source> {
     }
     sluice::maybe<int> next() {
         ++*pulls;
-        if (left == 0) return {};
+        if (left == 0)
+            return {};
         return left--;
     }
 };
@@ -174,19 +175,19 @@ TEST_CASE("run grants an adaptive sink what the budget leaves and shows the plan
     src.bytes = 2 * mib;
     src.pulls = &pulls;
     adaptive_sink sink{{}, 4 * mib, 16 * mib, &granted, &pushes};
-    int n = sluice::run(src, sink,
-                        {.memory_budget = 10 * mib,
-                         .on_memory_plan = [&](const sluice::memory_plan& p) {
-                             CHECK(pulls == 0);  // before the first record
-                             shown = p.breakdown();
-                         }});
+    int n = sluice::run(
+        src, sink, {.memory_budget = 10 * mib, .on_memory_plan = [&](const sluice::memory_plan& p) {
+                        CHECK(pulls == 0);  // before the first record
+                        shown = p.breakdown();
+                    }});
     CHECK(n == 3);
     CHECK(granted == 8 * mib);
     CHECK_THAT(shown, Catch::Contains("parts (granted)"));
     CHECK_THAT(shown, Catch::Contains("10.0 MiB of a budget of 10.0 MiB"));
 }
 
-TEST_CASE("without a budget run collects the reports and adapts nothing", "[core][memory_budget][run]") {
+TEST_CASE("without a budget run collects the reports and adapts nothing",
+          "[core][memory_budget][run]") {
     int pulls = 0, pushes = 0;
     std::size_t granted = 0;
     std::size_t total = 0;
@@ -205,9 +206,9 @@ TEST_CASE("library stages report their buffers when bound", "[core][memory_budge
     // read_file's block and encode's chunk, before the (missing) file is opened.
     sluice::run_options o;
     o.memory_budget = 64 * 1024;
-    auto r = sluice::try_run(sluice::read_file("/nonexistent/sluice-memory-test",
-                                               {.block_size = 1 * mib}),
-                             sluice::count(), o);
+    auto r = sluice::try_run(
+        sluice::read_file("/nonexistent/sluice-memory-test", {.block_size = 1 * mib}),
+        sluice::count(), o);
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == sluice::errc::limit);  // not io: the file was never opened
     CHECK_THAT(std::string(r.error().what()), Catch::Contains("read_file"));
@@ -218,8 +219,9 @@ TEST_CASE("library stages report their buffers when bound", "[core][memory_budge
 // has a compile-time bound; a stage sized at run time (read_file's block) makes it unbounded.
 namespace {
 constexpr std::array<int, 4> numbers{1, 2, 3, 4};
-using core_pipeline = decltype(sluice::from_range(numbers) | sluice::filter([](int x) { return x > 1; }) |
-                               sluice::map([](int x) { return x * 2; }) | sluice::take(2));
+using core_pipeline =
+    decltype(sluice::from_range(numbers) | sluice::filter([](int x) { return x > 1; })
+             | sluice::map([](int x) { return x * 2; }) | sluice::take(2));
 static_assert(sluice::buffer_bound_v<core_pipeline> == 0);
 static_assert(sluice::buffer_bound_v<core_pipeline> <= 4096, "a user's bound");
 static_assert(sluice::bounded_buffering<core_pipeline>);

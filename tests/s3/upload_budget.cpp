@@ -32,7 +32,8 @@ std::string object(const std::string& key) {
 /// Deterministic bytes: `n` of them from offset `at` of one fixed stream.
 std::string bytes_at(std::size_t at, std::size_t n) {
     std::string s(n, '\0');
-    for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(((at + i) * 2654435761u) >> 13);
+    for (std::size_t i = 0; i < n; ++i)
+        s[i] = static_cast<char>(((at + i) * 2654435761u) >> 13);
     return s;
 }
 
@@ -43,8 +44,10 @@ struct blocks_source : sluice::root_source<blocks_source> {
     bool fail_after = false;
     std::size_t i = 0;
     sluice::maybe<const std::string&> next() {
-        if (i < blocks.size()) return blocks[i++];
-        if (fail_after) throw std::runtime_error("the source failed after its blocks");
+        if (i < blocks.size())
+            return blocks[i++];
+        if (fail_after)
+            throw std::runtime_error("the source failed after its blocks");
         return {};
     }
 };
@@ -64,13 +67,15 @@ TEST_CASE("a budget lowers the upload to 5 MiB parts and fewer in flight", "[s3]
     const std::string key = unique_key("upload/budget-mid");
     const std::size_t size = 23 * s3::mib;
     // Default 4 x 8 MiB in flight + 1 filling (41 MiB) does not fit 16 MiB: 2 x 5 MiB does.
-    auto r = sluice::run(test_data(size), s3::upload(test_config(), bucket(), key), with_budget(16 * s3::mib));
+    auto r = sluice::run(test_data(size), s3::upload(test_config(), bucket(), key),
+                         with_budget(16 * s3::mib));
     CHECK_THAT(plan_text, Catch::Contains("parts in flight: 2 x 5 MiB + 1 filling"));
     CHECK(r.bytes == size);
     auto v = uploads(key);
     REQUIRE(v.states == std::vector<std::string>{"completed"});
     REQUIRE(v.parts[0].size() == 5);
-    for (std::size_t i = 0; i + 1 < v.parts[0].size(); ++i) CHECK(v.parts[0][i].second == 5 * s3::mib);
+    for (std::size_t i = 0; i + 1 < v.parts[0].size(); ++i)
+        CHECK(v.parts[0][i].second == 5 * s3::mib);
     CHECK(v.parts[0][4].second == size - 4 * 5 * s3::mib);
     std::string h;
     {
@@ -93,7 +98,8 @@ TEST_CASE("with room for no part in flight, parts go out from the pipeline threa
     const std::string key = unique_key("upload/budget-inline");
     const std::string data = bytes_at(0, 12 * s3::mib + 777);
     blocks_source src;
-    for (std::size_t at = 0; at < data.size(); at += 1 << 20) src.blocks.push_back(data.substr(at, 1 << 20));
+    for (std::size_t at = 0; at < data.size(); at += 1 << 20)
+        src.blocks.push_back(data.substr(at, 1 << 20));
     auto r = sluice::run(src, s3::upload(test_config(), bucket(), key), with_budget(6 * s3::mib));
     CHECK_THAT(plan_text, Catch::Contains("parts in flight: 0 x 5 MiB + 1 filling"));
     CHECK(r.parts == 3);

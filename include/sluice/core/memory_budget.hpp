@@ -95,7 +95,8 @@ public:
 
     /// Reports a buffer of `bytes` that `stage` holds whatever the budget. Zero is not listed.
     void hold(std::string_view stage, std::size_t bytes, std::string_view what) {
-        if (bytes == 0) return;
+        if (bytes == 0)
+            return;
         items_.push_back({std::string(stage), std::string(what), bytes, bytes, bytes, false});
         applies_.emplace_back();
     }
@@ -106,8 +107,8 @@ public:
     void request(std::string_view stage, std::string_view what, std::size_t minimum,
                  std::size_t preferred, apply_fn apply, memory_use use = memory_use::throughput) {
         preferred = std::max(preferred, minimum);
-        items_.push_back({std::string(stage), std::string(what), preferred, minimum, preferred, true,
-                          use == memory_use::headroom});
+        items_.push_back({std::string(stage), std::string(what), preferred, minimum, preferred,
+                          true, use == memory_use::headroom});
         applies_.push_back(std::move(apply));
     }
 
@@ -118,13 +119,15 @@ public:
     /// its preferred size).
     std::size_t total() const noexcept {
         std::size_t t = 0;
-        for (const auto& i : items_) t = sat_add(t, i.bytes);
+        for (const auto& i : items_)
+            t = sat_add(t, i.bytes);
         return t;
     }
     /// The least the run can start with: fixed buffers plus every request's minimum.
     std::size_t minimum() const noexcept {
         std::size_t t = 0;
-        for (const auto& i : items_) t = sat_add(t, i.minimum);
+        for (const auto& i : items_)
+            t = sat_add(t, i.minimum);
         return t;
     }
     /// True once `resolve` ran.
@@ -134,21 +137,25 @@ public:
     /// With a budget: throws `errc::limit` with the breakdown when even the minimum does not
     /// fit, else grants the requests and lets each stage adapt.
     void resolve() {
-        if (resolved_) return;
+        if (resolved_)
+            return;
         resolved_ = true;
-        if (!budget_) return;  // no budget: every stage keeps its defaults, apply is not called
+        if (!budget_)
+            return;  // no budget: every stage keeps its defaults, apply is not called
         const std::size_t need = minimum();
         if (need > *budget_)
             throw error(errc::limit, "run",
-                        "memory budget of " + format_bytes(*budget_) + " exceeded: the stages need at least " +
-                            format_bytes(need) + " before the first record\n" + breakdown());
+                        "memory budget of " + format_bytes(*budget_)
+                            + " exceeded: the stages need at least " + format_bytes(need)
+                            + " before the first record\n" + breakdown());
         // Water filling, throughput requests first, then headroom from what they left (and
         // what they were granted but did not take).
         std::size_t left = *budget_ - need;
         for (const bool headroom : {false, true}) {
             std::vector<std::size_t> order;
             for (std::size_t i = 0; i < items_.size(); ++i)
-                if (items_[i].adaptive && items_[i].headroom == headroom) order.push_back(i);
+                if (items_[i].adaptive && items_[i].headroom == headroom)
+                    order.push_back(i);
             std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
                 return extra(items_[a]) < extra(items_[b]);
             });
@@ -173,11 +180,12 @@ public:
     std::string breakdown() const {
         const bool settled = resolved_ && (!budget_ || minimum() <= *budget_);
         std::size_t w = 5;
-        for (const auto& i : items_) w = std::max(w, i.stage.size());
+        for (const auto& i : items_)
+            w = std::max(w, i.stage.size());
         auto line = [&](const std::string& name, std::size_t n) {
             const std::string amount = format_bytes(n);
-            return "  " + name + std::string(w - name.size() + 2, ' ') +
-                   std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') + amount;
+            return "  " + name + std::string(w - name.size() + 2, ' ')
+                   + std::string(amount.size() < 10 ? 10 - amount.size() : 0, ' ') + amount;
         };
         std::string out;
         for (const auto& i : items_) {
@@ -193,14 +201,17 @@ public:
             out += '\n';
         }
         out += line(settled ? "total" : "least", settled ? total() : minimum());
-        if (budget_) out += " of a budget of " + format_bytes(*budget_);
+        if (budget_)
+            out += " of a budget of " + format_bytes(*budget_);
         return out;
     }
 
 private:
     static std::size_t extra(const memory_item& i) noexcept { return i.preferred - i.minimum; }
     static std::size_t sat_add(std::size_t a, std::size_t b) noexcept {
-        return b > std::numeric_limits<std::size_t>::max() - a ? std::numeric_limits<std::size_t>::max() : a + b;
+        return b > std::numeric_limits<std::size_t>::max() - a
+                   ? std::numeric_limits<std::size_t>::max()
+                   : a + b;
     }
 
     std::optional<std::size_t> budget_;
@@ -217,13 +228,14 @@ inline void request_record_room(memory_plan& plan, std::string_view stage, std::
                                 std::size_t per_byte, std::size_t least, std::size_t& limit) {
     least = std::min(least, limit);
     auto text = [](std::size_t n) { return "buffer, records up to " + format_bytes(n); };
-    plan.request(stage, text(limit), working + per_byte * least, working + per_byte * limit,
-                 [&limit, working, per_byte, text](std::size_t granted, std::string& what) {
-                     limit = std::min(limit, (granted - working) / per_byte);
-                     what = text(limit);
-                     return working + per_byte * limit;
-                 },
-                 memory_use::headroom);
+    plan.request(
+        stage, text(limit), working + per_byte * least, working + per_byte * limit,
+        [&limit, working, per_byte, text](std::size_t granted, std::string& what) {
+            limit = std::min(limit, (granted - working) / per_byte);
+            what = text(limit);
+            return working + per_byte * limit;
+        },
+        memory_use::headroom);
 }
 
 /// `buffer_bound_v<P>` when some stage of `P` has buffering known only at run time.
@@ -233,7 +245,9 @@ namespace detail {
 
 template <class S>
 constexpr std::size_t buffer_bound_of() {
-    if constexpr (!requires { { S::buffer_bound } -> std::convertible_to<std::size_t>; }) {
+    if constexpr (!requires {
+                      { S::buffer_bound } -> std::convertible_to<std::size_t>;
+                  }) {
         return unbounded_buffer;
     } else {
         constexpr std::size_t own = S::buffer_bound;
@@ -260,6 +274,7 @@ inline constexpr std::size_t buffer_bound_v = detail::buffer_bound_of<std::remov
 
 /// A pipeline whose every stage's buffering is fixed at compile time.
 template <class P>
-concept bounded_buffering = buffer_bound_v<P> != unbounded_buffer;
+concept bounded_buffering = buffer_bound_v<P>
+!= unbounded_buffer;
 
 }  // namespace sluice
