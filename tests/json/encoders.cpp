@@ -85,3 +85,37 @@ TEST_CASE("jsonl_encoder: CSV rows become objects of exact strings", "[json][enc
     CHECK(out == "{\"id\":\"1\",\"note\":\"say \\\"hi\\\",\\nbye\",\"empty\":\"\"}\n"
                  "{\"id\":\"2\",\"note\":\"caf\xc3\xa9\",\"empty\":\"x\"}\n");
 }
+
+TEST_CASE("jsonl_encoder: CSV rows with long and escaped column names", "[json][encoder][csv]") {
+    // The rendered keys are copied in 16-byte steps: names shorter and longer than a step,
+    // and names that need escapes, at every field.
+    std::string names[] = {"a", "exactly sixteen!", std::string(37, 'k'), "q\"uote", "tab\tname",
+                           "caf\xc3\xa9 \xe7\x94\xb0\xe4\xb8\xad and then some more bytes"};
+    std::string csv;
+    for (std::size_t i = 0; i < std::size(names); ++i) {
+        if (i) csv += ',';
+        std::string n = names[i];
+        std::string q = "\"";
+        for (char c : n) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+        csv += q + "\"";
+    }
+    csv += "\n";
+    for (int r = 0; r < 50; ++r)
+        for (std::size_t i = 0; i < std::size(names); ++i)
+            csv += std::string(static_cast<std::size_t>(r % 20), static_cast<char>('a' + i)) +
+                   (i + 1 < std::size(names) ? "," : "\n");
+    std::string out = concat(sluice::from_range(std::vector<std::string>{csv}) | sluice::csv::read() |
+                             sluice::encode(json::jsonl_encoder{}, {.chunk_size = 64}));
+    // The generic writer (no key cache) gives the reference.
+    std::string want;
+    for (const auto& rec : sluice::from_range(std::vector<std::string>{csv}) | sluice::csv::read()) {
+        sluice::chunk c;
+        json::writer w(c);
+        w.begin_object();
+        for (std::size_t i = 0; i < rec.size(); ++i) w.key(names[i]).string(std::string_view(rec[i]));
+        w.end_object();
+        want += c.view();
+        want += '\n';
+    }
+    CHECK(out == want);
+}

@@ -103,3 +103,23 @@ TEST_CASE("escaping: a long string of escapes grows the chunk safely", "[json][e
     CHECK(out.view().substr(0, 15) == "prefix:\"\\u0001\\");
     CHECK(out.view().substr(out.size() - 5) == "tail\"");
 }
+
+TEST_CASE("escaping: two special bytes at every pair of offsets", "[json][escape]") {
+    // The copy loop stores whole 16- and 8-byte steps and resumes after each escape at any
+    // alignment: every pair of positions in strings up to 40 bytes, appended to a chunk that
+    // already holds a prefix, must match the reference.
+    for (std::size_t len = 2; len <= 40; ++len) {
+        for (std::size_t a = 0; a < len; ++a) {
+            for (std::size_t b = a + 1; b < len; ++b) {
+                std::string s(len, 'y');
+                s[a] = '"';
+                s[b] = (a + b) % 2 ? '\x1e' : '\\';
+                sluice::chunk out;
+                out.append("p");
+                sluice::json::write_string(s, out);
+                INFO("len " << len << " at " << a << " and " << b);
+                REQUIRE(std::string(out.view()) == "p" + reference(s));
+            }
+        }
+    }
+}

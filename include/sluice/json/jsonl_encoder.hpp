@@ -8,6 +8,7 @@
 ///     read_file("in.csv") | csv::read() | encode(json::jsonl_encoder{}) | to_file("out.jsonl");
 
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +54,14 @@ private:
         out.push_back('{');
         std::size_t from = 0;
         for (std::size_t i = 0; i < n; ++i) {
-            out.append(std::string_view(keys_.data() + from, key_ends_[i] - from));
+            // `,"key":` in 16-byte steps: keys_ ends with key_padding spare bytes, so the
+            // last step may read past the key; room for the bytes stored past it is reserved.
+            const std::size_t len = key_ends_[i] - from;
+            out.reserve_spare(len + key_padding);
+            char* dst = out.tail();
+            const char* src = keys_.data() + from;
+            for (std::size_t k = 0; k < len; k += key_padding) std::memcpy(dst + k, src + k, key_padding);
+            out.commit(len);
             from = key_ends_[i];
             write_string(std::string_view(r[i]), out);
         }
@@ -70,9 +78,11 @@ private:
             key_ends_.push_back(rendered.size());
         }
         keys_.assign(rendered.view());
+        keys_.append(key_padding, '\0');  // read by the last 16-byte step of a key copy
         keys_for_ = &h;
     }
 
+    static constexpr std::size_t key_padding = 16;
     mutable const void* keys_for_ = nullptr;
     mutable std::string keys_;  // a string, so the encoder stays copyable
     mutable std::vector<std::size_t> key_ends_;
