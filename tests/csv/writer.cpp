@@ -98,3 +98,33 @@ TEST_CASE("a custom quote character", "[csv][writer]") {
     o.quote = '\'';
     CHECK(encode_one(std::vector<std::string>{"it's", "a\"b"}, o) == "'it''s',a\"b\n");
 }
+
+TEST_CASE("quoting at every offset matches a byte-at-a-time reference", "[csv][writer]") {
+    // Fields are copied and quotes doubled in 16-byte steps; every length up to 40 with a
+    // quote (or a delimiter) at every position, and two quotes at every pair.
+    auto reference = [](const std::string& s) {
+        bool quote = s.find_first_of(",\"\r\n") != std::string::npos;
+        if (!quote) return s;
+        std::string r = "\"";
+        for (char c : s) r += c == '"' ? std::string("\"\"") : std::string(1, c);
+        return r + "\"";
+    };
+    for (std::size_t len = 0; len <= 40; ++len) {
+        std::string clean(len, 'z');
+        REQUIRE(encode_one(std::array{clean}) == (len ? reference(clean) : "\"\"") + "\n");
+        for (std::size_t a = 0; a < len; ++a) {
+            for (char sp : {'"', ','}) {
+                std::string s(len, 'z');
+                s[a] = sp;
+                INFO("len " << len << " at " << a);
+                REQUIRE(encode_one(std::array{s, std::string("t")}) == reference(s) + ",t\n");
+            }
+            for (std::size_t b = a + 1; b < len; ++b) {
+                std::string s(len, 'w');
+                s[a] = s[b] = '"';
+                INFO("len " << len << " quotes at " << a << " and " << b);
+                REQUIRE(encode_one(std::array{s}) == reference(s) + "\n");
+            }
+        }
+    }
+}
