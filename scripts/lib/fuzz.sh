@@ -14,10 +14,12 @@
 # clang-16 because clang 14 (bookworm's default) cannot compile libstdc++ 12's <ranges>.
 
 SLUICE_FUZZ_TARGETS=(csv_reader jsonl_reader json_array_reader parquet_reader)
-# The CSV scanner picks its kernel at compile time (SSE2 by default, AVX2 + PCLMUL under
-# -mavx2 -mpclmul; see csv/scan.hpp): fuzz the second kernel too where the CPU runs it.
+# The CSV scanner's kernel: SSE2 by default, AVX2 + PCLMUL under -mavx2 -mpclmul, and a
+# default build also carries the AVX2 kernel as a run-time choice (see csv/scan.hpp). Where
+# the CPU runs AVX2, csv_reader takes that run-time choice, csv_reader_avx2 is the
+# compile-time AVX2 build and csv_reader_sse2 (-DSLUICE_CSV_NO_DISPATCH) keeps the SSE2 one.
 if grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw pclmulqdq /proc/cpuinfo 2>/dev/null; then
-    SLUICE_FUZZ_TARGETS+=(csv_reader_avx2)
+    SLUICE_FUZZ_TARGETS+=(csv_reader_avx2 csv_reader_sse2)
 fi
 SLUICE_FUZZ_PACKAGES=(clang-16 libclang-rt-16-dev libsimdjson-dev libzstd-dev zlib1g-dev libsnappy-dev)
 # Libraries a target links beyond simdjson (the Parquet reader decompresses pages).
@@ -47,12 +49,16 @@ sluice_fuzz_install() {
 }
 
 # sluice_fuzz_build <root> <out-dir> <target>: compiles fuzz/<target>.cpp to <out-dir>/<target>
-# (<target>_avx2: the same source built for AVX2 + PCLMUL).
+# (<target>_avx2: the same source built for AVX2 + PCLMUL; <target>_sse2: without the
+# run-time AVX2 choice).
 sluice_fuzz_build() {
     local root=$1 out=$2 target=$3 source=$3 isa=()
     if [[ $target == *_avx2 ]]; then
         source=${target%_avx2}
         isa=(-mavx2 -mpclmul)
+    elif [[ $target == *_sse2 ]]; then
+        source=${target%_sse2}
+        isa=(-DSLUICE_CSV_NO_DISPATCH)
     fi
     clang++-16 -std=c++20 -O1 -g -fno-omit-frame-pointer "${isa[@]}" \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -91,7 +97,8 @@ run_fuzzers() {
         # A fresh copy of the seeds: runs are reproducible and the repository stays clean.
         rm -rf "${out:?}/corpus/$target"
         mkdir -p "$out/corpus/$target" "$out/artifacts/$target"
-        cp -R "$root/fuzz/corpus/${target%_avx2}/." "$out/corpus/$target/"
+        local seeds=${target%_avx2}
+        cp -R "$root/fuzz/corpus/${seeds%_sse2}/." "$out/corpus/$target/"
 
         echo "=== fuzz $target: ${seconds}s (log: $out/$target.log)" >&2
         rc=0

@@ -159,3 +159,28 @@ TEST_CASE("errors (a dead-letter policy) skips bad records and reports their raw
     o.errors = sluice::on_error::dead_letter([](sluice::dead_letter_record&& d) { throw d.error; });
     CHECK(read_error(in, o).where().line == 3);
 }
+
+TEST_CASE("line numbers count line feeds inside quotes wherever they are", "[csv][reader][errors]") {
+    // Stage one notes the last block with a line feed inside quotes and stage two counts a
+    // quoted field's line feeds only before it: quoted fields without line feeds before and
+    // after one (in the same block and far away, across refills and compaction), then an
+    // error whose line must count all of them.
+    std::string in = "a,b\n";
+    std::uint64_t line = 2;
+    for (int i = 0; i < 3000; ++i) {
+        if (i % 500 == 7) {
+            in += "\"x\ny\",\"q\"\n";  // two physical lines
+            line += 2;
+        } else {
+            in += "\"plain quoted " + std::to_string(i) + "\",2\n";
+            ++line;
+        }
+    }
+    in += "1,2,3\n";  // a field count error on `line`
+    for (std::size_t piece : {std::size_t{0}, std::size_t{4096}, std::size_t{777}}) {
+        INFO("piece " << piece);
+        sluice::error e = read_error(in, {}, piece);
+        CHECK(e.code() == sluice::errc::bad_input);
+        CHECK(e.where().line == line);
+    }
+}

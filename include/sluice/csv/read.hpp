@@ -195,6 +195,7 @@ private:
         aw_last_ -= k32;
         if (scalar_checked_ > k) scalar_checked_ -= k;
         else scalar_checked_ = 0;
+        quoted_lf_end_ = quoted_lf_end_ > k ? quoted_lf_end_ - k : 0;
         bad_.erase(bad_.begin(), bad_.begin() + static_cast<std::ptrdiff_t>(bad_pos_));
         bad_pos_ = 0;
         for (auto& b : bad_) b -= k32;
@@ -227,16 +228,23 @@ private:
         reserve_indices(len);
         std::uint32_t* out = idx_.get() + icount_;
         const char* b = buf_.data();
+        // Stage one with the fastest variant this CPU runs (see scan.hpp).
+        auto scan = [&](auto&& on_non_ascii, auto&& pending) {
+#if defined(SLUICE_CSV_DISPATCH_AVX2)
+            if (cpu_has_avx2_clmul())
+                return scan_blocks_avx2(b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_,
+                                        out, quoted_lf_end_, on_non_ascii, pending);
+#endif
+            return scan_blocks(b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_, out,
+                               quoted_lf_end_, on_non_ascii, pending);
+        };
         if (opt_.utf8 == utf8_mode::ignore) {
-            out = scan_blocks(
-                b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_, out,
-                [](std::size_t, std::uint64_t) {}, [] { return false; });
+            out = scan([](std::size_t, std::uint64_t) {}, [] { return false; });
         } else {
             auto flag = [this](std::int64_t at) {
                 bad_.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(at, 0)));
             };
-            out = scan_blocks(
-                b, scan_, scan_ + len, opt_.quote, opt_.delimiter, in_quote_, out,
+            out = scan(
                 [&](std::size_t pos, std::uint64_t high) {
                     if (pos >= real_end) return;
                     std::size_t n = std::min(block_size, real_end - pos);
@@ -330,7 +338,8 @@ private:
                 if (c2 == '\n' && b[e - 1] == '\r' && e - 1 != last) --e;
                 if (last + 1 != e) return anomaly("text after a closing quote", last + 1);
                 std::string_view content(b + s + 1, last - s - 1);
-                count_newlines(content);
+                // Line feeds inside quotes are rare: stage one noted the last block with one.
+                if (s < quoted_lf_end_) count_newlines(content);
                 fields_.push_back(escaped ? unescape(content) : content);
                 s = r + 1;
                 if (c2 == '\n') return complete(r + 1, i);
@@ -774,6 +783,7 @@ private:
     std::uint64_t base_ = 0;    // input offset of buf_[0]
     std::size_t scan_ = 0;      // stage one has scanned buf_ up to here
     std::uint64_t in_quote_ = 0;
+    std::size_t quoted_lf_end_ = 0;  // no line feed inside quotes in scanned blocks from here on
     std::unique_ptr<std::uint32_t[]> idx_;  // structural indices (offsets into buf_)
     std::size_t idx_cap_ = 0, ipos_ = 0, icount_ = 0;
     std::size_t rec_start_ = 0;  // offset of the record being parsed
