@@ -40,14 +40,25 @@ public:
         values_.assign(columns_.size(), nullptr);
         compact_.clear();
         spans_.clear();
+        // Records usually list their keys in the columns' order: the member at position i is
+        // compared with column i first, and only a key out of place is looked up.
+        std::size_t pos = 0;
         for (const auto& f : r) {
-            auto it = index_.find(f.key);
-            if (it == index_.end()) {
-                if (explicit_) continue;
-                fail(r, "key \"" + std::string(f.key) + "\" is not among the columns (from the first record); use --columns to choose columns");
+            std::size_t col;
+            if (pos < columns_.size() && columns_[pos] == f.key) {
+                col = pos;
+            } else {
+                auto it = index_.find(f.key);
+                if (it == index_.end()) {
+                    ++pos;
+                    if (explicit_) continue;
+                    fail(r, "key \"" + std::string(f.key) + "\" is not among the columns (from the first record); use --columns to choose columns");
+                }
+                col = it->second;
             }
-            fields_[it->second] = text_of(f.value, it->second);
-            values_[it->second] = &f.value;
+            ++pos;
+            fields_[col] = text_of(f.value, col);
+            values_[col] = &f.value;
         }
         // Compact texts were appended to one buffer that may have moved while growing.
         for (auto [col, off, len] : spans_) fields_[col] = std::string_view(compact_.data() + off, len);
@@ -82,24 +93,31 @@ private:
         return v.raw();
     }
     /// Drops insignificant whitespace outside strings; everything else is kept verbatim.
+    /// Writes through a pointer into room made once (a push_back per byte was a seventh of
+    /// JSONL -> CSV's time on records with a nested object).
     void compact(std::string_view raw) {
-        bool in_string = false, escaped = false;
-        for (char c : raw) {
-            if (in_string) {
-                compact_.push_back(c);
-                if (escaped)
-                    escaped = false;
-                else if (c == '\\')
-                    escaped = true;
-                else if (c == '"')
-                    in_string = false;
-            } else if (c == '"') {
-                in_string = true;
-                compact_.push_back(c);
+        const std::size_t at = compact_.size();
+        compact_.resize(at + raw.size());
+        char* const begin = compact_.data() + at;
+        char* o = begin;
+        const char* p = raw.data();
+        const char* const end = p + raw.size();
+        while (p != end) {
+            const char c = *p++;
+            if (c == '"') {
+                // A string: copied up to its closing quote (escapes included as they are).
+                *o++ = c;
+                while (p != end) {
+                    const char d = *p++;
+                    *o++ = d;
+                    if (d == '"') break;
+                    if (d == '\\' && p != end) *o++ = *p++;
+                }
             } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
-                compact_.push_back(c);
+                *o++ = c;
             }
         }
+        compact_.resize(at + static_cast<std::size_t>(o - begin));
     }
     [[noreturn]] void fail(const sluice::json::json_record& r, std::string msg) const {
         sluice::position p;

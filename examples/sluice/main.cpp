@@ -38,7 +38,10 @@ void add_io_options(CLI::App* cmd, std::string& part_size, cli::io_options& io, 
                     "S3 retry backoff base in ms: the sleep before retry n is 1/2 to 1 x base x "
                     "2^n, at most 20 s (default 1000: 5 attempts wait 7.5 to 15 s in all)")
         ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--threads", io.threads, "compression threads (default: all cores)")
+    cmd->add_option("--threads", io.threads,
+                    "compression threads (default: all cores); convert without compression "
+                    "reads, parses+encodes and writes on three threads unless --threads 1 or "
+                    "the machine has one core")
         ->check(CLI::NonNegativeNumber);
 }
 

@@ -117,3 +117,24 @@ TEST_CASE("a downstream exception ends the run and joins the producer", "[adapto
     CHECK(r.error().message() == "sink failed");
     CHECK(threads_back_to(before));
 }
+
+TEST_CASE("prefetch reports its queued records to the memory plan when their size is given",
+          "[adaptor][prefetch][memory_budget]") {
+    std::string shown;
+    std::size_t total_with = 0, total_without = 0;
+    sluice::run_options o;
+    o.on_memory_plan = [&](const sluice::memory_plan& p) {
+        shown = p.breakdown();
+        total_with = p.total();
+    };
+    auto n = sluice::run(sluice::iota(0, 100)
+                             | sluice::prefetch({.capacity = 3, .name = "q", .item_bytes = 1000}),
+                         sluice::count(), o);
+    CHECK(n == 100);
+    CHECK(total_with == 5 * 1000);  // three queued, one being made, one held
+    CHECK_THAT(shown, Catch::Contains("queued records"));
+    // Without a size nothing is reported (the plan cannot know what a record holds).
+    o.on_memory_plan = [&](const sluice::memory_plan& p) { total_without = p.total(); };
+    sluice::run(sluice::iota(0, 100) | sluice::prefetch(3), sluice::count(), o);
+    CHECK(total_without == 0);
+}

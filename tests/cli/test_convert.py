@@ -640,4 +640,74 @@ def _(d):
     eq(read(out), want, ".csv.gz holding gzip")
 
 
+# --- threads: the pipelined conversion -------------------------------------------------------
+def pipeline_csv(rows):
+    """A CSV whose fields need every path: quotes, doubled quotes, quoted line feeds (rare, so
+    stage one's "no line feed inside quotes" shortcut and the counting both run), escapes for
+    JSON, UTF-8, long and empty fields."""
+    rnd = random.Random(15)
+    out = ["id,name,payload,note,long"]
+    for i in range(rows):
+        payload = '"{""ref"": ""%x"", ""n"": %d, ""s"": ""a\\b""}"' % (i * 2654435761 % 2**32, i)
+        note = ('"line one\nline two, %d"' % i) if i % 997 == 0 else ("caf\u00e9 \t %d" % i if i % 3 else "")
+        long = "x" * rnd.randrange(0, 90)
+        out.append(f"{i},Name {i} \u7530\u4e2d,{payload},{note},{long}")
+    return ("\n".join(out) + "\n").encode()
+
+
+@s.case("threads_pipeline")
+def _(d):
+    # Two or more cores: reading, parsing+encoding and writing run on three threads (the
+    # default, and --threads 2); --threads 1 keeps one. The bytes must be the same.
+    csv_in = write(os.path.join(d, "in.csv"), pipeline_csv(30000))
+    outs = {}
+    for t in ("1", "2", None):
+        args = ["--threads", t] if t else []
+        for ext in ("jsonl", "csv", "tsv", "json"):
+            out = os.path.join(d, f"out-{t}.{ext}")
+            s.ok("convert", *args, csv_in, out)
+            outs[(t, ext)] = read(out)
+        jl = os.path.join(d, f"out-{t}.jsonl")
+        back = os.path.join(d, f"back-{t}.csv")
+        s.ok("convert", *args, jl, back)
+        outs[(t, "back")] = read(back)
+        r = s.ok("convert", *args, "--from", "csv", "--to", "jsonl", "-", "-", input=read(csv_in))
+        outs[(t, "stdio")] = r.stdout
+    for key, data in outs.items():
+        eq(data, outs[("1", key[1])], f"--threads {key[0]} {key[1]} differs from --threads 1")
+    eq(outs[("1", "stdio")], outs[("1", "jsonl")], "stdout differs from the file")
+    eq(outs[("1", "back")], read(csv_in), "CSV -> JSONL -> CSV round trip")
+    check(len(outs[("1", "jsonl")]) > 1 << 20, "the test input must span many chunks")
+
+    # --stats names the queues only when the run is pipelined.
+    stats = {}
+    for t in ("1", "2"):
+        r = s.ok("convert", "--threads", t, "--stats", csv_in, os.path.join(d, "s.jsonl"))
+        names = re.findall(r'"name":"([^"]+)"', err(r))
+        stats[t] = names
+    check("read.queue" in stats["2"] and "write.queue" in stats["2"], f"stages: {stats['2']}")
+    check("read.queue" not in stats["1"] and "write.queue" not in stats["1"], f"stages: {stats['1']}")
+
+    # A bad record far into the input, reached on the parsing thread: the same exit status
+    # and message as on one thread, and no output file.
+    bad = read(csv_in).replace(b"\n25000,", b"\n25000,x\"y", 1)
+    bad_in = write(os.path.join(d, "bad.csv"), bad)
+    msgs = {}
+    for t in ("1", "2"):
+        out = os.path.join(d, f"bad-{t}.jsonl")
+        r = s.run("convert", "--threads", t, bad_in, out)
+        expect_exit(r, 2, f"bad record, --threads {t}")
+        check(not os.path.exists(out), f"--threads {t}: output created")
+        msgs[t] = err(r)
+    check(re.search(r"\bline \d+\b", msgs["2"]), f"no line: {msgs['2']!r}")
+    eq(msgs["2"], msgs["1"], "error message with threads")
+    # Skipped and dead-lettered the same way.
+    for t in ("1", "2"):
+        s.ok("convert", "--threads", t, "--on-error", "skip", "--dead-letter",
+             os.path.join(d, f"dl-{t}.jsonl"), bad_in, os.path.join(d, f"skip-{t}.jsonl"))
+    eq(read(os.path.join(d, "skip-2.jsonl")), read(os.path.join(d, "skip-1.jsonl")), "skipped output")
+    eq(read(os.path.join(d, "dl-2.jsonl")), read(os.path.join(d, "dl-1.jsonl")), "dead letters")
+    check(read(os.path.join(d, "dl-1.jsonl")).count(b"\n") == 1, "one dead letter")
+
+
 s.finish()

@@ -45,6 +45,10 @@ struct prefetch_options {
     std::size_t capacity = 8;
     /// The counters' name in the run's metrics.
     std::string name = "prefetch";
+    /// The most bytes one record holds (e.g. a chunk's capacity), when known: the stage then
+    /// reports `(capacity + 2) * item_bytes` (the queue, the record being made and the one
+    /// the consumer holds) to the run's memory plan. 0: nothing is reported.
+    std::size_t item_bytes = 0;
 };
 
 namespace detail {
@@ -62,6 +66,9 @@ public:
         s_->up.bind(ctx);  // upstream first: the registry lists stages in pipeline order
         if (ctx.metrics) s_->counters = ctx.metrics->counters(s_->opt.name);
         s_->counters->set_queue_capacity(s_->opt.capacity);
+        if (s_->opt.item_bytes)
+            ctx.memory.hold(s_->opt.name, (s_->opt.capacity + 2) * s_->opt.item_bytes,
+                            "queued records");
         // However the run ends, the producer is stopped and joined before `run` returns.
         s_->w.bind(ctx);
     }
