@@ -44,7 +44,8 @@ need_node_modules && HAVE_NODE=1
 
 # `--threads N` (compression threads) when the CLI has it: the compressed workloads add
 # explicit 1- and 2-thread sluice rows next to pigz -p2 (the default has changed between
-# builds: 1, then all cores). Without compression sluice runs on one thread, as DuckDB here.
+# builds: 1, then all cores). Without compression sluice reads, parses+encodes and writes on
+# three threads by default (two cores); the --threads 1 rows show it on one, as DuckDB here.
 SLUICE_T1=() SLUICE_T2=()
 if ((HAVE_SLUICE)) && "$SLUICE" convert --help 2>&1 | grep -q -- '--threads'; then
     SLUICE_T1=(--threads 1) SLUICE_T2=(--threads 2)
@@ -98,9 +99,13 @@ if want csv2jsonl; then
     warm "$CSV"
     if ((HAVE_SLUICE)); then
         measure "csv2jsonl sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl"
-        table_add "sluice" "$W/sluice.jsonl" "no compression: 1 thread; atomic file (fsync + rename)"
+        table_add "sluice" "$W/sluice.jsonl" "default: read, parse+encode, write on 3 threads (2 cores); atomic file (fsync + rename)"
         measure "csv2jsonl sluice stdout" -- bash -c '"$1" convert --to jsonl "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl"
         table_add "sluice - > file" "$W/sluice-stdout.jsonl" "stdout redirected: no fsync, as the peers"
+        if ((${#SLUICE_T1[@]})); then
+            measure "csv2jsonl sluice threads1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl"
+            table_add "sluice --threads 1" "$W/sluice-t1.jsonl" "one thread; atomic file"
+        fi
     fi
     if ((HAVE_NODE)); then
         measure "csv2jsonl duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV')) TO '$W/duckdb.jsonl' (FORMAT json)"
@@ -116,7 +121,7 @@ if want csv2jsonl; then
     table_add "python csv+json" "$W/python.jsonl"
     table_print "CSV -> JSONL" "duckdb 1 thread" "$CSV_BYTES"
     for f in "$W"/*.jsonl; do expect_lines "$f" "$ROWS"; done
-    sample_check jsonl "$W/python.jsonl" "$W/sluice.jsonl" "$W/sluice-stdout.jsonl" "$W/mlr.jsonl" "$W/duckdb-varchar.jsonl" "$W/duckdb.jsonl"
+    sample_check jsonl "$W/python.jsonl" "$W/sluice.jsonl" "$W/sluice-stdout.jsonl" "$W/sluice-t1.jsonl" "$W/mlr.jsonl" "$W/duckdb-varchar.jsonl" "$W/duckdb.jsonl"
     rm -f "$W"/*.jsonl
 fi
 
@@ -126,9 +131,13 @@ if want jsonl2csv; then
     warm "$JSONL"
     if ((HAVE_SLUICE)); then
         measure "jsonl2csv sluice" -- "$SLUICE" convert "$JSONL" "$W/sluice.csv"
-        table_add "sluice" "$W/sluice.csv" "no compression: 1 thread; atomic file (fsync + rename)"
+        table_add "sluice" "$W/sluice.csv" "default: read, parse+encode, write on 3 threads (2 cores); atomic file (fsync + rename)"
         measure "jsonl2csv sluice stdout" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$JSONL" "$W/sluice-stdout.csv"
         table_add "sluice - > file" "$W/sluice-stdout.csv" "stdout redirected: no fsync, as the peers"
+        if ((${#SLUICE_T1[@]})); then
+            measure "jsonl2csv sluice threads1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$JSONL" "$W/sluice-t1.csv"
+            table_add "sluice --threads 1" "$W/sluice-t1.csv" "one thread; atomic file"
+        fi
     fi
     if ((HAVE_NODE)); then
         measure "jsonl2csv duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_json('$JSONL', format='newline_delimited')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
@@ -144,7 +153,7 @@ if want jsonl2csv; then
     fi
     table_print "JSONL -> CSV" "duckdb 1 thread" "$JSONL_BYTES"
     for f in "$W"/*.csv; do expect_csv_records "$f" "$ROWS"; done
-    sample_check csv "$W/jq.csv" "$W/sluice.csv" "$W/sluice-stdout.csv" "$W/duckdb.csv"
+    sample_check csv "$W/jq.csv" "$W/sluice.csv" "$W/sluice-stdout.csv" "$W/sluice-t1.csv" "$W/duckdb.csv"
     rm -f "$W"/*.csv
 fi
 
