@@ -38,6 +38,7 @@
 /// so the work per record is linear in its length whatever the number of refills.
 
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -407,16 +408,26 @@ private:
         return true;
     }
 
+    /// Adds the line feeds in `content` (a quoted field's) to `nl_`: 16 bytes per step, no
+    /// library call (a memchr per quoted field showed in profiles).
     void count_newlines(std::string_view content) noexcept {
         const char* p = content.data();
-        const char* end = p + content.size();
-        while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
-            ++nl_;
-            ++p;
+        const std::size_t n = content.size();
+        std::size_t i = 0;
+#if defined(__SSE2__)
+        const __m128i lf = _mm_set1_epi8('\n');
+        for (; i + 16 <= n; i += 16) {
+            auto m = static_cast<unsigned>(_mm_movemask_epi8(
+                _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), lf)));
+            for (; m; m &= m - 1) ++nl_;
         }
+#endif
+        for (; i < n; ++i) nl_ += p[i] == '\n';
     }
 
-    /// Collapses `""` pairs (already checked to be pairs) into the scratch buffer.
+    /// Collapses `""` pairs (already checked to be pairs) into the scratch buffer. Stores as
+    /// it scans, 16 bytes per step (a memchr and a memcpy per pair showed in profiles of
+    /// JSON-in-CSV payloads); the stores stay within the field's length of room.
     std::string_view unescape(std::string_view in) {
         if (!scratch_ready_) {
             // Once per record, before any view into scratch exists: reserving room for the
@@ -428,17 +439,34 @@ private:
         char* out = scratch_.tail();
         char* o = out;
         const char q = opt_.quote;
-        while (!in.empty()) {
-            const void* hit = std::memchr(in.data(), q, in.size());
-            std::size_t len = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - in.data()) + 1
-                                  : in.size();
-            std::memcpy(o, in.data(), len);
-            o += len;
-            in.remove_prefix(hit ? len + 1 : len);  // skip the second quote of the pair
+        const char* p = in.data();
+        const std::size_t n = in.size();
+        std::size_t i = 0;
+#if defined(__SSE2__)
+        // Before each store o - out <= i, and i + 16 <= n: within the n bytes of room.
+        const __m128i qv = _mm_set1_epi8(q);
+        while (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+            const auto m = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, qv)));
+            if (m == 0) {
+                o += 16;
+                i += 16;
+                continue;
+            }
+            const std::size_t k = static_cast<std::size_t>(std::countr_zero(m)) + 1;
+            o += k;      // through the first quote of the pair
+            i += k + 1;  // and past the second
         }
-        std::size_t n = static_cast<std::size_t>(o - out);
-        scratch_.commit(n);
-        return {out, n};
+#endif
+        while (i < n) {
+            const char c = p[i];
+            *o++ = c;
+            i += c == q ? 2 : 1;  // skip the second quote of the pair
+        }
+        std::size_t len = static_cast<std::size_t>(o - out);
+        scratch_.commit(len);
+        return {out, len};
     }
 
     /// Byte-at-a-time parse of one record from `rec_start_`, for records with stray quotes
