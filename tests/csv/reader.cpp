@@ -4,6 +4,7 @@
 #include <sluice/csv/read.hpp>
 #include <sluice/sluice.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -179,4 +180,37 @@ TEST_CASE("pipes from a file and counts", "[csv][reader]") {
     }
     CHECK((sluice::read_file(path) | csv::read() | sluice::count()) == 2);
     std::remove(path.c_str());
+}
+
+TEST_CASE("doubled quotes and line feeds in quoted fields at every offset", "[csv][reader]") {
+    // `""` pairs are collapsed and a quoted field's line feeds counted 16 bytes at a time:
+    // a pair (or a line feed) at every position of fields up to 40 bytes, two pairs at
+    // every pair of positions, each followed by a record whose line number must be exact.
+    for (std::size_t len = 1; len <= 40; ++len) {
+        for (std::size_t a = 0; a < len; ++a) {
+            for (std::size_t b = a; b < len; ++b) {
+                std::string content(len, 'v');
+                content[a] = '"';
+                content[b] = b == a ? '"' : (b % 3 ? '"' : '\n');
+                std::string quoted, want;
+                for (char c : content) {
+                    quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+                    want += c;
+                }
+                std::string in = "\"" + quoted + "\",x\nlast,y\n";
+                const std::uint64_t lfs = static_cast<std::uint64_t>(std::count(want.begin(), want.end(), '\n'));
+                std::uint64_t last_line = 0;
+                std::vector<std::string> got;
+                auto o = csv_test::no_header();
+                for (const sluice::csv::row& r : sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read(o)) {
+                    got.emplace_back(r[0]);
+                    last_line = r.line();
+                }
+                INFO("len " << len << " at " << a << ", " << b);
+                REQUIRE(got.size() == 2);
+                REQUIRE(got[0] == want);
+                REQUIRE(last_line == 2 + lfs);
+            }
+        }
+    }
 }
