@@ -541,8 +541,10 @@ int run_jobs(const export_options& o, const shard_options& s, const io_options& 
     }
     const bool drained = std::any_of(cut.get(), cut.get() + jobs, [](bool b) { return b; });
     if (f.first) {
-        // The manifest is the commit: without it no part may stay behind.
+        // The manifest is the commit: without it no part may stay behind. An earlier run's
+        // manifest in this directory goes too: parts it names may have just been replaced.
         for (const auto& p : parts) store.remove(p.name);
+        store.remove("manifest.json");
         // A refusal names one job's share of --memory: say that it is a share.
         if (ctl.memory && jobs > 1) {
             try {

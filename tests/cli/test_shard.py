@@ -193,6 +193,16 @@ def _(d):
     expect_exit(r, 1, "division by zero in one task")
     check("division by zero" in err(r), err(r))
     eq([n for n in os.listdir(d)], [], "no part, no manifest, no temporary file")
+    # Into a directory holding a complete earlier export: the failed run replaces parts of
+    # it, so its manifest must not survive to claim them.
+    r = s.run("export", "--dsn", DSN, "--query", f"SELECT id FROM {T}", "--shard-by", "id",
+              "--jobs", "3", "--to", d + "/")
+    expect_exit(r, 0, err(r))
+    check("manifest.json" in os.listdir(d), "the earlier export's manifest")
+    r = s.run("export", "--dsn", DSN, "--query", q, "--shard-by", "id", "--jobs", "3",
+              "--to", d + "/")
+    expect_exit(r, 1, "division by zero in one task")
+    eq(sorted(n for n in os.listdir(d)), [], "no part and no stale manifest after the failed rerun")
 
 
 @s.case("killed_shard_rerun_and_holder_gone")
