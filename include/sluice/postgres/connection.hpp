@@ -16,6 +16,11 @@
 #include <utility>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 #include "../core/error.hpp"
 #include "params.hpp"
 #include "quote.hpp"
@@ -161,6 +166,27 @@ inline std::string trim_message(std::string s) {
     return s;
 }
 
+/// True when libpq's default `gssencmode=prefer` cannot find a Kerberos credential, so
+/// passing `gssencmode=disable` changes nothing but the cost: the probe for one loads and
+/// initialises the Kerberos libraries (0.6 MiB of resident memory, read configuration files)
+/// on every connection. Linux only, and only when nothing points Kerberos elsewhere:
+/// PGGSSENCMODE, KRB5CCNAME and KRB5_CONFIG are unset, there is no /etc/krb5.conf (which
+/// could name a KEYRING or KCM cache) and no default cache file /tmp/krb5cc_<uid>.
+/// libpq before 12 knows no gssencmode and gets nothing.
+inline bool gss_probe_is_useless() {
+#if defined(__linux__)
+    if (PQlibVersion() < 120000) return false;
+    for (const char* v : {"PGGSSENCMODE", "KRB5CCNAME", "KRB5_CONFIG"})
+        if (std::getenv(v) != nullptr) return false;
+    struct stat st;
+    if (::stat("/etc/krb5.conf", &st) == 0) return false;
+    std::string cache = "/tmp/krb5cc_" + std::to_string(::getuid());
+    return ::stat(cache.c_str(), &st) != 0;
+#else
+    return false;
+#endif
+}
+
 /// Frees a PGresult.
 struct result_deleter {
     void operator()(PGresult* r) const noexcept { PQclear(r); }
@@ -244,6 +270,10 @@ public:
         if (opts.connect_timeout > 0) {
             keys.insert(keys.begin(), "connect_timeout");
             values.insert(values.begin(), timeout.c_str());
+        }
+        if (detail::gss_probe_is_useless()) {
+            keys.insert(keys.begin(), "gssencmode");
+            values.insert(values.begin(), "disable");
         }
         keys.push_back(nullptr);
         values.push_back(nullptr);
