@@ -52,8 +52,8 @@ void add_memory_option(CLI::App* cmd, std::string& memory) {
                     "S3 uploads, gzip threads and Parquet row groups shrink to fit; a run that "
                     "cannot fit is refused before it reads, sends or creates anything (exit 2, "
                     "with the breakdown by stage). Peak RSS stays within the budget plus the "
-                    "process's fixed overhead: code and libraries, about 12 MiB, 15.5 MiB once "
-                    "libpq and libcurl are initialised (docs/design.md); with --stats the plan is printed");
+                    "process's fixed overhead: code and libraries, about 7.5 MiB, 14.5 MiB once "
+                    "libpq and libcurl are loaded (docs/design.md); with --stats the plan is printed");
 }
 
 /// The options of Parquet output (convert and export).
