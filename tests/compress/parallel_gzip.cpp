@@ -163,7 +163,7 @@ TEST_CASE("parallel gzip reports its blocks and waits in the run's metrics",
     CHECK(gunzip(out) == data);
     bool found = false;
     for (const auto& c : m.snapshot()) {
-        if (c.name != "gzip threads") continue;
+        if (c.name != "compress.threads") continue;
         found = true;
         const std::uint64_t blocks = (data.size() + 256 * 1024 - 1) / (256 * 1024);
         CHECK(c.in == blocks);   // submitted
@@ -200,7 +200,7 @@ TEST_CASE("the caller fills the next block while every thread compresses one",
                 sluice::for_each([&](auto& c) { out.append(sluice::bytes_of(c)); }), o);
     CHECK(gunzip(out) == data);
     for (const auto& c : m.snapshot()) {
-        if (c.name != "gzip threads") continue;
+        if (c.name != "compress.threads") continue;
         CHECK(c.in == 8);
         // Two blocks compressing and a third one filled and queued behind them: no thread
         // waits for the caller to read the next block.

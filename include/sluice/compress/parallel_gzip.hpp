@@ -163,7 +163,7 @@ public:
         // block (workers behind), blocked_upstream_ns the workers' waits for a block (the
         // caller behind), summed over the threads; queue high water: blocks in flight.
         if (ctx.metrics) {
-            s_->counters = ctx.metrics->counters("gzip threads");
+            s_->counters = ctx.metrics->counters("compress.threads");
             s_->counters->set_queue_capacity(s_->slots.size());
         }
     }
