@@ -94,6 +94,12 @@ s3_start() {
 
 s3_stop() {
     local pid
+    # A proxy that died during the tests made every later S3 test fail with "connection
+    # refused": show why, before its log is removed.
+    if [[ -n ${_S3_PROXY_PID:-} ]] && ! kill -0 "$_S3_PROXY_PID" 2>/dev/null && [[ -f ${SLUICE_S3_DIR:-}/proxy.log ]]; then
+        echo "s3: the test proxy had exited before s3_stop; the end of its log:" >&2
+        tail -n 40 "$SLUICE_S3_DIR/proxy.log" >&2 || true
+    fi
     for pid in ${_S3_PROXY_PID:-} ${_S3_SERVER_PID:-}; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true  # the killed server's status is not ours
     done

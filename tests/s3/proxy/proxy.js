@@ -207,6 +207,13 @@ function verify(req, path, query, body) {
 
 // --- helpers --------------------------------------------------------------------------------
 function xmlError(res, status, code, message) {
+    if (res.headersSent || res.destroyed) {
+        // Too late for an error document (an upstream failure after the answer began, or
+        // a client already gone): cut the connection, which the client sees as a failure.
+        console.error(`proxy: ${code} after the response started: ${message}`);
+        if (res.socket) res.socket.destroy();
+        return;
+    }
     const rid = crypto.randomBytes(8).toString('hex').toUpperCase();
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code>` +
         `<Message>${message}</Message><RequestId>${rid}</RequestId></Error>`;
@@ -523,3 +530,11 @@ server.listen(PORT, '127.0.0.1', () => {
     console.log(`sluice s3 proxy on 127.0.0.1:${port} -> ${UPSTREAM_HOST}:${UPSTREAM_PORT}`);
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// A bug in one request's handling must not take the endpoint away from every test after it
+// (each would then fail with "connection refused", hiding the first cause): log it loudly,
+// count it in /__admin/stats, and keep serving.
+process.on('uncaughtException', (e) => {
+    state.violations.push({ upload_id: null, key: null,
+        problems: ['proxy error: ' + (e && e.stack ? e.stack : String(e))] });
+    console.error('proxy: uncaught exception:', e && e.stack ? e.stack : e);
+});
