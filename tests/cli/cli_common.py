@@ -124,6 +124,27 @@ class Skip(Exception):
     pass
 
 
+def s3_client(**config):
+    """A boto3 client of the test S3 endpoint (SLUICE_TEST_S3_ENDPOINT, AWS_* from the
+    environment, path-style addressing, checksums only where S3 requires them; `config` adds
+    or overrides botocore Config settings). Raises Skip without the endpoint or boto3."""
+    endpoint = os.environ.get("SLUICE_TEST_S3_ENDPOINT", "")
+    if not endpoint:
+        raise Skip("SLUICE_TEST_S3_ENDPOINT is not set")
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise Skip("boto3 is not installed")
+    settings = dict(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                    response_checksum_validation="when_required")
+    settings.update(config)
+    return boto3.client(
+        "s3", endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"), config=Config(**settings))
+
+
 def err(r):
     return r.stderr.decode("utf-8", "replace").strip()
 

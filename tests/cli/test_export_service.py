@@ -31,7 +31,7 @@ import urllib.parse
 import urllib.request
 import uuid
 
-from cli_common import Failure, Skip, Suite, check, eq
+from cli_common import Failure, Skip, Suite, check, eq, s3_client
 
 s = Suite("export_service")
 BIN = os.path.dirname(s.sluice)
@@ -278,12 +278,9 @@ def no_object(prefix):
     """Nothing stored under `prefix` (boto3 lists it; without boto3 the upload check above
     must do)."""
     try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
+        b = s3_client()
+    except Skip:
         return
-    b = boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                     config=Config(s3={"addressing_style": "path"}))
     got = b.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("Contents", [])
     eq([o["Key"] for o in got], [], f"objects under {prefix}")
 
@@ -544,10 +541,7 @@ def _(d):
 
 # --- issue 16: hardening ----------------------------------------------------------------------
 def boto():
-    import boto3
-    from botocore.config import Config
-    return boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                        config=Config(s3={"addressing_style": "path"}))
+    return s3_client()
 
 
 def job_rows():

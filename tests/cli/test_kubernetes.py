@@ -17,7 +17,7 @@ import signal
 import subprocess
 import time
 
-from cli_common import REPO, Failure, Skip, Suite, check, eq
+from cli_common import REPO, Failure, Skip, Suite, check, eq, s3_client
 
 s = Suite("kubernetes")
 K8S = os.path.join(REPO, "deploy", "kubernetes")
@@ -95,10 +95,7 @@ def _(d):
         raise Skip("python3-yaml is not installed")
     if not DSN or not ENDPOINT or not PSQL:
         raise Skip("needs SLUICE_TEST_PG_DSN and SLUICE_TEST_S3_ENDPOINT")
-    import boto3
-    from botocore.config import Config
-    boto = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
-                        config=Config(s3={"addressing_style": "path"}))
+    boto = s3_client()
     table = f"k8s_events_{os.getpid()}"
     prefix = f"s3://{BUCKET}/k8s-{os.getpid()}/"
     subprocess.run([PSQL, DSN, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c",

@@ -26,7 +26,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit
+from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, s3_client
 
 s = Suite("memory")
 ENDPOINT = os.environ.get("SLUICE_TEST_S3_ENDPOINT", "")
@@ -97,14 +97,7 @@ def url(key):
 
 
 def boto():
-    import boto3
-    from botocore.config import Config
-    return boto3.client(
-        "s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-        config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-                      response_checksum_validation="when_required"))
+    return s3_client()
 
 
 def object_exists(key):

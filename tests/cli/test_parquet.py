@@ -24,7 +24,7 @@ import subprocess
 import time
 import urllib.parse
 
-from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, read, write
+from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, read, s3_client, write
 
 s = Suite("parquet")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -416,17 +416,7 @@ def _(d):
 
 # --- S3 --------------------------------------------------------------------------------------
 def boto():
-    if not ENDPOINT:
-        raise Skip("SLUICE_TEST_S3_ENDPOINT is not set")
-    try:
-        import boto3
-        from botocore.config import Config
-    except ImportError:
-        raise Skip("boto3 is not installed")
-    return boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-                        config=Config(s3={"addressing_style": "path"},
-                                      request_checksum_calculation="when_required",
-                                      response_checksum_validation="when_required"))
+    return s3_client()
 
 
 @s.case("export_s3")

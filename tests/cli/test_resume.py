@@ -18,7 +18,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit
+from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, s3_client
 
 s = Suite("resume")
 ENDPOINT = os.environ.get("SLUICE_TEST_S3_ENDPOINT", "")
@@ -32,20 +32,14 @@ if not ENDPOINT or not DSN or not shutil.which("psql"):
     s.skipped += 1
     s.finish()
 try:
-    import boto3
-    from botocore.config import Config
+    import boto3  # noqa: F401 (s3_client's; here to SKIP the whole file without it)
     from botocore.exceptions import ClientError
 except ImportError:
     print("SKIP resume: boto3 is not installed")
     s.skipped += 1
     s.finish()
 
-boto = boto3.client(
-    "s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-    aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
-    aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
-    config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-                  response_checksum_validation="when_required"))
+boto = s3_client()
 
 
 def admin(path, body=None):

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from cli_common import (Failure, Skip, Suite, check, eq, err, expect_exit, listdir, read,
+from cli_common import (Failure, Skip, Suite, check, eq, err, expect_exit, listdir, read, s3_client,
                         write)
 
 s = Suite("s3")
@@ -37,19 +37,14 @@ if not ENDPOINT:
     s.skipped += 1
     s.finish()
 try:
-    import boto3
-    from botocore.config import Config
+    import boto3  # noqa: F401 (s3_client's; here to SKIP the whole file without it)
     from botocore.exceptions import ClientError
 except ImportError:
     print("SKIP s3: boto3 is not installed")
     s.skipped += 1
     s.finish()
 
-boto = boto3.client(
-    "s3", endpoint_url=ENDPOINT, region_name=os.environ.get("AWS_REGION", "us-east-1"),
-    aws_access_key_id=KEY_ID, aws_secret_access_key=SECRET,
-    config=Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
-                  response_checksum_validation="when_required", retries={"max_attempts": 2}))
+boto = s3_client(retries={"max_attempts": 2})
 
 # Every stderr (and stdout, but presign's URL) of every run, checked for the secret at the end.
 outputs = []

@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.parse
 
-from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, read
+from cli_common import Failure, Skip, Suite, check, eq, err, expect_exit, read, s3_client
 from cli_common import write as write_bytes
 
 s = Suite("shard")
@@ -270,12 +270,7 @@ def _(d):
 
 @s.case("s3_jobs_and_shards")
 def _(d):
-    if not ENDPOINT:
-        raise Skip("SLUICE_TEST_S3_ENDPOINT is not set")
-    import boto3
-    from botocore.config import Config
-    boto = boto3.client("s3", endpoint_url=ENDPOINT, region_name="us-east-1",
-                        config=Config(s3={"addressing_style": "path"}))
+    boto = s3_client()
     prefix = f"shard-{os.getpid()}/"
     s.ok("export", "--dsn", DSN, "--table", T, "--jobs", "2", "--to",
          f"s3://{BUCKET}/{prefix}jobs/")
