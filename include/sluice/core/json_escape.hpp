@@ -51,35 +51,43 @@ inline constexpr std::array<char, 256> escape_table = [] {
 /// Whether byte `c` must be escaped inside a JSON string.
 constexpr bool needs_escape(unsigned char c) noexcept { return escape_table[c] != 0; }
 
+#ifdef SLUICE_JSON_ESCAPE_SSE2
+/// Bit k set when byte k of `v` needs an escape: a quote, a backslash or a control byte.
+SLUICE_ALWAYS_INLINE unsigned escape_mask16(__m128i v) noexcept {
+    // Unsigned `v <= 0x1f` is `min(v, 0x1f) == v`; SSE2 has no unsigned compare.
+    const __m128i ctrl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    const __m128i hit = _mm_or_si128(ctrl, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                                        _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+    return static_cast<unsigned>(_mm_movemask_epi8(hit));
+}
+#endif
+
+/// The high bit of each byte of `w` (8 bytes as loaded) that may need an escape (SWAR: the
+/// classic "has a zero byte / a byte below k" tests). Borrows propagate upwards, so bytes
+/// above the first real hit can be flagged, never below it: the lowest set bit (in memory
+/// order) is exact.
+constexpr std::uint64_t escape_mask8(std::uint64_t w) noexcept {
+    constexpr std::uint64_t ones = 0x0101010101010101ull;
+    constexpr std::uint64_t highs = 0x8080808080808080ull;
+    const std::uint64_t q = w ^ (ones * '"');
+    const std::uint64_t b = w ^ (ones * '\\');
+    return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+}
+
 /// Index of the first byte of `p[0..n)` that needs an escape, or `n`.
 inline std::size_t find_escape(const char* p, std::size_t n) noexcept {
     std::size_t i = 0;
 #ifdef SLUICE_JSON_ESCAPE_SSE2
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i max_ctrl = _mm_set1_epi8(0x1f);
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        // Unsigned `v <= 0x1f` is `min(v, 0x1f) == v`; SSE2 has no unsigned compare.
-        __m128i ctrl = _mm_cmpeq_epi8(_mm_min_epu8(v, max_ctrl), v);
-        __m128i hit = _mm_or_si128(ctrl, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                      _mm_cmpeq_epi8(v, backslash)));
-        auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        const unsigned mask = escape_mask16(v);
         if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
     }
 #else
-    // SWAR: the classic "has a zero byte / a byte below k" tests. They can flag bytes above
-    // the first real hit (borrows propagate upwards), never below it, so the lowest set bit
-    // of the union is exact.
-    constexpr std::uint64_t ones = 0x0101010101010101ull;
-    constexpr std::uint64_t highs = 0x8080808080808080ull;
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w;
         std::memcpy(&w, p + i, 8);
-        std::uint64_t q = w ^ (ones * '"');
-        std::uint64_t b = w ^ (ones * '\\');
-        std::uint64_t hit = ((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b);
-        hit &= highs;
+        const std::uint64_t hit = escape_mask8(w);
         if (hit != 0) {
             if constexpr (std::endian::native == std::endian::little)
                 return i + static_cast<std::size_t>(std::countr_zero(hit)) / 8;
@@ -117,29 +125,19 @@ inline std::size_t write_escape(unsigned char c, char* dst) noexcept {
 SLUICE_ALWAYS_INLINE std::size_t copy_clean(const char* p, std::size_t n, char* dst) noexcept {
     std::size_t i = 0;
 #ifdef SLUICE_JSON_ESCAPE_SSE2
-    const __m128i quote = _mm_set1_epi8('"');
-    const __m128i backslash = _mm_set1_epi8('\\');
-    const __m128i max_ctrl = _mm_set1_epi8(0x1f);
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), v);
-        __m128i ctrl = _mm_cmpeq_epi8(_mm_min_epu8(v, max_ctrl), v);
-        __m128i hit = _mm_or_si128(ctrl, _mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                      _mm_cmpeq_epi8(v, backslash)));
-        auto mask = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        const unsigned mask = escape_mask16(v);
         if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
     }
 #endif
     if constexpr (std::endian::native == std::endian::little) {
-        constexpr std::uint64_t ones = 0x0101010101010101ull;
-        constexpr std::uint64_t highs = 0x8080808080808080ull;
         for (; i + 8 <= n; i += 8) {
             std::uint64_t w;
             std::memcpy(&w, p + i, 8);
             std::memcpy(dst + i, &w, 8);
-            std::uint64_t q = w ^ (ones * '"');
-            std::uint64_t b = w ^ (ones * '\\');
-            std::uint64_t hit = (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+            const std::uint64_t hit = escape_mask8(w);
             if (hit != 0) return i + static_cast<std::size_t>(std::countr_zero(hit)) / 8;
         }
     }
