@@ -5,15 +5,21 @@
 #include <sluice/compress/codecs.hpp>
 #include <sluice/compress/parallel_gzip.hpp>
 #include <sluice/csv/csv.hpp>
+#include <sluice/csv/record_blocks.hpp>
 #include <sluice/json/json.hpp>
 #include <sluice/parquet/reader.hpp>
 #include <sluice/parquet/row_encoders.hpp>
 
+#include <array>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <cstdio>
 #include <thread>
 
+#include <sluice/adaptors/line_blocks.hpp>
 #include <sluice/adaptors/prefetch.hpp>
+#include <sluice/adaptors/unpack_blocks.hpp>
 #include <sluice/adaptors/try_map.hpp>
 
 #include "dead_letters.hpp"
@@ -106,9 +112,10 @@ std::uint64_t drive(Records&& records, Encoder enc, run_env& env) {
     return sluice::run(encoded, env.sink, env.run);
 }
 
-template <class Bytes>
-std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out,
-                       const sluice::any_error_policy& errors, run_env& env) {
+/// How CSV/TSV input is read for output `out`.
+sluice::csv::read_options csv_input_options(data_format in, data_format out,
+                                            const sluice::any_error_policy& errors,
+                                            const run_env& env) {
     sluice::csv::read_options ro = sluice::csv::read_options::for_path(env.opt.input);
     ro.max_columns = env.opt.max_columns;
     // A name twice in the header would make a JSON object with a duplicate key.
@@ -118,15 +125,25 @@ std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out,
     if (in == data_format::csv && !env.opt.from.empty())
         ro.delimiter = ',';
     ro.errors = errors;
-    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(ro);
+    return ro;
+}
+
+/// How CSV/TSV output is written.
+sluice::csv::write_options csv_output_options(data_format out, const run_env& env) {
+    sluice::csv::write_options wo;
+    wo.delimiter = out == data_format::tsv ? '\t' : ',';
+    wo.crlf = env.opt.crlf;
+    return wo;
+}
+
+template <class Bytes>
+std::uint64_t from_csv(Bytes&& bytes, data_format in, data_format out,
+                       const sluice::any_error_policy& errors, run_env& env) {
+    auto rows = std::forward<Bytes>(bytes) | sluice::csv::read(csv_input_options(in, out, errors, env));
     switch (out) {
         case data_format::csv:
-        case data_format::tsv: {
-            sluice::csv::write_options wo;
-            wo.delimiter = out == data_format::tsv ? '\t' : ',';
-            wo.crlf = env.opt.crlf;
-            return drive(std::move(rows), sluice::csv::encoder(wo), env);
-        }
+        case data_format::tsv:
+            return drive(std::move(rows), sluice::csv::encoder(csv_output_options(out, env)), env);
         case data_format::jsonl:
             return drive(std::move(rows), sluice::json::jsonl_encoder{}, env);
         case data_format::json:
@@ -146,9 +163,7 @@ std::uint64_t from_json_records(Records&& recs, data_format out, const Policy& p
         case data_format::csv:
         case data_format::tsv: {
             json_to_fields mapping(env.opt.columns);
-            sluice::csv::write_options wo;
-            wo.delimiter = out == data_format::tsv ? '\t' : ',';
-            wo.crlf = env.opt.crlf;
+            sluice::csv::write_options wo = csv_output_options(out, env);
             wo.write_header = false;
             auto rows = std::forward<Records>(recs) | sluice::try_map(std::ref(mapping), policy);
             return drive(std::move(rows), fields_csv_encoder{sluice::csv::encoder(wo), &mapping},
@@ -217,6 +232,220 @@ conversion resolve(const convert_options& o) {
     if (*in == data_format::parquet && !o.columns.empty())
         usage("--columns applies to JSON input");
     return {*in, *out, compression};
+}
+
+// ---- data-parallel conversion ----------------------------------------------------------
+//
+// On two or more cores, CSV/TSV and JSON Lines input is cut into blocks of whole records
+// (csv::record_blocks, line_blocks) and each block is parsed and encoded on a worker of an
+// ordered parallel_map; unpack_blocks hands the blocks' output on: it is written in input order, so the bytes are
+// those of the one-thread conversion, and so are the errors (line, byte offset and record
+// in the whole input). Used when a bad record fails the run: after a stray quote that
+// --on-error skip passes over, where a record ends depends on everything read before it,
+// so skipping runs read the input in one piece.
+
+/// Whether this conversion runs block-parallel (see above).
+bool block_parallel(const conversion& c, const convert_options& o, const run_env& env) {
+    if (!env.pipeline || o.on_error != "fail")
+        return false;
+    const bool in = is_delimited(c.in) || c.in == data_format::jsonl;
+    const bool out = is_delimited(c.out) || c.out == data_format::jsonl;
+    return in && out;
+}
+
+/// The blocks' size, and what their output takes (for the memory plan): JSON Lines from
+/// CSV is about 1.5x its input.
+constexpr std::size_t block_bytes_in = sluice::block_options{}.block_bytes;
+constexpr std::size_t block_bytes_out = 2 * block_bytes_in;
+
+/// A block's output: one chunk with room for the usual growth.
+sluice::chunk block_output(const sluice::text_block& b) {
+    const std::size_t n = b.bytes.size();
+    return sluice::chunk(n + n / 2 + 4096);
+}
+
+/// A one-piece source over a block's bytes, for a reader.
+inline auto block_bytes(const sluice::text_block& b) {
+    return sluice::from_range(std::array<std::string_view, 1>{b.view()});
+}
+
+/// CSV/TSV blocks: the header comes from the first block that has one (the gate); the block
+/// that read it writes the output's header too.
+template <class MakeEncoder>
+struct csv_block_job {
+    using header_ptr = std::shared_ptr<const sluice::csv::header>;
+    sluice::csv::read_options ro;
+    MakeEncoder make;  ///< make(header_known) -> the record encoder for one block
+    std::shared_ptr<sluice::block_gate<header_ptr>> gate =
+        std::make_shared<sluice::block_gate<header_ptr>>();
+
+    sluice::encoded_block operator()(sluice::text_block& b) {
+        sluice::encoded_block out;
+        out.index = b.index;
+        const std::optional<header_ptr> known = gate->wait(b.index);
+        header_ptr learned;
+        try {
+            sluice::csv::read_options o = ro;
+            o.origin = b.origin();
+            if (known)
+                o.known_header = *known;
+            auto rows = block_bytes(b) | sluice::csv::read(std::move(o));
+            sluice::run_context ctx;
+            rows.bind(ctx);
+            auto enc = make(known.has_value());
+            sluice::chunk c = block_output(b);
+            while (auto r = rows.next())
+                enc.encode(*r, c);
+            out.chunks.push_back(std::move(c));
+            out.records = rows.records();
+            if (!known)
+                learned = rows.shared_header();
+        } catch (...) {
+            gate->fail();
+            throw;
+        }
+        gate->done(b.index, learned ? &learned : nullptr);
+        return out;
+    }
+};
+
+/// JSON Lines blocks to CSV/TSV: the columns are --columns, or the first record's keys
+/// (learned by the first block that has a record, through the gate); the block that
+/// starts the output writes the header.
+struct jsonl_to_csv_block_job {
+    using columns = std::vector<std::string>;
+    sluice::json::jsonl_options jo;
+    sluice::csv::write_options wo;  ///< write_header false: fields_csv_encoder writes it
+    columns given;
+    std::shared_ptr<sluice::block_gate<columns>> gate = std::make_shared<sluice::block_gate<columns>>();
+
+    sluice::encoded_block operator()(sluice::text_block& b) {
+        sluice::encoded_block out;
+        out.index = b.index;
+        std::optional<columns> known;
+        if (given.empty())
+            known = gate->wait(b.index);
+        columns learned;
+        try {
+            json_to_fields mapping = known ? json_to_fields(*known, false) : json_to_fields(given);
+            fields_csv_encoder enc{sluice::csv::encoder(wo), &mapping};
+            sluice::chunk c = block_output(b);
+            // The header: at the start with --columns (even for no records), else before
+            // the first record; only the block that starts the output writes it.
+            const bool first = given.empty() ? !known : b.index == 0;
+            enc.header_written = !first;
+            if (first)
+                enc.begin(c);
+            sluice::json::jsonl_options o = jo;
+            o.origin = b.origin();
+            auto recs = block_bytes(b) | sluice::json::read_jsonl(std::move(o));
+            sluice::run_context ctx;
+            recs.bind(ctx);
+            while (auto r = recs.next())
+                enc.encode(mapping(*r), c);
+            out.chunks.push_back(std::move(c));
+            out.records = recs.record_count();
+            if (given.empty() && !known)
+                learned = mapping.columns();
+        } catch (...) {
+            gate->fail();
+            throw;
+        }
+        if (given.empty())
+            gate->done(b.index, learned.empty() ? nullptr : &learned);
+        return out;
+    }
+};
+
+/// JSON Lines blocks to JSON Lines: every line on its own.
+struct jsonl_block_job {
+    sluice::json::jsonl_options jo;
+
+    sluice::encoded_block operator()(sluice::text_block& b) const {
+        sluice::encoded_block out;
+        out.index = b.index;
+        sluice::json::jsonl_options o = jo;
+        o.origin = b.origin();
+        auto recs = block_bytes(b) | sluice::json::read_jsonl(std::move(o));
+        sluice::run_context ctx;
+        recs.bind(ctx);
+        sluice::json::jsonl_encoder enc;
+        sluice::chunk c = block_output(b);
+        while (auto r = recs.next())
+            enc.encode(*r, c);
+        out.chunks.push_back(std::move(c));
+        out.records = recs.record_count();
+        return out;
+    }
+};
+
+/// blocks | parallel_map(job) | unpack_blocks | encode meter | progress -> sink.
+template <class Blocks, class Job>
+std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env) {
+    std::uint64_t rows = 0;
+    // The pool is part of the records stage in --stats (records.workers: blocks in and
+    // out, the writer's wait for them); "records" counts the rows as the one-thread
+    // pipeline's meter does. Three blocks in flight per worker ride out uneven blocks.
+    const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+    sluice::parallel_options pool{.workers = workers, .window = 3 * std::size_t{workers},
+                                  .name = "records.workers"};
+    sluice::unpack_blocks_options unpack;
+    unpack.records_name = "records";
+    unpack.on_records = [&rows](std::uint64_t n) { rows += n; };
+    unpack.in_flight_bytes = pool.window * (block_bytes_in + block_bytes_out);
+    sluice::progress_options prog = env.progress;
+    prog.items_probe = [&rows] { return rows; };
+    // drainable: a drain request stops the cutting at a block boundary; the blocks taken
+    // are written and committed.
+    auto out = std::forward<Blocks>(blocks) | sluice::drainable()
+               | sluice::parallel_map(std::move(job), std::move(pool))
+               | sluice::unpack_blocks(std::move(unpack)) | sluice::meter("encode")
+               | sluice::progress(
+                   [&env](const sluice::progress_info& p) {
+                       env.rows = p.items;
+                       env.display(p);
+                   },
+                   std::move(prog));
+    const std::uint64_t written = sluice::run(out, env.sink, env.run);
+    env.rows = rows;
+    return written;
+}
+
+/// The blocks are cut on the reading thread, ahead of the workers ("read.queue": blocks).
+sluice::prefetch_options block_queue(const sluice::block_options& bo) {
+    return {.capacity = 2, .name = "read.queue", .item_bytes = bo.block_bytes + bo.block_bytes / 4};
+}
+
+/// The block-parallel conversion of `bytes` (block_parallel() said yes): reading,
+/// decompressing and cutting on one thread, parsing and encoding on the workers, writing
+/// on this one.
+template <class Bytes>
+std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env) {
+    sluice::block_options bo;
+    if (is_delimited(c.in)) {
+        sluice::csv::read_options ro = csv_input_options(c.in, c.out, {}, env);
+        bo.max_record_size = ro.max_record_size;
+        auto blocks = std::forward<Bytes>(bytes) | sluice::csv::record_blocks(bo, ro.quote)
+                      | sluice::prefetch(block_queue(bo));
+        if (c.out == data_format::jsonl) {
+            auto make = [](bool) { return sluice::json::jsonl_encoder{}; };
+            return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env);
+        }
+        auto make = [wo = csv_output_options(c.out, env)](bool header_known) {
+            sluice::csv::write_options w = wo;
+            w.write_header = !header_known;
+            return sluice::csv::encoder(w);
+        };
+        return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env);
+    }
+    sluice::json::jsonl_options jo;
+    bo.max_record_size = jo.max_record_size;
+    auto blocks = std::forward<Bytes>(bytes) | sluice::line_blocks(bo) | sluice::prefetch(block_queue(bo));
+    if (c.out == data_format::jsonl)
+        return drive_blocks(std::move(blocks), jsonl_block_job{jo}, env);
+    sluice::csv::write_options wo = csv_output_options(c.out, env);
+    wo.write_header = false;
+    return drive_blocks(std::move(blocks), jsonl_to_csv_block_job{jo, wo, env.opt.columns}, env);
 }
 
 /// Parses the decompressed bytes in the input format and writes the output format; every
@@ -339,16 +568,20 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         // when the name says nothing: `-`, data.csv).
         auto decoded = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input)
                        | sluice::meter("decompress");
-        // Pipelined: reading and decompressing run ahead on their own thread (the chunk queue
-        // "read.queue"). Either way the bytes are one erased source type, so the formats'
-        // code is compiled once.
-        sluice::any_byte_source bytes =
-            env.pipeline ? sluice::any_byte_source(
-                               std::move(decoded)
-                               | sluice::prefetch(pipeline_queue("read.queue")))
-                         : sluice::any_byte_source(std::move(decoded));
-        written = bad ? convert_bytes(std::move(bytes), c, bad->policy(), env)
-                      : convert_bytes(std::move(bytes), c, sluice::on_error::fail, env);
+        if (block_parallel(c, o, env)) {
+            written = convert_blocks(sluice::any_byte_source(std::move(decoded)), c, env);
+        } else {
+            // Pipelined: reading and decompressing run ahead on their own thread (the chunk
+            // queue "read.queue"). Either way the bytes are one erased source type, so the
+            // formats' code is compiled once.
+            sluice::any_byte_source bytes =
+                env.pipeline ? sluice::any_byte_source(
+                                   std::move(decoded)
+                                   | sluice::prefetch(pipeline_queue("read.queue")))
+                             : sluice::any_byte_source(std::move(decoded));
+            written = bad ? convert_bytes(std::move(bytes), c, bad->policy(), env)
+                          : convert_bytes(std::move(bytes), c, sluice::on_error::fail, env);
+        }
         if (bad)
             bad->commit();
     } catch (...) {

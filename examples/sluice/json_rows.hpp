@@ -24,6 +24,12 @@ public:
         : columns_(std::move(columns)), explicit_(!columns_.empty()) {
         index_columns();
     }
+    /// Columns learned from an earlier record (`given` false): keys outside them are still
+    /// bad input, as with the columns this mapping would have learned itself.
+    json_to_fields(std::vector<std::string> columns, bool given)
+        : columns_(std::move(columns)), explicit_(given) {
+        index_columns();
+    }
     json_to_fields(const json_to_fields& o) : json_to_fields(o.columns_) { explicit_ = o.explicit_; }
     json_to_fields(json_to_fields&& o) noexcept
         : columns_(std::move(o.columns_)), explicit_(o.explicit_) {
@@ -66,6 +72,8 @@ public:
     }
 
     const std::vector<std::string>& columns() const noexcept { return columns_; }
+    /// True when the columns were given (--columns), not learned from a record.
+    bool given() const noexcept { return explicit_; }
     /// The last record's value per column (null: the key is missing); valid as the record.
     /// Lets a caller reach the values without a lookup per column (quadratic in wide records).
     const std::vector<const sluice::json::json_value*>& values() const noexcept { return values_; }

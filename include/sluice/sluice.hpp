@@ -22,6 +22,8 @@
 
 #include "core/adaptor.hpp"
 #include "core/ascii.hpp"
+#include "core/block_gate.hpp"
+#include "core/byte_count.hpp"
 #include "core/chunk.hpp"
 #include "core/closure.hpp"
 #include "core/codec.hpp"
@@ -43,6 +45,7 @@
 #include "core/shutdown.hpp"
 #include "core/sink.hpp"
 #include "core/stage.hpp"
+#include "core/text_block.hpp"
 #include "core/type_traits.hpp"
 #include "core/units.hpp"
 #include "core/utf8.hpp"
@@ -61,6 +64,7 @@
 #include "adaptors/compress.hpp"
 #include "adaptors/encode.hpp"
 #include "adaptors/filter.hpp"
+#include "adaptors/line_blocks.hpp"
 #include "adaptors/lines.hpp"
 #include "adaptors/map.hpp"
 #include "adaptors/meter.hpp"
@@ -70,6 +74,7 @@
 #include "adaptors/take.hpp"
 #include "adaptors/tap.hpp"
 #include "adaptors/try_map.hpp"
+#include "adaptors/unpack_blocks.hpp"
 #include "adaptors/validate.hpp"
 
 #include "sinks/any_bytes.hpp"

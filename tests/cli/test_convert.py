@@ -679,14 +679,22 @@ def _(d):
     eq(outs[("1", "back")], read(csv_in), "CSV -> JSONL -> CSV round trip")
     check(len(outs[("1", "jsonl")]) > 1 << 20, "the test input must span many chunks")
 
-    # --stats names the queues only when the run is pipelined.
+    # --stats names the queues only when the run is pipelined: JSON array output runs on
+    # three threads (read.queue, write.queue); CSV -> JSONL parses blocks on a pool of
+    # workers (read.queue carries the blocks, records.workers is the pool).
     stats = {}
     for t in ("1", "2"):
-        r = s.ok("convert", "--threads", t, "--stats", csv_in, os.path.join(d, "s.jsonl"))
-        names = re.findall(r'"name":"([^"]+)"', err(r))
-        stats[t] = names
-    check("read.queue" in stats["2"] and "write.queue" in stats["2"], f"stages: {stats['2']}")
-    check("read.queue" not in stats["1"] and "write.queue" not in stats["1"], f"stages: {stats['1']}")
+        for ext in ("json", "jsonl"):
+            r = s.ok("convert", "--threads", t, "--stats", csv_in, os.path.join(d, "s." + ext))
+            stats[(t, ext)] = re.findall(r'"name":"([^"]+)"', err(r))
+    check("read.queue" in stats[("2", "json")] and "write.queue" in stats[("2", "json")],
+          f"stages: {stats[('2', 'json')]}")
+    check("read.queue" in stats[("2", "jsonl")] and "records.workers" in stats[("2", "jsonl")],
+          f"stages: {stats[('2', 'jsonl')]}")
+    for ext in ("json", "jsonl"):
+        names = stats[("1", ext)]
+        check(not any(n in names for n in ("read.queue", "write.queue", "records.workers")),
+              f"stages: {names}")
 
     # A bad record far into the input, reached on the parsing thread: the same exit status
     # and message as on one thread, and no output file.
@@ -708,6 +716,132 @@ def _(d):
     eq(read(os.path.join(d, "skip-2.jsonl")), read(os.path.join(d, "skip-1.jsonl")), "skipped output")
     eq(read(os.path.join(d, "dl-2.jsonl")), read(os.path.join(d, "dl-1.jsonl")), "dead letters")
     check(read(os.path.join(d, "dl-1.jsonl")).count(b"\n") == 1, "one dead letter")
+
+
+def same_on_threads(d, name, src, exts, extra=()):
+    """Converts `src` to each output format with the default threads and with --threads 1;
+    the bytes must be the same. Returns the --threads 1 outputs by extension."""
+    outs = {}
+    for ext in exts:
+        got = {}
+        for t in ("1", "2"):
+            out = os.path.join(d, f"{name}-{t}.{ext}")
+            s.ok("convert", "--threads", t, *extra, src, out)
+            got[t] = read(out)
+        eq(got["2"], got["1"], f"{name} -> {ext}: block-parallel output differs from --threads 1")
+        outs[ext] = got["1"]
+    return outs
+
+
+def same_error_on_threads(d, name, src, ext, extra=()):
+    """The same exit status (2) and message with and without the worker pool; no output."""
+    msgs = {}
+    for t in ("1", "2"):
+        out = os.path.join(d, f"{name}-{t}.{ext}")
+        r = s.run("convert", "--threads", t, *extra, src, out)
+        expect_exit(r, 2, f"{name}, --threads {t}")
+        check(not os.path.exists(out), f"{name}, --threads {t}: output created")
+        msgs[t] = err(r)
+    eq(msgs["2"], msgs["1"], f"{name}: error message with the worker pool")
+    return msgs["1"]
+
+
+@s.case("block_parallel_csv")
+def _(d):
+    # CSV is cut into blocks of whole records (256 KiB, the first 64 KiB) parsed on two
+    # workers. Cuts must never fall inside quotes: quoted line feeds and CRLFs near every
+    # block end, doubled quotes, a record longer than a block, a BOM, blank lines.
+    rnd = random.Random(7)
+    lines = ["id,text,more"]
+    for i in range(60000):
+        k = rnd.randrange(12)
+        if k == 0:
+            text = '"quoted\nline feed, ""q"" %d\r\nand CRLF"' % i
+        elif k == 1:
+            text = '"' + "\n" * rnd.randrange(1, 40) + '"'
+        elif k == 2:
+            text = '""'
+        else:
+            text = "plain \u00e9 %d" % i
+        lines.append(f"{i},{text},{'y' * rnd.randrange(0, 30)}")
+        if i == 20000:
+            lines.append('big,"%s",end' % ("z\n" * 200_000))  # 400 KB: longer than a block
+        if i % 5000 == 0:
+            lines.append("")
+    data = "\ufeff" + "\r\n".join(lines) + "\r\n"
+    src = write(os.path.join(d, "in.csv"), data.encode())
+    check(len(data) > 8 * 256 * 1024, f"the input must span many blocks: {len(data)} bytes")
+    outs = same_on_threads(d, "mixed", src, ("jsonl", "csv", "tsv"))
+    eq(outs["jsonl"].count(b"\n"), 60001, "records")
+
+    # The header alone, an empty input, and more than a first block of blank lines before
+    # the header (the header is then learned by a later block).
+    same_on_threads(d, "header", write(os.path.join(d, "h.csv"), b"a,b\n"), ("jsonl", "csv"))
+    same_on_threads(d, "empty", write(os.path.join(d, "e.csv"), b""), ("jsonl", "csv"))
+    late = b"\n" * 200_000 + b"a,b\n" + b"".join(b"%d,x\n" % i for i in range(50000))
+    outs = same_on_threads(d, "late", write(os.path.join(d, "late.csv"), late), ("jsonl", "csv"))
+    eq(outs["jsonl"].count(b"\n"), 50000, "records after the blank lines")
+
+    # Errors far into the input: the first one in the input is reported, with the same
+    # line, byte offset and record as on one thread.
+    body = b"".join(b'%d,"v %d",w\n' % (i, i) for i in range(60000))
+    ragged = body.replace(b"\n41000,", b"\n41000,extra,", 1).replace(b"\n50000,", b"\n50000,a,b,", 1)
+    msg = same_error_on_threads(d, "ragged", write(os.path.join(d, "r.csv"), b"id,v,w\n" + ragged), "jsonl")
+    check(re.search(r"line 41002\b.*record 41000\b", msg), f"position: {msg!r}")
+    quote = body.replace(b"\n30000,", b"\n30000,x\"y", 1)
+    msg = same_error_on_threads(d, "quote", write(os.path.join(d, "q.csv"), b"id,v,w\n" + quote), "csv")
+    check("line 30002" in msg, f"position: {msg!r}")
+    open_quote = b"id,v,w\n" + body + b'9,"never closed\n' + body[:400_000]
+    same_error_on_threads(d, "unterminated", write(os.path.join(d, "u.csv"), open_quote), "jsonl")
+    dup = write(os.path.join(d, "dup.csv"), b"a,a\n" + b"1,2\n" * 100000)
+    same_error_on_threads(d, "duplicate_header", dup, "jsonl")
+    utf = body.replace(b"v 45000", b"v \xff45000", 1)
+    msg = same_error_on_threads(d, "utf8", write(os.path.join(d, "bad-utf8.csv"), b"id,v,w\n" + utf), "jsonl")
+    check("record 45000" in msg, f"position: {msg!r}")
+
+    # --stats: the rows counted as on one thread.
+    r = s.ok("convert", "--stats", src, os.path.join(d, "stats.jsonl"))
+    doc = json.loads(err(r).splitlines()[-1])
+    rec = next(st for st in doc["stages"] if st["name"] == "records")
+    eq((rec["in"], rec["out"]), (60001, 60001), "records counters")
+
+
+@s.case("block_parallel_jsonl")
+def _(d):
+    rnd = random.Random(8)
+    rows = []
+    for i in range(60000):
+        rec = {"id": i, "name": "n\u00e9 %d" % i, "nested": {"a": [1, 2, {"b": "x\\y"}]},
+               "flag": i % 2 == 0, "none": None}
+        if i % 7 == 0:
+            rec["name"] = "tab\there \"quoted\" \u2028"
+        rows.append(json.dumps(rec, ensure_ascii=rnd.random() < 0.5))
+        if i == 30000:
+            rows.append(json.dumps({"id": "big", "name": "w" * 400_000, "nested": {}, "flag": False,
+                                    "none": None}))
+        if i % 10000 == 0:
+            rows.append("   ")
+    data = ("\r\n".join(rows) + "\n").encode()
+    src = write(os.path.join(d, "in.jsonl"), data)
+    same_on_threads(d, "mixed", src, ("csv", "tsv", "jsonl"))
+    same_on_threads(d, "columns", src, ("csv",), ("--columns", "name,id"))
+    # The columns learned by a later block (blank lines fill the first), an empty input
+    # with and without --columns (the header is written at the start with them).
+    late = b"\n" * 100_000 + b"".join(b'{"a":%d,"b":"x"}\n' % i for i in range(50000))
+    same_on_threads(d, "late", write(os.path.join(d, "late.jsonl"), late), ("csv",))
+    empty = write(os.path.join(d, "e.jsonl"), b"")
+    same_on_threads(d, "empty", empty, ("csv", "jsonl"))
+    outs = same_on_threads(d, "empty_columns", empty, ("csv",), ("--columns", "x,y"))
+    eq(outs["csv"], b"x,y\n", "the header of --columns for no records")
+
+    # Errors in later blocks: same message (line, byte, record) as on one thread.
+    good = b"".join(b'{"a":%d,"b":"x"}\n' % i for i in range(80000))
+    bad = good.replace(b'{"a":61000,', b'{"a":61000,,', 1)
+    msg = same_error_on_threads(d, "syntax", write(os.path.join(d, "bad.jsonl"), bad), "csv")
+    check(re.search(r"line 61001\b.*record 61000\b", msg), f"position: {msg!r}")
+    key = good.replace(b'{"a":52000,"b"', b'{"a":52000,"c"', 1)
+    msg = same_error_on_threads(d, "key", write(os.path.join(d, "key.jsonl"), key), "csv")
+    check("line 52001" in msg, f"position: {msg!r}")
 
 
 s.finish()

@@ -85,6 +85,14 @@ struct position {
     }
 };
 
+/// Where a reader's bytes start in a larger input: for a reader given one piece of it (a
+/// `text_block`, see core/text_block.hpp), so that its records and errors name lines and
+/// byte offsets in the whole input.
+struct input_origin {
+    std::uint64_t line = 1;         ///< 1-based line of the first byte
+    std::uint64_t byte_offset = 0;  ///< bytes of the input before the first one
+};
+
 /// The one exception type sluice throws. Its `what()` reads well on its own:
 /// "csv: line 12, column 3, byte 456: unterminated quoted field".
 class error : public std::runtime_error {

@@ -37,12 +37,26 @@ using owned_t = decltype(sluice::to_owned(std::declval<T>()));
 
 namespace detail {
 
+/// A record type that owns its bytes and is meant to be handed on, not copied (a
+/// `text_block`): it says so with a member `using moves_across = void;`.
+template <class T>
+concept moves_across = requires { typename T::moves_across; };
+
 /// The owning form of a record about to be kept beyond the next pull or moved to another
-/// thread: chunks are moved out (the producer allocates afresh, as chunk.hpp allows), views
-/// become owning copies (`to_owned`), values are copied or moved as they come.
+/// thread: chunks (and records that say `moves_across`) are moved out (the producer
+/// allocates afresh, as chunk.hpp allows), views become owning copies (`to_owned`), values
+/// are copied or moved as they come.
+template <class R, bool Moved = std::is_same_v<std::remove_cvref_t<R>, chunk> ||
+                                moves_across<std::remove_cvref_t<R>>>
+struct crossing {
+    using type = owned_t<R>;
+};
 template <class R>
-using crossing_t = std::conditional_t<std::is_same_v<std::remove_cvref_t<R>, chunk>, chunk,
-                                      owned_t<R>>;
+struct crossing<R, true> {
+    using type = std::remove_cvref_t<R>;
+};
+template <class R>
+using crossing_t = typename crossing<R>::type;
 
 template <class R>
 crossing_t<R> take_across(R&& r) {
@@ -51,6 +65,10 @@ crossing_t<R> take_across(R&& r) {
             return r.clone();
         else
             return chunk(std::move(r));
+    } else if constexpr (moves_across<std::remove_cvref_t<R>>) {
+        static_assert(!std::is_const_v<std::remove_reference_t<R>>,
+                      "a moves_across record must reach take_across as a non-const reference");
+        return std::remove_cvref_t<R>(std::move(r));
     } else {
         return sluice::to_owned(std::forward<R>(r));
     }

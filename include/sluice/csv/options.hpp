@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,8 @@
 #include "../policy/error_policy.hpp"
 
 namespace sluice::csv {
+
+class header;
 
 /// What the reader does with a record whose field count differs from the header's (or,
 /// without a header, from the first record's).
@@ -69,6 +72,14 @@ struct read_options {
     /// policy's `counted_as` name). An exceeded `max_record_size` or `max_columns` and an
     /// error in the header always fail: they are never rejects.
     sluice::any_error_policy errors{};
+    /// Where the bytes start in the whole input (see `input_origin` in core/error.hpp; a
+    /// `text_block` from `csv::record_blocks` gives it). A byte-order mark is
+    /// looked for only at offset 0. Record indices still count from 0: a reader of a piece
+    /// cannot know the records before it (`unpack_blocks` adds them to its errors).
+    input_origin origin{};
+    /// The header read from an earlier piece of the input: with `header` set, no header
+    /// line is read and records are checked against this one's field count.
+    std::shared_ptr<const csv::header> known_header{};
 
     /// Options for a file name: `.tsv`/`.tab` select tab, `.psv` a pipe (see
     /// `delimiter_for_path`); everything else is left at its default.

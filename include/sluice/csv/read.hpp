@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "../core/adaptor.hpp"
+#include "../core/byte_count.hpp"
 #include "../core/chunk.hpp"
 #include "../core/error.hpp"
 #include "../core/stage.hpp"
@@ -91,6 +92,13 @@ public:
         if (opt_.max_record_size > (std::size_t{1} << 30))
             throw error(errc::usage, "csv", "max_record_size must be at most 1 GiB");
         if (opt_.max_columns == 0) throw error(errc::usage, "csv", "max_columns must be at least 1");
+        base_ = opt_.origin.byte_offset;
+        line_ = opt_.origin.line;
+        bom_checked_ = base_ != 0;
+        if (opt_.header && opt_.known_header) {
+            header_ = opt_.known_header;
+            expected_ = header_->size();
+        }
     }
 
     void bind(run_context& ctx) {
@@ -408,22 +416,9 @@ private:
         return true;
     }
 
-    /// Adds the line feeds in `content` (a quoted field's) to `nl_`: 16 bytes per step, no
-    /// library call (a memchr per quoted field showed in profiles).
-    void count_newlines(std::string_view content) noexcept {
-        const char* p = content.data();
-        const std::size_t n = content.size();
-        std::size_t i = 0;
-#if defined(__SSE2__)
-        const __m128i lf = _mm_set1_epi8('\n');
-        for (; i + 16 <= n; i += 16) {
-            auto m = static_cast<unsigned>(_mm_movemask_epi8(
-                _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i)), lf)));
-            for (; m; m &= m - 1) ++nl_;
-        }
-#endif
-        for (; i < n; ++i) nl_ += p[i] == '\n';
-    }
+    /// Adds the line feeds in `content` (a quoted field's) to `nl_` (a memchr per quoted
+    /// field showed in profiles).
+    void count_newlines(std::string_view content) noexcept { nl_ += count_byte(content, '\n'); }
 
     /// Collapses `""` pairs (already checked to be pairs) into the scratch buffer. Stores as
     /// it scans, 16 bytes per step (a memchr and a memcpy per pair showed in profiles of

@@ -54,6 +54,12 @@ struct jsonl_options {
     /// be skipped / dead-lettered (`raw` is the line, without its line end) and reading goes
     /// on at the next line. Rejects count in the counters named "jsonl".
     sluice::any_error_policy errors{};
+    /// Where the bytes start in the whole input, for a reader given one piece of it (a
+    /// `text_block` from `line_blocks`): `line` is the 1-based line of the first byte,
+    /// `byte_offset` the bytes before it. Lines and byte offsets in records and errors count
+    /// from there; a byte-order mark is looked for only at offset 0. Record indices count
+    /// from 0 (`unpack_blocks` adds the earlier blocks' records to its errors).
+    input_origin origin{};
 };
 
 namespace detail {
@@ -69,6 +75,7 @@ public:
         : base(std::move(up)), opt_(std::move(o)), parser_(opt_.max_depth, opt_.piecewise_bytes),
           rej_(opt_.errors, "jsonl") {
         if (opt_.batch_size == 0) opt_.batch_size = 1;
+        line_ = opt_.origin.line - 1;
     }
 
     /// The next record; a bad one is handed to the error policy (`options.errors`) and
@@ -152,7 +159,7 @@ private:
         ++line_;
         std::string_view line(win_.data() + at, len);
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (win_.base() + at == 0) {
+        if (opt_.origin.byte_offset + win_.base() + at == 0) {
             std::string_view s = skip_bom(line);
             at += line.size() - s.size();
             line = s;
@@ -163,7 +170,7 @@ private:
             position p;
             p.record = records_;
             p.line = line_;
-            p.byte_offset = win_.base() + at;
+            p.byte_offset = opt_.origin.byte_offset + win_.base() + at;
             if (parser_.error_offset() != document_parser::npos) p.byte_offset += parser_.error_offset();
             own_error_ = true;
             throw error(errc::bad_input, "jsonl", msg, p);
@@ -176,7 +183,7 @@ private:
         position p;
         p.record = records_;
         p.line = ++line_;
-        p.byte_offset = win_.base() + pos_;
+        p.byte_offset = opt_.origin.byte_offset + win_.base() + pos_;
         // Resumable like any bad line: the next pull drops the rest of this one. Its text is
         // not kept (that is the point of the limit), so last_text() is empty.
         last_ = {};

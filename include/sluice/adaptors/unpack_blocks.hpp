@@ -1,0 +1,132 @@
+#pragma once
+/// \file
+/// `unpack_blocks(options)`: the hand-over at the end of data-parallel parsing. Over the
+/// `encoded_block`s of an ordered `parallel_map` (core/text_block.hpp: each worker parsed
+/// and encoded one block of whole records), it yields their output bytes as `chunk&`, in
+/// input order, so
+///
+///     read_file("in.jsonl") | line_blocks()
+///         | parallel_map(to_csv_block, {.window = 6}) | unpack_blocks() | to_file("out.csv")
+///
+/// writes exactly what the one-thread pipeline writes, with parsing and encoding on every
+/// core (`to_csv_block(text_block&) -> encoded_block`: a reader given the block's origin,
+/// then an encoder).
+///
+/// - Errors: an ordered `parallel_map` raises a block's failure in the block's turn, after
+///   every earlier block was handed on, so the first error in the input is the one
+///   reported. Here a `sluice::error` with a record index gets the records of the earlier
+///   blocks added: a block's reader counts from 0; the error then names the record in the
+///   whole input (its line and byte offset are right already, from the reader's origin).
+/// - Counters: with `records_name`, the blocks' records count (in and out) there, as a
+///   `meter` over the records of the one-thread pipeline would; `on_records` is told each
+///   block's record count, in order, on the consumer's thread (progress, totals).
+/// - Memory: what the blocks in flight hold is the pool's (`in_flight_bytes`, reported to
+///   the run's memory plan under `records_name`, or "unpack_blocks").
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "../core/adaptor.hpp"
+#include "../core/chunk.hpp"
+#include "../core/context.hpp"
+#include "../core/error.hpp"
+#include "../core/metrics.hpp"
+#include "../core/stage.hpp"
+#include "../core/text_block.hpp"
+
+namespace sluice {
+
+/// Options of `unpack_blocks`.
+struct unpack_blocks_options {
+    /// When not empty, the counters that count the blocks' records.
+    std::string records_name{};
+    /// Told each block's record count, in input order, on the consumer's thread.
+    std::function<void(std::uint64_t)> on_records{};
+    /// What the blocks in flight upstream hold at most (window x (block + output)), for the
+    /// memory plan; 0: nothing reported.
+    std::size_t in_flight_bytes = 0;
+};
+
+namespace detail {
+
+template <class Up>
+class unpack_blocks_stage : public stage_base<unpack_blocks_stage<Up>, Up> {
+    using base = stage_base<unpack_blocks_stage<Up>, Up>;
+
+public:
+    using reference = chunk&;
+
+    unpack_blocks_stage(Up up, unpack_blocks_options o) : base(std::move(up)), opt_(std::move(o)) {}
+
+    void bind(run_context& ctx) {
+        this->up_.bind(ctx);
+        if (ctx.metrics && !opt_.records_name.empty())
+            counters_ = ctx.metrics->counters(opt_.records_name);
+        if (opt_.in_flight_bytes)
+            ctx.memory.hold(opt_.records_name.empty() ? "unpack_blocks" : opt_.records_name,
+                            opt_.in_flight_bytes, "blocks being parsed and their output");
+    }
+
+    maybe<chunk&> next() {
+        for (;;) {
+            if (cur_ && pos_ < cur_->chunks.size()) return cur_->chunks[pos_++];
+            auto r = pull();
+            if (!r) return {};
+            cur_.emplace(std::move(*r));
+            pos_ = 0;
+            records_ += cur_->records;
+            if (counters_) {
+                counters_->add_in(cur_->records);
+                counters_->add_out(cur_->records);
+            }
+            if (opt_.on_records) opt_.on_records(cur_->records);
+        }
+    }
+
+    /// Records of the blocks handed on so far.
+    std::uint64_t records() const noexcept { return records_; }
+
+private:
+    /// The next block; its failure with the record index made absolute.
+    auto pull() {
+        try {
+            return this->up_.next();
+        } catch (const error& e) {
+            if (!e.where().has_record() || records_ == 0) throw;
+            position p = e.where();
+            p.record += records_;
+            throw error(e.code(), e.stage(), e.message(), p);
+        }
+    }
+
+    unpack_blocks_options opt_;
+    std::shared_ptr<stage_counters> counters_;
+    std::optional<encoded_block> cur_;
+    std::size_t pos_ = 0;
+    std::uint64_t records_ = 0;
+};
+
+}  // namespace detail
+
+/// `parallel_map(job) | unpack_blocks(options)`: the output bytes of ordered
+/// `encoded_block`s (see the file comment).
+struct unpack_blocks_fn : adaptor<unpack_blocks_fn, unpack_blocks_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<
+        rule<std::is_same_v<std::remove_cvref_t<reference_t<Up>>, encoded_block>,
+             "sluice::unpack_blocks: the upstream must yield encoded_block (an ordered "
+             "parallel_map of a block job)">>;
+    template <class Up>
+    static auto make(Up up, unpack_blocks_options o = {}) {
+        return detail::unpack_blocks_stage<Up>(std::move(up), std::move(o));
+    }
+};
+inline constexpr unpack_blocks_fn unpack_blocks{};
+
+}  // namespace sluice

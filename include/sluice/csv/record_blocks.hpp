@@ -1,0 +1,84 @@
+#pragma once
+/// \file
+/// `csv::record_blocks(options, quote)`: cuts CSV bytes into `text_block`s of whole records
+/// (core/text_block.hpp), for reading them on several threads (adaptors/unpack_blocks.hpp):
+///
+///     read_file("big.csv") | csv::record_blocks()
+///         | parallel_map(to_jsonl_block) | unpack_blocks() | to_file("big.jsonl")
+///
+/// where `to_jsonl_block(text_block& b)` reads `b.view()` with `csv::read` given
+/// `origin = b.origin()` (and the header, once known: core/block_gate.hpp) and returns an
+/// `encoded_block`.
+///
+/// A record ends at a line feed outside quotes: one after an even number of quote
+/// characters since the start of the input, as the strict reader's stage one sees it (a
+/// doubled quote inside a quoted field counts twice). So a block's reader starts outside
+/// quotes, at a record start, exactly where a reader of the whole input would be.
+///
+/// The cut agrees with the reader for every input the strict reader accepts up to that
+/// point. After a stray quote (`x"y`, an error under the strict rules) the parity and the
+/// reader part ways: a strict reader that fails on it never reads past it, so split reading
+/// is for runs where a bad record fails (`on_error::fail`) and quotes are not lenient; a
+/// reader that skips bad records or accepts stray quotes must read the input in one piece.
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+#include "../core/adaptor.hpp"
+#include "../core/byte_count.hpp"
+#include "../core/stage.hpp"
+#include "../core/text_block.hpp"
+
+namespace sluice::csv {
+
+/// Records end after line feeds outside quotes (see the file comment).
+class quote_boundary {
+public:
+    explicit quote_boundary(char quote = '"') noexcept : quote_(quote) {}
+
+    std::size_t last_end(const char* b, std::size_t from, std::size_t to) noexcept {
+        // The parity at `to`, then back from there to the last line feed at even parity.
+        // The walk back stops at `from`: what lies before was asked about already.
+        const std::size_t quotes = count_byte(std::string_view(b + from, to - from), quote_);
+        parity_ ^= static_cast<unsigned>(quotes & 1);
+        unsigned p = parity_;
+        for (std::size_t i = to; i > from; --i) {
+            const char c = b[i - 1];
+            if (c == '\n' && p == 0) return last_ = i;
+            if (c == quote_) p ^= 1;
+        }
+        return npos;
+    }
+
+    /// A block of `n` bytes was taken: at a record end the parity there is even, so the
+    /// rest keeps it; a cut elsewhere (the input's end, a record over the limit) starts over.
+    void taken(std::size_t n) noexcept {
+        if (n != last_) parity_ = 0;
+        last_ = npos;
+    }
+
+    static constexpr std::size_t npos = lf_boundary::npos;
+
+private:
+    char quote_;
+    unsigned parity_ = 0;      // quotes seen so far in the buffer, mod 2
+    std::size_t last_ = npos;  // the last record end returned
+};
+
+/// `bytes | csv::record_blocks(options, quote = '"')` yields `text_block&&`s of whole
+/// records.
+struct record_blocks_fn : adaptor<record_blocks_fn, block_options> {
+    template <class Up, class... O>
+    using rules = adaptor_rules<rule<byte_like<reference_t<Up>>,
+                                     "sluice::csv::record_blocks: the upstream must yield bytes "
+                                     "(chunks or strings)">>;
+    template <class Up>
+    static auto make(Up up, block_options o = {}, char quote = '"') {
+        return sluice::detail::block_splitter<Up, quote_boundary>(std::move(up), std::move(o),
+                                                                 quote_boundary(quote));
+    }
+};
+inline constexpr record_blocks_fn record_blocks{};
+
+}  // namespace sluice::csv
