@@ -211,3 +211,33 @@ TEST_CASE("record_blocks: header only, blank only and empty inputs", "[csv][reco
         CHECK(blocks >= 1);
     }
 }
+
+TEST_CASE("record_blocks: a record over max_record_size fails as in one piece",
+          "[csv][record_blocks]") {
+    // A 20 kB record, a limit of 1000 bytes: the one-piece reader fed 100 bytes at a time
+    // fails on it; so must the reader of the block that record_blocks cut off at the limit
+    // (it used to read the cut-off part as a record: a ragged-record error, or with the
+    // right field count a wrong row and more rows from the record's rest).
+    for (const std::string& long_record :
+         {std::string(20000, 'x') + ",3", "7," + std::string(20000, 'x'),
+          "\"" + std::string(20000, 'q') + "\",3", "7,\"" + std::string(5000, 'q') + "\n" + std::string(15000, 'q') + "\""}) {
+        const std::string in = "a,b\n1,2\n" + long_record + "\n4,5\n";
+        csv::read_options o;
+        o.max_record_size = 1000;
+        sluice::block_options bo{.block_bytes = 64, .first_block_bytes = 8, .max_record_size = o.max_record_size};
+        std::vector<std::string> pieces;
+        for (std::size_t at = 0; at < in.size(); at += 100) pieces.push_back(in.substr(at, 100));
+        const result whole = read_whole(pieces, o);
+        REQUIRE_THAT(whole.error, Catch::StartsWith("csv: line 3, byte 8, record 1: record longer than max_record_size (1000 bytes)"));
+        const result split = read_blocks(pieces, bo, o);
+        CHECK_THAT(split.error, Catch::StartsWith("csv: line 3, byte 8, record 1: record longer than max_record_size (1000 bytes)"));
+        CHECK(split.rows == whole.rows);
+    }
+    // The limit at the input's end alone: a last record over it, in one piece.
+    csv::read_options o;
+    o.max_record_size = 100;
+    const result one = read_whole({"a\n" + std::string(500, 'x')}, o);
+    CHECK_THAT(one.error, Catch::Contains("record longer than max_record_size (100 bytes)"));
+    // Within it, in one piece or many: read.
+    CHECK(read_whole({"a\n" + std::string(90, 'x')}, o).rows.size() == 1);
+}

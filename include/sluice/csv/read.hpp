@@ -168,6 +168,10 @@ private:
             auto r = this->up_.next();
             if (!r) {
                 up_done_ = true;
+                // The limit holds at the input's end too: a record cut off at the limit by
+                // csv::record_blocks reaches a block's reader in one piece, with no feed after.
+                if ((scalar_mode_ ? size() : scan_) - rec_start_ > opt_.max_record_size)
+                    record_too_long();
                 return;
             }
             pending_ = bytes_of(*r);
