@@ -13,7 +13,7 @@
 #
 # clang-16 because clang 14 (bookworm's default) cannot compile libstdc++ 12's <ranges>.
 
-SLUICE_FUZZ_TARGETS=(csv_reader jsonl_reader json_array_reader parquet_reader)
+SLUICE_FUZZ_TARGETS=(csv_reader csv_blocks jsonl_reader json_array_reader parquet_reader)
 # The CSV scanner's kernel: SSE2 by default, AVX2 + PCLMUL under -mavx2 -mpclmul, and a
 # default build also carries the AVX2 kernel as a run-time choice (see csv/scan.hpp). Where
 # the CPU runs AVX2, csv_reader takes that run-time choice, csv_reader_avx2 is the
