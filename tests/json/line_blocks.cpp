@@ -141,3 +141,22 @@ TEST_CASE("line_blocks + read_jsonl: a BOM only at the input's start", "[json][l
     CHECK(whole.records.size() == 2);
     CHECK_THAT(whole.error, Catch::Contains("line 3"));
 }
+
+TEST_CASE("line_blocks + read_jsonl: a line over max_record_size fails as in one piece",
+          "[json][line_blocks]") {
+    // A 20 kB line, a limit of 1000 bytes: line_blocks cuts it off at the limit; the reader
+    // of that block fails on it as the one-piece reader (fed 100 bytes at a time) does.
+    for (const std::string& long_line : {"{\"a\":\"" + std::string(20000, 'x') + "\"}", std::string(20000, ' ') + "{}"}) {
+        const std::string in = "{\"a\":1}\n\n" + long_line + "\n{\"b\":2}\n";
+        json::jsonl_options jo;
+        jo.max_record_size = 1000;
+        sluice::block_options bo{.block_bytes = 64, .first_block_bytes = 8, .max_record_size = jo.max_record_size};
+        std::vector<std::string> pieces;
+        for (std::size_t at = 0; at < in.size(); at += 100) pieces.push_back(in.substr(at, 100));
+        const result whole = read_whole(pieces, jo);
+        REQUIRE_THAT(whole.error, Catch::Contains("record longer than 1000 bytes"));
+        const result split = read_blocks(pieces, bo, jo);
+        CHECK(split.error == whole.error);
+        CHECK(split.records == whole.records);
+    }
+}
