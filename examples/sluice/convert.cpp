@@ -42,6 +42,8 @@ struct run_env {
     /// Two or more cores (and --threads not 1): reading, parsing and encoding, and writing
     /// run on three threads joined by bounded chunk queues (see `pipelined`).
     bool pipeline = false;
+    /// --threads: the block workers of a block-parallel conversion (0: one per core).
+    int threads = 0;
 };
 
 /// Chunks each pipeline queue holds: enough to ride out a stall of either side; with the
@@ -385,14 +387,17 @@ std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env) {
     std::uint64_t rows = 0;
     // The pool is part of the records stage in --stats (records.workers: blocks in and
     // out, the writer's wait for them); "records" counts the rows as the one-thread
-    // pipeline's meter does. Three blocks in flight per worker ride out uneven blocks.
-    const unsigned workers = std::max(1u, std::thread::hardware_concurrency());
-    sluice::parallel_options pool{.workers = workers, .window = 3 * std::size_t{workers},
-                                  .name = "records.workers"};
+    // pipeline's meter does. Three blocks in flight per worker ride out uneven blocks; a
+    // --memory budget may allow fewer.
+    const unsigned workers =
+        env.threads > 0 ? static_cast<unsigned>(env.threads) : std::max(1u, std::thread::hardware_concurrency());
+    sluice::parallel_options pool{.workers = workers,
+                                  .window = 3 * std::size_t{workers},
+                                  .name = "records.workers",
+                                  .record_bytes = block_bytes_in + block_bytes_out};
     sluice::unpack_blocks_options unpack;
     unpack.records_name = "records";
     unpack.on_records = [&rows](std::uint64_t n) { rows += n; };
-    unpack.in_flight_bytes = pool.window * (block_bytes_in + block_bytes_out);
     sluice::progress_options prog = env.progress;
     prog.items_probe = [&rows] { return rows; };
     // drainable: a drain request stops the cutting at a block boundary; the blocks taken
@@ -554,6 +559,7 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         env.codec = make_output_codec(c.compression, o.level, io.threads);
     else
         env.pipeline = pipelined(io.threads);
+    env.threads = io.threads;
     // The counters feed the stage table of --progress and the JSON of --stats.
     sluice::metrics metrics;
     env.run = ctl.options(ctl.stats || o.progress ? &metrics : nullptr);

@@ -144,3 +144,43 @@ TEST_CASE("parallel_map and prefetch compose: many stages, one order", "[adaptor
     REQUIRE(v.size() == 20000);
     for (int i = 0; i < 20000; ++i) REQUIRE(v[static_cast<std::size_t>(i)] == i);
 }
+
+TEST_CASE("parallel_map with record_bytes asks the memory plan for its window",
+          "[adaptor][parallel_map][memory]") {
+    constexpr std::size_t kib = 1024;
+    auto run_with = [&](std::optional<std::size_t> budget, std::size_t& window_bytes,
+                        std::uint64_t& high_water) {
+        sluice::metrics m;
+        std::vector<int> out;
+        sluice::run_options o;
+        o.metrics = &m;
+        if (budget) o.memory_budget = *budget;
+        o.on_memory_plan = [&](const sluice::memory_plan& p) {
+            for (const auto& i : p.items())
+                if (i.stage == "pm") window_bytes = i.bytes;
+        };
+        sluice::run(sluice::iota(0, 2000) | sluice::parallel_map([](int x) {
+                        jitter(x);
+                        return x * 3;
+                    }, {.workers = 2, .window = 8, .name = "pm", .record_bytes = 100 * kib}),
+                    sluice::for_each([&](int x) { out.push_back(x); }), o);
+        REQUIRE(out.size() == 2000);
+        for (int i = 0; i < 2000; ++i) REQUIRE(out[static_cast<std::size_t>(i)] == i * 3);
+        for (const auto& c : m.snapshot())
+            if (c.name == "pm") high_water = c.queue_high_water;
+    };
+    std::size_t bytes = 0;
+    std::uint64_t hw = 0;
+    // No budget: the whole window, as asked.
+    run_with(std::nullopt, bytes, hw);
+    CHECK(bytes == 8 * 100 * kib);
+    CHECK(hw <= 8);
+    // A budget with room for three records: the window shrinks to three, and no more are
+    // ever in flight.
+    run_with(350 * kib, bytes, hw);
+    CHECK(bytes == 3 * 100 * kib);
+    CHECK(hw <= 3);
+    CHECK(hw >= 1);
+    // Not even one record: the run is refused before it starts.
+    REQUIRE_THROWS_AS(run_with(50 * kib, bytes, hw), sluice::error);
+}

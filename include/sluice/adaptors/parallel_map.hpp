@@ -24,6 +24,8 @@
 ///   idle workers; the pool is joined when the run ends or the stage is destroyed.
 /// - Counters (under `options.name`): in, out, rejects, the consumer's wait for results
 ///   (`blocked_upstream_ns`), records in flight high water against `window`.
+/// - Memory: with `record_bytes`, the window is a request to the run's memory plan
+///   (core/memory_budget.hpp): a tight budget shrinks it, down to one record in flight.
 
 #include <algorithm>
 #include <concepts>
@@ -61,6 +63,10 @@ struct parallel_options {
     std::size_t window = 0;
     /// The counters' name in the run's metrics.
     std::string name = "parallel_map";
+    /// The most bytes one record in flight holds with its result, when known: the stage then
+    /// asks the run's memory plan for `window` of them (at least one), and under a budget
+    /// that cannot give them all works with a smaller window. 0: nothing is reported.
+    std::size_t record_bytes = 0;
 };
 
 namespace detail {
@@ -79,6 +85,18 @@ public:
         s_->up.bind(ctx);
         if (ctx.metrics) s_->counters = ctx.metrics->counters(s_->opt.name);
         s_->counters->set_queue_capacity(s_->opt.window);
+        if (const std::size_t b = s_->opt.record_bytes) {
+            auto what = [](std::size_t n, std::size_t b) {
+                return std::to_string(n) + " records in flight x " + std::to_string((b + 1023) / 1024) + " KiB";
+            };
+            ctx.memory.request(
+                s_->opt.name, what(s_->opt.window, b), b, s_->opt.window * b,
+                [s = s_, b, what](std::size_t granted, std::string& w) {
+                    s->shrink_window(std::max<std::size_t>(1, granted / b));
+                    w = what(s->opt.window, b);
+                    return s->opt.window * b;
+                });
+        }
         s_->rej.bind(ctx);
         // However the run ends, the pool is stopped and joined before `run` returns.
         s_->w.bind(ctx);
@@ -133,6 +151,14 @@ private:
             if (o.workers == 0) o.workers = std::max(1u, std::thread::hardware_concurrency());
             if (o.window == 0) o.window = std::size_t{4} * o.workers;
             return o;
+        }
+
+        /// A smaller window, before the first pull (the memory plan's grant).
+        void shrink_window(std::size_t n) {
+            if (w.started() || n >= opt.window) return;
+            opt.window = n;
+            if (opt.ordered) ring.resize(n);
+            counters->set_queue_capacity(n);
         }
 
         void start() {

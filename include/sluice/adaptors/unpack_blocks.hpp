@@ -20,8 +20,8 @@
 /// - Counters: with `records_name`, the blocks' records count (in and out) there, as a
 ///   `meter` over the records of the one-thread pipeline would; `on_records` is told each
 ///   block's record count, in order, on the consumer's thread (progress, totals).
-/// - Memory: what the blocks in flight hold is the pool's (`in_flight_bytes`, reported to
-///   the run's memory plan under `records_name`, or "unpack_blocks").
+/// - Memory: what the blocks in flight hold is the pool's to report (`parallel_options::
+///   record_bytes`: a block and its output); this stage holds one block's output.
 
 #include <cstddef>
 #include <cstdint>
@@ -48,9 +48,6 @@ struct unpack_blocks_options {
     std::string records_name{};
     /// Told each block's record count, in input order, on the consumer's thread.
     std::function<void(std::uint64_t)> on_records{};
-    /// What the blocks in flight upstream hold at most (window x (block + output)), for the
-    /// memory plan; 0: nothing reported.
-    std::size_t in_flight_bytes = 0;
 };
 
 namespace detail {
@@ -68,9 +65,6 @@ public:
         this->up_.bind(ctx);
         if (ctx.metrics && !opt_.records_name.empty())
             counters_ = ctx.metrics->counters(opt_.records_name);
-        if (opt_.in_flight_bytes)
-            ctx.memory.hold(opt_.records_name.empty() ? "unpack_blocks" : opt_.records_name,
-                            opt_.in_flight_bytes, "blocks being parsed and their output");
     }
 
     maybe<chunk&> next() {
