@@ -346,7 +346,7 @@ TEST_CASE("unpack_blocks: CSV blocks on a pool with a header gate read as one re
           "[adaptor][unpack_blocks][csv]") {
     std::mt19937 rng(1234);
     using csv_gen::defect;
-    for (int round = 0; round < 80; ++round) {
+    for (int round = 0; round < 200; ++round) {
         csv_gen::shape s;
         s.records = pick(rng, 0, 60);
         s.columns = pick(rng, 1, 4);

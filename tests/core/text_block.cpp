@@ -137,7 +137,7 @@ std::string soup(std::mt19937& rng, std::size_t n) {
 
 TEST_CASE("record_blocks: blocks of whole records over random CSV", "[core][text_block]") {
     std::mt19937 rng(20261207);
-    for (int round = 0; round < 400; ++round) {
+    for (int round = 0; round < 1000; ++round) {
         csv_gen::shape s;
         s.records = pick(rng, 0, 40);
         s.columns = pick(rng, 1, 4);
@@ -159,7 +159,7 @@ TEST_CASE("record_blocks: blocks of whole records over random CSV", "[core][text
 TEST_CASE("record_blocks: any bytes, stray quotes included, split at even quote parity",
           "[core][text_block]") {
     std::mt19937 rng(7);
-    for (int round = 0; round < 400; ++round) {
+    for (int round = 0; round < 1000; ++round) {
         const std::string in = soup(rng, pick(rng, 0, 300));
         const sluice::block_options o = tiny(rng);
         const std::size_t max_piece = pick(rng, 1, 40);
@@ -170,7 +170,7 @@ TEST_CASE("record_blocks: any bytes, stray quotes included, split at even quote 
 
 TEST_CASE("line_blocks: blocks of whole lines", "[core][text_block]") {
     std::mt19937 rng(99);
-    for (int round = 0; round < 400; ++round) {
+    for (int round = 0; round < 1000; ++round) {
         // Random CSV has quoted line feeds: line_blocks cuts at every one of them.
         std::string in = pick(rng, 0, 1) ? soup(rng, pick(rng, 0, 300))
                                          : csv_gen::make(rng, csv_gen::shape{.records = pick(rng, 0, 30)});

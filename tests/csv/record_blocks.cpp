@@ -129,7 +129,7 @@ csv_gen::shape random_shape(std::mt19937& rng) {
 TEST_CASE("record_blocks: blocks read alone give the rows of one reader", "[csv][record_blocks]") {
     std::mt19937 rng(4242);
     std::size_t total_blocks = 0, total_rows = 0;
-    for (int round = 0; round < 1500; ++round) {
+    for (int round = 0; round < 4000; ++round) {
         csv_gen::shape s = random_shape(rng);
         s.header = pick(rng, 0, 5) != 0;
         const csv::read_options ro = random_options(rng, s);
@@ -159,7 +159,7 @@ TEST_CASE("record_blocks: the first error is the one-piece reader's", "[csv][rec
     using csv_gen::defect;
     const defect defects[] = {defect::ragged, defect::stray_quote, defect::bad_utf8,
                               defect::unterminated_quote, defect::text_after_quote};
-    for (int round = 0; round < 1500; ++round) {
+    for (int round = 0; round < 3000; ++round) {
         csv_gen::shape s = random_shape(rng);
         s.header = true;
         const csv::read_options o = random_options(rng, s);
