@@ -271,8 +271,8 @@ inline auto block_bytes(const sluice::text_block& b) {
     return sluice::from_range(std::array<std::string_view, 1>{b.view()});
 }
 
-/// CSV/TSV blocks: the header comes from the first block that has one (the gate); the block
-/// that read it writes the output's header too.
+/// CSV/TSV blocks: the header comes from the first block that has one (the gate). Blocks
+/// write no header line: CSV output gets it before the first record, in order (csv_header).
 template <class MakeEncoder>
 struct csv_block_job {
     using header_ptr = std::shared_ptr<const sluice::csv::header>;
@@ -383,7 +383,8 @@ struct jsonl_block_job {
 
 /// blocks | parallel_map(job) | unpack_blocks | encode meter | progress -> sink.
 template <class Blocks, class Job>
-std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env) {
+std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env,
+                           std::function<void(sluice::encoded_block&, std::uint64_t)> on_block = {}) {
     std::uint64_t rows = 0;
     // The pool is part of the records stage in --stats (records.workers: blocks in and
     // out, the writer's wait for them); "records" counts the rows as the one-thread
@@ -398,6 +399,7 @@ std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env) {
     sluice::unpack_blocks_options unpack;
     unpack.records_name = "records";
     unpack.on_records = [&rows](std::uint64_t n) { rows += n; };
+    unpack.on_block = std::move(on_block);
     sluice::progress_options prog = env.progress;
     prog.items_probe = [&rows] { return rows; };
     // drainable: a drain request stops the cutting at a block boundary; the blocks taken
@@ -436,12 +438,28 @@ std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env) {
             auto make = [](bool) { return sluice::json::jsonl_encoder{}; };
             return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env);
         }
-        auto make = [wo = csv_output_options(c.out, env)](bool header_known) {
+        sluice::csv::write_options wo = csv_output_options(c.out, env);
+        auto make = [wo](bool) {
             sluice::csv::write_options w = wo;
-            w.write_header = !header_known;
+            w.write_header = false;
             return sluice::csv::encoder(w);
         };
-        return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env);
+        csv_block_job<decltype(make)> job{ro, make};
+        // The header line goes before the first record, wherever it was parsed: the block
+        // that read the header may hold no record (a header wider than the first block).
+        auto header = [gate = job.gate, enc = sluice::csv::encoder(wo),
+                       done = false](sluice::encoded_block& b, std::uint64_t) mutable {
+            if (done || b.records == 0)
+                return;
+            done = true;
+            const auto h = gate->learned();
+            if (!h || !*h)
+                return;
+            sluice::chunk line;
+            enc.encode((*h)->names(), line);
+            b.chunks.insert(b.chunks.begin(), std::move(line));
+        };
+        return drive_blocks(std::move(blocks), std::move(job), env, std::move(header));
     }
     sluice::json::jsonl_options jo;
     bo.max_record_size = jo.max_record_size;

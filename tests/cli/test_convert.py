@@ -782,6 +782,14 @@ def _(d):
     outs = same_on_threads(d, "late", write(os.path.join(d, "late.csv"), late), ("jsonl", "csv"))
     eq(outs["jsonl"].count(b"\n"), 50000, "records after the blank lines")
 
+    # A header wider than the first block (64 KiB): the block that read it holds no record,
+    # and the output's header line must still come first.
+    cols = ",".join("c%05d" % i for i in range(12000))
+    wide = (cols + "\n" + "".join(",".join([str(i)] * 12000) + "\n" for i in range(3))).encode()
+    outs = same_on_threads(d, "wide", write(os.path.join(d, "wide.csv"), wide), ("csv", "jsonl"),
+                           ("--max-columns", "20000"))
+    eq(outs["csv"], wide, "a wide CSV through CSV")
+
     # Errors far into the input: the first one in the input is reported, with the same
     # line, byte offset and record as on one thread.
     body = b"".join(b'%d,"v %d",w\n' % (i, i) for i in range(60000))

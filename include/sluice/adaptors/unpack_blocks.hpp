@@ -20,6 +20,8 @@
 /// - Counters: with `records_name`, the blocks' records count (in and out) there, as a
 ///   `meter` over the records of the one-thread pipeline would; `on_records` is told each
 ///   block's record count, in order, on the consumer's thread (progress, totals).
+/// - Order: `on_block` sees each block in its turn, before its bytes go on (a header line
+///   written before the first record, wherever that record's block was parsed).
 /// - Memory: what the blocks in flight hold is the pool's to report (`parallel_options::
 ///   record_bytes`: a block and its output); this stage holds one block's output.
 
@@ -48,6 +50,11 @@ struct unpack_blocks_options {
     std::string records_name{};
     /// Told each block's record count, in input order, on the consumer's thread.
     std::function<void(std::uint64_t)> on_records{};
+    /// Called with each block, in input order, on the consumer's thread, before its bytes
+    /// are handed on, with the records of the blocks before it: what only the order knows,
+    /// such as a header line put before the first block that has a record (the block's
+    /// `chunks` may be changed).
+    std::function<void(encoded_block&, std::uint64_t)> on_block{};
 };
 
 namespace detail {
@@ -74,6 +81,7 @@ public:
             if (!r) return {};
             cur_.emplace(std::move(*r));
             pos_ = 0;
+            if (opt_.on_block) opt_.on_block(*cur_, records_);
             records_ += cur_->records;
             if (counters_) {
                 counters_->add_in(cur_->records);

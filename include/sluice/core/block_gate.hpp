@@ -33,6 +33,12 @@ public:
         if (failed_) throw cancelled_error("block_gate");
         return std::nullopt;
     }
+    /// What was learned so far, without waiting (for the consumer's thread, which sees a
+    /// block only after the blocks before it finished).
+    std::optional<T> learned() {
+        std::lock_guard lock(m_);
+        return value_;
+    }
     /// Block `k` finished; `learned` is what it learned (null: nothing).
     void done(std::uint64_t k, const T* learned) {
         {

@@ -7,8 +7,8 @@
 /// (csv/record_blocks.hpp). A reader given a block alone with its origin (`input_origin`)
 /// names the same lines and byte offsets in its errors as one reading the whole input.
 ///
-/// A block ends just after a record end: at about `block_bytes`, or further when a record
-/// is longer. The first block is smaller (`first_block_bytes`), so that what it teaches the
+/// A block ends just after a record end: the last one within `block_bytes`, or the first
+/// past it when a record is longer. The first block is smaller (`first_block_bytes`), so that what it teaches the
 /// others (a CSV header, the columns of the first JSON record: core/block_gate.hpp) is known
 /// early. The last block takes whatever is left, record end or not; an empty input is one
 /// empty block (so a job that writes a header given in advance still runs once).
@@ -68,7 +68,8 @@ struct encoded_block {
 
 /// Options of `line_blocks` and `csv::record_blocks`.
 struct block_options {
-    /// A block is cut at the first record end at or after this many bytes.
+    /// A block's target size: it ends at the last record end within this many bytes, or,
+    /// when they hold none, at the first found past them.
     std::size_t block_bytes = 256 * 1024;
     /// The first block's target (see the file comment).
     std::size_t first_block_bytes = 64 * 1024;

@@ -20,6 +20,9 @@
 /// reader part ways: a strict reader that fails on it never reads past it, so split reading
 /// is for runs where a bad record fails (`on_error::fail`) and quotes are not lenient; a
 /// reader that skips bad records or accepts stray quotes must read the input in one piece.
+/// Without a header (`header = false`) each block's reader takes the field count of its own
+/// first record, so a count that changes between blocks is not caught: give the readers the
+/// first block's header (`known_header`) or read such input in one piece.
 
 #include <algorithm>
 #include <cstddef>
