@@ -99,7 +99,7 @@ if want csv2jsonl; then
     warm "$CSV"
     if ((HAVE_SLUICE)); then
         measure "csv2jsonl sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl"
-        table_add "sluice" "$W/sluice.jsonl" "default: read, parse+encode, write on 3 threads (2 cores); atomic file (fsync + rename)"
+        table_add "sluice" "$W/sluice.jsonl" "default: blocks of records parsed+encoded on a worker per core; atomic file (fsync + rename)"
         measure "csv2jsonl sluice stdout" -- bash -c '"$1" convert --to jsonl "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl"
         table_add "sluice - > file" "$W/sluice-stdout.jsonl" "stdout redirected: no fsync, as the peers"
         if ((${#SLUICE_T1[@]})); then
@@ -131,7 +131,7 @@ if want jsonl2csv; then
     warm "$JSONL"
     if ((HAVE_SLUICE)); then
         measure "jsonl2csv sluice" -- "$SLUICE" convert "$JSONL" "$W/sluice.csv"
-        table_add "sluice" "$W/sluice.csv" "default: read, parse+encode, write on 3 threads (2 cores); atomic file (fsync + rename)"
+        table_add "sluice" "$W/sluice.csv" "default: blocks of records parsed+encoded on a worker per core; atomic file (fsync + rename)"
         measure "jsonl2csv sluice stdout" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$JSONL" "$W/sluice-stdout.csv"
         table_add "sluice - > file" "$W/sluice-stdout.csv" "stdout redirected: no fsync, as the peers"
         if ((${#SLUICE_T1[@]})); then
