@@ -242,13 +242,17 @@ conversion resolve(const convert_options& o) {
 // (csv::record_blocks, line_blocks) and each block is parsed and encoded on a worker of an
 // ordered parallel_map; unpack_blocks hands the blocks' output on: it is written in input order, so the bytes are
 // those of the one-thread conversion, and so are the errors (line, byte offset and record
-// in the whole input). Used when a bad record fails the run: after a stray quote that
-// --on-error skip passes over, where a record ends depends on everything read before it,
-// so skipping runs read the input in one piece.
+// in the whole input), and so are the dead letters of --on-error skip (the blocks collect
+// their rejects, unpack_blocks hands them to the run's policy in order). CSV is split only
+// when a bad record fails the run: after a stray quote that --on-error skip passes over,
+// where a record ends depends on everything read before it.
 
 /// Whether this conversion runs block-parallel (see above).
 bool block_parallel(const conversion& c, const convert_options& o, const run_env& env) {
-    if (!env.pipeline || o.on_error != "fail")
+    if (!env.pipeline)
+        return false;
+    // JSON Lines records are lines, whatever a bad one holds: skipping keeps the cuts.
+    if (o.on_error != "fail" && c.in != data_format::jsonl)
         return false;
     const bool in = is_delimited(c.in) || c.in == data_format::jsonl;
     const bool out = is_delimited(c.out) || c.out == data_format::jsonl;
@@ -311,6 +315,13 @@ struct csv_block_job {
     }
 };
 
+/// With --on-error skip a block's stages collect their rejects in the block's result;
+/// unpack_blocks hands them to the run's policy in input order (dead letters, --max-errors).
+inline auto collect_rejects(sluice::encoded_block& out) {
+    return sluice::on_error::dead_letter(
+        [v = &out.rejects](sluice::dead_letter_record&& r) { v->push_back(std::move(r)); });
+}
+
 /// JSON Lines blocks to CSV/TSV: the columns are --columns, or the first record's keys
 /// (learned by the first block that has a record, through the gate); the block that
 /// starts the output writes the header.
@@ -319,6 +330,7 @@ struct jsonl_to_csv_block_job {
     sluice::json::jsonl_options jo;
     sluice::csv::write_options wo;  ///< write_header false: fields_csv_encoder writes it
     columns given;
+    bool collect = false;  ///< --on-error skip: rejects go to the block's result
     std::shared_ptr<sluice::block_gate<columns>> gate = std::make_shared<sluice::block_gate<columns>>();
 
     sluice::encoded_block operator()(sluice::text_block& b) {
@@ -340,13 +352,25 @@ struct jsonl_to_csv_block_job {
                 enc.begin(c);
             sluice::json::jsonl_options o = jo;
             o.origin = b.origin();
-            auto recs = block_bytes(b) | sluice::json::read_jsonl(std::move(o));
-            sluice::run_context ctx;
-            recs.bind(ctx);
-            while (auto r = recs.next())
-                enc.encode(mapping(*r), c);
+            auto encode_all = [&](auto policy) {
+                o.errors = policy;
+                auto rows = block_bytes(b) | sluice::json::read_jsonl(std::move(o))
+                            | sluice::try_map(std::ref(mapping), policy);
+                sluice::run_context ctx;
+                rows.bind(ctx);
+                while (auto r = rows.next()) {
+                    enc.encode(*r, c);
+                    ++out.records;
+                }
+                // The records the reader yielded, rejected by the mapping or not, are what
+                // the next blocks' record indices count from.
+                out.read = out.records + rows.rejects();
+            };
+            if (collect)
+                encode_all(collect_rejects(out));
+            else
+                encode_all(sluice::on_error::fail);
             out.chunks.push_back(std::move(c));
-            out.records = recs.record_count();
             if (given.empty() && !known)
                 learned = mapping.columns();
         } catch (...) {
@@ -362,12 +386,15 @@ struct jsonl_to_csv_block_job {
 /// JSON Lines blocks to JSON Lines: every line on its own.
 struct jsonl_block_job {
     sluice::json::jsonl_options jo;
+    bool collect = false;  ///< --on-error skip: rejects go to the block's result
 
     sluice::encoded_block operator()(sluice::text_block& b) const {
         sluice::encoded_block out;
         out.index = b.index;
         sluice::json::jsonl_options o = jo;
         o.origin = b.origin();
+        if (collect)
+            o.errors = collect_rejects(out);
         auto recs = block_bytes(b) | sluice::json::read_jsonl(std::move(o));
         sluice::run_context ctx;
         recs.bind(ctx);
@@ -384,6 +411,7 @@ struct jsonl_block_job {
 /// blocks | parallel_map(job) | unpack_blocks | encode meter | progress -> sink.
 template <class Blocks, class Job>
 std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env,
+                           const sluice::any_error_policy& errors,
                            std::function<void(sluice::encoded_block&, std::uint64_t)> on_block = {}) {
     std::uint64_t rows = 0;
     // The pool is part of the records stage in --stats (records.workers: blocks in and
@@ -400,6 +428,7 @@ std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env,
     unpack.records_name = "records";
     unpack.on_records = [&rows](std::uint64_t n) { rows += n; };
     unpack.on_block = std::move(on_block);
+    unpack.errors = errors;
     sluice::progress_options prog = env.progress;
     prog.items_probe = [&rows] { return rows; };
     // drainable: a drain request stops the cutting at a block boundary; the blocks taken
@@ -427,7 +456,9 @@ sluice::prefetch_options block_queue(const sluice::block_options& bo) {
 /// decompressing and cutting on one thread, parsing and encoding on the workers, writing
 /// on this one.
 template <class Bytes>
-std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env) {
+std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env,
+                             const sluice::any_error_policy& errors) {
+    const bool collect = !errors.fails();
     sluice::block_options bo;
     if (is_delimited(c.in)) {
         sluice::csv::read_options ro = csv_input_options(c.in, c.out, {}, env);
@@ -436,7 +467,8 @@ std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env) {
                       | sluice::prefetch(block_queue(bo));
         if (c.out == data_format::jsonl) {
             auto make = [](bool) { return sluice::json::jsonl_encoder{}; };
-            return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env);
+            return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env,
+                                errors);
         }
         sluice::csv::write_options wo = csv_output_options(c.out, env);
         auto make = [wo](bool) {
@@ -459,16 +491,17 @@ std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env) {
             enc.encode((*h)->names(), line);
             b.chunks.insert(b.chunks.begin(), std::move(line));
         };
-        return drive_blocks(std::move(blocks), std::move(job), env, std::move(header));
+        return drive_blocks(std::move(blocks), std::move(job), env, errors, std::move(header));
     }
     sluice::json::jsonl_options jo;
     bo.max_record_size = jo.max_record_size;
     auto blocks = std::forward<Bytes>(bytes) | sluice::line_blocks(bo) | sluice::prefetch(block_queue(bo));
     if (c.out == data_format::jsonl)
-        return drive_blocks(std::move(blocks), jsonl_block_job{jo}, env);
+        return drive_blocks(std::move(blocks), jsonl_block_job{jo, collect}, env, errors);
     sluice::csv::write_options wo = csv_output_options(c.out, env);
     wo.write_header = false;
-    return drive_blocks(std::move(blocks), jsonl_to_csv_block_job{jo, wo, env.opt.columns}, env);
+    return drive_blocks(std::move(blocks), jsonl_to_csv_block_job{jo, wo, env.opt.columns, collect},
+                        env, errors);
 }
 
 /// Parses the decompressed bytes in the input format and writes the output format; every
@@ -593,7 +626,9 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
         auto decoded = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input)
                        | sluice::meter("decompress");
         if (block_parallel(c, o, env)) {
-            written = convert_blocks(sluice::any_byte_source(std::move(decoded)), c, env);
+            written = convert_blocks(sluice::any_byte_source(std::move(decoded)), c, env,
+                                     bad ? sluice::any_error_policy(bad->policy())
+                                         : sluice::any_error_policy());
         } else {
             // Pipelined: reading and decompressing run ahead on their own thread (the chunk
             // queue "read.queue"). Either way the bytes are one erased source type, so the

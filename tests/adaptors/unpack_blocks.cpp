@@ -385,3 +385,100 @@ TEST_CASE("unpack_blocks: CSV blocks on a pool with a header gate read as one re
         }
     }
 }
+
+namespace {
+
+/// Lines as records; a line starting "REJECT" is rejected (collected in the block, its
+/// record index counted from the block's start), the rest handed on.
+struct collect_rejected_lines {
+    sluice::encoded_block operator()(sluice::text_block& b) const {
+        sluice::encoded_block out;
+        out.index = b.index;
+        std::string_view rest = b.view();
+        std::uint64_t line = b.line;
+        sluice::chunk c;
+        while (!rest.empty()) {
+            const std::size_t lf = rest.find('\n');
+            const std::string_view l = rest.substr(0, lf == std::string_view::npos ? rest.size() : lf + 1);
+            rest.remove_prefix(l.size());
+            if (l.starts_with("REJECT")) {
+                sluice::position p;
+                p.line = line;
+                p.record = out.read;
+                out.rejects.push_back({"lines", sluice::error(sluice::errc::bad_input, "lines", "rejected", p),
+                                       std::string(l)});
+            } else {
+                c.append(l);
+                ++out.records;
+            }
+            ++out.read;
+            ++line;
+        }
+        out.chunks.push_back(std::move(c));
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("unpack_blocks hands collected rejects to its policy in input order, indices absolute",
+          "[adaptor][unpack_blocks]") {
+    std::string in, kept;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> want;  // line, record
+    for (std::uint64_t i = 0; i < 3000; ++i) {
+        if (i % 37 == 5) {
+            in += "REJECT " + std::to_string(i) + "\n";
+            want.emplace_back(i + 1, i);
+        } else {
+            in += "line " + std::to_string(i) + "\n";
+            kept += "line " + std::to_string(i) + "\n";
+        }
+    }
+    auto pipeline = [&](sluice::any_error_policy errors) {
+        return sluice::from_range(std::array<std::string_view, 1>{in})
+               | sluice::line_blocks({.block_bytes = 97, .first_block_bytes = 13})
+               | sluice::parallel_map(collect_rejected_lines{}, {.workers = 2, .window = 5})
+               | sluice::unpack_blocks({.errors = std::move(errors)});
+    };
+
+    std::vector<sluice::dead_letter_record> letters;
+    sluice::metrics m;
+    std::string out;
+    sluice::run(pipeline(sluice::on_error::dead_letter(
+                    [&](sluice::dead_letter_record&& r) { letters.push_back(std::move(r)); })),
+                sluice::for_each([&](sluice::chunk& c) { out += c.view(); }), {.metrics = &m});
+    CHECK(out == kept);
+    REQUIRE(letters.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        CHECK(letters[i].stage == "lines");
+        CHECK(letters[i].where().line == want[i].first);
+        CHECK(letters[i].where().record == want[i].second);
+        CHECK(letters[i].raw.starts_with("REJECT " + std::to_string(want[i].second)));
+    }
+    bool counted = false;
+    for (const auto& c : m.snapshot())
+        if (c.name == "lines") {
+            counted = true;
+            CHECK(c.rejects == want.size());
+        }
+    CHECK(counted);
+
+    // The run's limit applies to the replayed rejects, at the same record as in one thread.
+    sluice::reject_budget budget(10);
+    try {
+        sluice::run(pipeline(sluice::on_error::skip.within(budget)), sluice::for_each([](sluice::chunk&) {}));
+        FAIL("no limit error");
+    } catch (const sluice::error& e) {
+        CHECK(e.code() == sluice::errc::limit);
+        CHECK(e.where().record == want[10].second);
+    }
+    // Under `fail` the first reject ends the run, with its absolute position.
+    try {
+        sluice::run(pipeline({}), sluice::for_each([](sluice::chunk&) {}));
+        FAIL("no error");
+    } catch (const sluice::error& e) {
+        CHECK(e.code() == sluice::errc::bad_input);
+        CHECK(e.where().record == want[0].second);
+        CHECK(e.where().line == want[0].first);
+    }
+}

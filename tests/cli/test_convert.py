@@ -851,5 +851,43 @@ def _(d):
     msg = same_error_on_threads(d, "key", write(os.path.join(d, "key.jsonl"), key), "csv")
     check("line 52001" in msg, f"position: {msg!r}")
 
+    # --on-error skip: JSON Lines stays block-parallel (a line is a record whatever it
+    # holds); the rejects of every block reach the dead letters in input order with the
+    # record indices of one thread, and --max-errors stops at the same record.
+    rnd = random.Random(9)
+    lines = []
+    for i in range(150000):
+        k = rnd.randrange(400)
+        if k == 0:
+            lines.append('{"a":%d,,}' % i)
+        elif k == 1:
+            lines.append("[1,2]")
+        elif k == 2:
+            lines.append('{"a":%d,"zz":1}' % i)
+        elif k == 3:
+            lines.append("")
+        else:
+            lines.append('{"a":%d,"b":"x%d"}' % (i, i))
+    messy = write(os.path.join(d, "messy.jsonl"), ("\n".join(lines) + "\n").encode())
+    for ext in ("csv", "jsonl"):
+        got = {}
+        for t in ("1", "2"):
+            out, dl = os.path.join(d, f"messy-{t}.{ext}"), os.path.join(d, f"messy-{t}.{ext}.dl")
+            r = s.ok("convert", "--threads", t, "--on-error", "skip", "--dead-letter", dl, messy, out)
+            summary = re.sub(r"[\d.]+ s, [\d.]+ [kMG]?B/s, peak memory [\d.]+ MiB", "", err(r))
+            got[t] = (read(out), read(dl), summary.replace(dl, "DL"))
+        eq(got["2"], got["1"], f"--on-error skip to {ext}: output, dead letters, summary")
+        check(got["1"][1].count(b"\n") > 200, f"{ext}: dead letters {got['1'][1][:200]!r}")
+    r = s.ok("convert", "--on-error", "skip", "--stats", messy, os.path.join(d, "messy-stats.csv"))
+    check("records.workers" in err(r), f"--on-error skip is not block-parallel: {err(r)[-600:]!r}")
+    limited = {}
+    for t in ("1", "2"):
+        r = s.run("convert", "--threads", t, "--on-error", "skip", "--max-errors", "700", messy,
+                  os.path.join(d, f"lim-{t}.csv"))
+        expect_exit(r, 2, f"--max-errors, --threads {t}")
+        limited[t] = err(r)
+    eq(limited["2"], limited["1"], "--max-errors: the same record ends the run")
+    check("reject budget of 700" in limited["1"], limited["1"])
+
 
 s.finish()

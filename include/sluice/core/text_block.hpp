@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// Blocks of whole records, for parsing on several threads: `text_block` (a piece of an
-/// input that holds whole records, and where it starts in the input), `encoded_block` (what
-/// a worker made of one), and `block_splitter`, the stage that cuts a byte stream into
+/// input that holds whole records, and where it starts in the input) and `block_splitter`,
+/// the stage that cuts a byte stream into
 /// text blocks for `line_blocks` (adaptors/line_blocks.hpp) and `csv::record_blocks`
 /// (csv/record_blocks.hpp). A reader given a block alone with its origin (`input_origin`)
 /// names the same lines and byte offsets in its errors as one reading the whole input.
@@ -57,14 +57,6 @@ struct text_block {
     input_origin origin() const noexcept { return {line, byte_offset}; }
 };
 
-/// What a worker made of one `text_block` (adaptors/unpack_blocks.hpp hands it on).
-struct encoded_block {
-    using moves_across = void;
-
-    std::uint64_t index = 0;    ///< the text block's
-    std::vector<chunk> chunks;  ///< the output bytes, in order
-    std::uint64_t records = 0;  ///< records read from the block
-};
 
 /// Options of `line_blocks` and `csv::record_blocks`.
 struct block_options {
