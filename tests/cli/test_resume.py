@@ -161,7 +161,7 @@ def _(d):
         print(f"     retrying with a new key: {msg[:300]}")
     p.send_signal(signal.SIGKILL)
     eq(p.wait(), -signal.SIGKILL, "killed by SIGKILL")
-    admin("faults", {"clear": True})
+    admin("faults", {"clear": True, "key_prefix": PREFIX})
     checkpoint = json.loads(get_settled(key + ".sluice-resume"))
     stored = len(checkpoint["parts"])
     check(stored >= 3, f"{stored} parts in the checkpoint")
@@ -286,7 +286,7 @@ def _(d):
         print(f"     retrying with a new key: {msg[:300]}")
     p.send_signal(signal.SIGKILL)
     p.wait()
-    admin("faults", {"clear": True})
+    admin("faults", {"clear": True, "key_prefix": PREFIX})
     stored = len(json.loads(get_settled(key + ".sluice-resume"))["parts"])
     r = s.run("export", "--dsn", DSN, "--table", TABLE, "--resumable", "id", "--to", url(key),
               "--part-size", PART, "--timezone", "UTC")

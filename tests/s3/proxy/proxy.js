@@ -31,7 +31,8 @@
 //                                    with P may have parts of any size >= min_part_size (the
 //                                    record-aligned parts of a resumable export), not sizes
 //                                    that never shrink
-//   POST /__admin/faults {"clear":true}  drop every pending fault (uploads and stats stay)
+//   POST /__admin/faults {"clear":true}  drop every pending fault (uploads and stats stay);
+//        with "key_prefix":P only the faults whose key_prefix starts with P
 //   POST /__admin/backdate         {"upload_id":ID,"seconds":N}: the upload was created N s
 //                                    earlier (for the reaper's age tests)
 //   (ListMultipartUploads, GET /bucket?uploads&prefix=P[&max-uploads&key-marker&
@@ -301,7 +302,13 @@ function admin(req, res, path, body) {
         return json(res, { ok: true });
     }
     if (req.method === 'POST' && path === '/__admin/faults') {
-        if (cmd.clear) state.faults = []; // {"clear":true}: drop the pending faults
+        // {"clear":true}: drop the pending faults - with "key_prefix", only those whose own
+        // prefix starts with it (tests running in parallel against one proxy must not drop
+        // each other's faults: cli_resume's clear once took a cli_s3 retry fault).
+        if (cmd.clear) {
+            const p = cmd.key_prefix || '';
+            state.faults = p ? state.faults.filter((f) => !(f.key_prefix || '').startsWith(p)) : [];
+        }
         const base = { match: cmd.match, key_prefix: cmd.key_prefix || '' };
         const count = Number(cmd.count || 1);
         if (cmd.status) state.faults.push({ ...base, kind: 'status', status: Number(cmd.status), count });
