@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # ThreadSanitizer run of the worker primitive and the threaded stages (prefetch,
-# parallel_map, shutdown, error policies, parallel gzip), for CI: a separate build-tsan/
+# parallel_map, block-parallel parsing: unpack_blocks and block_gate, shutdown, error
+# policies, parallel gzip), for CI: a separate build-tsan/
 # directory, only the relevant test targets, a few minutes on two cores.
 #
 #   source scripts/lib/tsan.sh
@@ -13,6 +14,8 @@ SLUICE_TSAN_TARGETS=(
     test_core_worker
     test_adaptors_prefetch
     test_adaptors_parallel_map
+    test_adaptors_unpack_blocks
+    test_core_block_gate
     test_adaptors_shutdown
     test_adaptors_error_policy
     test_compress_parallel_gzip
