@@ -6,9 +6,6 @@
 #include <sluice/s3/s3.hpp>
 
 #include <cstdio>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <iostream>
 #include <string>
 #include <vector>
@@ -296,23 +293,9 @@ int run_command(command_line& cl) {
     return cli::exit_ok;
 }
 
-/// glibc returns a freed buffer of 128 KiB or more to the kernel (munmap, or a trim of the
-/// heap's top), and the next one of that size faults its pages in again. The streaming paths
-/// allocate such buffers all the time (a block of input and its output per worker task,
-/// compression members, upload parts), so the default cost the block-parallel conversion
-/// 35-75 thousand page faults, ~0.1 s of system time per GB (docs/benchmarks.md). Freed
-/// memory up to 32 MiB stays in the process for reuse; peak RSS grows by about 1 MiB.
-void tune_allocator() {
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 32 << 20);
-#endif
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    tune_allocator();
     command_line cl;
     cl.app.require_subcommand(1);
     cl.app.set_version_flag("--version", "sluice 0.1.0");
