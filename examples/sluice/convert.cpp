@@ -280,12 +280,13 @@ inline auto block_bytes(const sluice::text_block& b) {
 }
 
 /// CSV/TSV blocks: the header comes from the first block that has one (the gate). Blocks
-/// write no header line: CSV output gets it before the first record, in order (csv_header).
+/// write no header line: CSV output gets it before the first record, in order (the
+/// `on_block` hook in convert_blocks).
 template <class MakeEncoder>
 struct csv_block_job {
     using header_ptr = std::shared_ptr<const sluice::csv::header>;
     sluice::csv::read_options ro;
-    MakeEncoder make;  ///< make(header_known) -> the record encoder for one block
+    MakeEncoder make;  ///< make() -> the record encoder for one block
     std::shared_ptr<sluice::block_gate<header_ptr>> gate =
         std::make_shared<sluice::block_gate<header_ptr>>();
 
@@ -302,7 +303,7 @@ struct csv_block_job {
             auto rows = block_bytes(b) | sluice::csv::read(std::move(o));
             sluice::run_context ctx;
             rows.bind(ctx);
-            auto enc = make(known.has_value());
+            auto enc = make();
             sluice::chunk c = block_output(b);
             while (auto r = rows.next())
                 enc.encode(*r, c);
@@ -484,12 +485,12 @@ std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env,
         auto blocks = std::forward<Bytes>(bytes) | sluice::csv::record_blocks(bo, ro.quote)
                       | sluice::prefetch(block_queue(bo));
         if (c.out == data_format::jsonl) {
-            auto make = [](bool) { return sluice::json::jsonl_encoder{}; };
+            auto make = [] { return sluice::json::jsonl_encoder{}; };
             return drive_blocks(std::move(blocks), csv_block_job<decltype(make)>{ro, make}, env,
                                 errors);
         }
         sluice::csv::write_options wo = csv_output_options(c.out, env);
-        auto make = [wo](bool) {
+        auto make = [wo] {
             sluice::csv::write_options w = wo;
             w.write_header = false;
             return sluice::csv::encoder(w);
