@@ -5,47 +5,28 @@
 #include <sluice/sluice.hpp>
 #include <sluice/csv/csv.hpp>
 
-#include <array>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 
 namespace {
 
-using header_ptr = std::shared_ptr<const sluice::csv::header>;
-
-/// One block: a CSV reader given the block's origin (and the header, once a block has read
-/// it), then a TSV encoder. Copied for each worker; the gate is shared.
+/// One block: `csv::read_block` reads it as a reader of the whole file would at that point
+/// (the block's origin; the header, once a block has read it, through the shared gate), and
+/// a TSV encoder writes its records. Copied for each worker; the gate is shared.
 struct csv_to_tsv_block {
-    std::shared_ptr<sluice::block_gate<header_ptr>> gate = std::make_shared<sluice::block_gate<header_ptr>>();
+    std::shared_ptr<sluice::csv::header_gate> gate = std::make_shared<sluice::csv::header_gate>();
 
     sluice::encoded_block operator()(sluice::text_block& b) const {
         sluice::encoded_block out;
         out.index = b.index;
-        const std::optional<header_ptr> known = gate->wait(b.index);
-        header_ptr learned;
-        try {
-            sluice::csv::read_options o;
-            o.origin = b.origin();
-            if (known) o.known_header = *known;
-            auto rows = sluice::from_range(std::array<std::string_view, 1>{b.view()}) | sluice::csv::read(o);
-            sluice::csv::encoder tsv({.delimiter = '\t', .write_header = false});
-            sluice::chunk c;
-            // `rows` runs in place, so its header is there to read afterwards (a block that
-            // held the header line and no record still teaches it to the others).
-            sluice::run(rows, sluice::for_each([&](const sluice::csv::row& r) { tsv.encode(r, c); }));
-            out.records = rows.records();
-            out.chunks.push_back(std::move(c));
-            if (!known) learned = rows.shared_header();
-        } catch (...) {
-            gate->fail();
-            throw;
-        }
-        gate->done(b.index, learned ? &learned : nullptr);
+        sluice::csv::encoder tsv({.delimiter = '\t', .write_header = false});
+        sluice::chunk c;
+        out.records = sluice::csv::read_block(b, {}, *gate, [&](const sluice::csv::row& r) { tsv.encode(r, c); });
+        out.chunks.push_back(std::move(c));
         return out;
     }
 };

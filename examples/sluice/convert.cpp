@@ -284,38 +284,18 @@ inline auto block_bytes(const sluice::text_block& b) {
 /// `on_block` hook in convert_blocks).
 template <class MakeEncoder>
 struct csv_block_job {
-    using header_ptr = std::shared_ptr<const sluice::csv::header>;
     sluice::csv::read_options ro;
     MakeEncoder make;  ///< make() -> the record encoder for one block
-    std::shared_ptr<sluice::block_gate<header_ptr>> gate =
-        std::make_shared<sluice::block_gate<header_ptr>>();
+    std::shared_ptr<sluice::csv::header_gate> gate = std::make_shared<sluice::csv::header_gate>();
 
     sluice::encoded_block operator()(sluice::text_block& b) {
         sluice::encoded_block out;
         out.index = b.index;
-        const std::optional<header_ptr> known = gate->wait(b.index);
-        header_ptr learned;
-        try {
-            sluice::csv::read_options o = ro;
-            o.origin = b.origin();
-            if (known)
-                o.known_header = *known;
-            auto rows = block_bytes(b) | sluice::csv::read(std::move(o));
-            sluice::run_context ctx;
-            rows.bind(ctx);
-            auto enc = make();
-            sluice::chunk c = block_output(b);
-            while (auto r = rows.next())
-                enc.encode(*r, c);
-            out.chunks.push_back(std::move(c));
-            out.records = rows.records();
-            if (!known)
-                learned = rows.shared_header();
-        } catch (...) {
-            gate->fail();
-            throw;
-        }
-        gate->done(b.index, learned ? &learned : nullptr);
+        auto enc = make();
+        sluice::chunk c = block_output(b);
+        out.records = sluice::csv::read_block(b, ro, *gate,
+                                              [&](const sluice::csv::row& r) { enc.encode(r, c); });
+        out.chunks.push_back(std::move(c));
         return out;
     }
 };

@@ -291,36 +291,19 @@ namespace {
 /// The CLI's CSV job (csv_block_job in examples/sluice/convert.cpp), writing rows as text:
 /// the header from the first block that has one, through the gate.
 struct csv_rows_job {
-    using header_ptr = std::shared_ptr<const sluice::csv::header>;
     sluice::csv::read_options ro;
-    std::shared_ptr<sluice::block_gate<header_ptr>> gate = std::make_shared<sluice::block_gate<header_ptr>>();
+    std::shared_ptr<sluice::csv::header_gate> gate = std::make_shared<sluice::csv::header_gate>();
 
     sluice::encoded_block operator()(sluice::text_block& b) {
         sluice::encoded_block out;
         out.index = b.index;
-        const std::optional<header_ptr> known = gate->wait(b.index);
-        header_ptr learned;
-        try {
-            sluice::csv::read_options o = ro;
-            o.origin = b.origin();
-            if (known) o.known_header = *known;
-            auto rows = sluice::from_range(std::array<std::string_view, 1>{b.view()}) | sluice::csv::read(o);
-            sluice::run_context ctx;
-            rows.bind(ctx);
-            sluice::chunk c(64);
-            while (auto r = rows.next()) {
-                std::string s = std::to_string(r->line()) + "@" + std::to_string(r->byte_offset());
-                for (std::string_view f : *r) s += "|" + std::string(f);
-                c.append(s + "\n");
-            }
-            out.chunks.push_back(std::move(c));
-            out.records = rows.records();
-            if (!known) learned = rows.shared_header();
-        } catch (...) {
-            gate->fail();
-            throw;
-        }
-        gate->done(b.index, learned ? &learned : nullptr);
+        sluice::chunk c(64);
+        out.records = sluice::csv::read_block(b, ro, *gate, [&](const sluice::csv::row& r) {
+            std::string s = std::to_string(r.line()) + "@" + std::to_string(r.byte_offset());
+            for (std::string_view f : r) s += "|" + std::string(f);
+            c.append(s + "\n");
+        });
+        out.chunks.push_back(std::move(c));
         return out;
     }
 };

@@ -6,8 +6,8 @@
 ///     read_file("big.csv") | csv::record_blocks()
 ///         | parallel_map(to_jsonl_block) | unpack_blocks() | to_file("big.jsonl")
 ///
-/// where `to_jsonl_block(text_block& b)` reads `b.view()` with `csv::read` given
-/// `origin = b.origin()` (and the header, once known: core/block_gate.hpp) and returns an
+/// where `to_jsonl_block(text_block& b)` reads the block with `csv::read_block` (below: the
+/// block's origin, the header through a shared `header_gate`) and returns an
 /// `encoded_block`.
 ///
 /// A record ends at a line feed outside quotes: one after an even number of quote
@@ -25,13 +25,24 @@
 /// first block's header (`known_header`) or read such input in one piece.
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string_view>
+#include <utility>
 
 #include "../core/adaptor.hpp"
+#include "../core/block_gate.hpp"
 #include "../core/byte_count.hpp"
+#include "../core/context.hpp"
+#include "../core/range_source.hpp"
 #include "../core/stage.hpp"
 #include "../core/text_block.hpp"
+#include "options.hpp"
+#include "read.hpp"
+#include "row.hpp"
 
 namespace sluice::csv {
 
@@ -83,5 +94,36 @@ struct record_blocks_fn : adaptor<record_blocks_fn, block_options> {
     }
 };
 inline constexpr record_blocks_fn record_blocks{};
+
+/// The header the first blocks teach the others (core/block_gate.hpp).
+using header_gate = block_gate<std::shared_ptr<const header>>;
+
+/// Reads one block alone as a reader of the whole input would read it at that point: with
+/// the block's origin, and the header an earlier block read (`headers.wait`; when every
+/// earlier block ended without one, this block reads it and teaches it to the later ones).
+/// Calls `each(const row&)` per record; returns the records read (the reader's count, the
+/// base of the next blocks' record indices). A failure tells the gate, so that no later
+/// block waits for this one, and is rethrown.
+template <class F>
+std::uint64_t read_block(const text_block& b, read_options o, header_gate& headers, F&& each) {
+    const std::optional<std::shared_ptr<const header>> known = headers.wait(b.index);
+    std::shared_ptr<const header> learned;
+    std::uint64_t records = 0;
+    try {
+        o.origin = b.origin();
+        if (known) o.known_header = *known;
+        auto rows = sluice::from_range(std::array<std::string_view, 1>{b.view()}) | read(std::move(o));
+        run_context ctx;
+        rows.bind(ctx);
+        while (auto r = rows.next()) each(*r);
+        records = rows.records();
+        if (!known) learned = rows.shared_header();
+    } catch (...) {
+        headers.fail();
+        throw;
+    }
+    headers.done(b.index, learned ? &learned : nullptr);
+    return records;
+}
 
 }  // namespace sluice::csv
