@@ -432,16 +432,16 @@ std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env,
     return written;
 }
 
-/// glibc returns a freed buffer of 128 KiB or more to the kernel (munmap, or a trim of the
-/// heap's top) and faults the next one in again; every block allocates such buffers (the
-/// block, the reader's copy, the output), which cost 41-75 thousand page faults and ~0.1 s
-/// of system time per GB (docs/benchmarks.md). A block-parallel run keeps freed memory up
-/// to 8 MiB for reuse instead (2.6 thousand faults); other runs keep glibc's defaults,
-/// whose compressed exports peak 0.6 MiB lower without it.
-void keep_freed_buffers() {
+/// Every block allocates buffers of a few hundred KiB (the block, the reader's copy, the
+/// output) on one thread and frees them on another. With glibc's arena per thread the
+/// freed ones pile up in the arena that made them while the others fault in fresh pages:
+/// 75-90 thousand page faults per GB, and a peak that crept up by 10-15 % between a 20 MB
+/// and a 2 GB input (cli_peak_rss). One arena for the process lets every thread reuse
+/// what the others freed: 16-29 thousand faults, the peak within a few percent
+/// (docs/benchmarks.md). The allocations are a few per block, so one lock costs nothing.
+void share_one_heap() {
 #if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 4 << 20);
-    mallopt(M_TRIM_THRESHOLD, 8 << 20);
+    mallopt(M_ARENA_MAX, 1);
 #endif
 }
 
@@ -456,7 +456,7 @@ sluice::prefetch_options block_queue(const sluice::block_options& bo) {
 template <class Bytes>
 std::uint64_t convert_blocks(Bytes&& bytes, const conversion& c, run_env& env,
                              const sluice::any_error_policy& errors) {
-    keep_freed_buffers();
+    share_one_heap();
     const bool collect = !errors.fails();
     sluice::block_options bo;
     if (is_delimited(c.in)) {
