@@ -443,10 +443,16 @@ std::uint64_t drive_blocks(Blocks&& blocks, Job job, run_env& env,
 /// splitter, the reader and the output) are mapped and unmapped: left to glibc's sliding
 /// threshold, the freed growth steps stayed in the heap and a 30 MiB JSON line peaked at
 /// 143 MiB instead of the one-thread 96 MiB (cli_hardening).
+/// Fixing the mmap threshold also fixes glibc's trim threshold at its 128 KiB default, and
+/// the top of the heap, where the blocks come and go, was handed back and faulted in again
+/// all run long: ~30 thousand page faults per 450 MB of CSV. Trimming only above 8 MiB:
+/// ~2.3 thousand, 7 % less wall time, the same peak (a 2.5 MiB pipeline's freed blocks are
+/// reused long before 8 MiB of them is free).
 void share_one_heap() {
 #if defined(__GLIBC__)
     mallopt(M_ARENA_MAX, 1);
     mallopt(M_MMAP_THRESHOLD, 4 << 20);
+    mallopt(M_TRIM_THRESHOLD, 8 << 20);
 #endif
 }
 
