@@ -189,6 +189,36 @@ std::vector<std::string> escape_corpus() {
     return v;
 }
 
+/// The values of the events data set's CSV rows (docs/benchmarks.md): short numbers and
+/// flags, a timestamp, an e-mail address, a name (some UTF-8), a JSON payload with eight
+/// quotes to escape, a note that is mostly empty - the CSV -> JSONL hot path's inputs.
+std::vector<std::string> events_corpus() {
+    static const char* first[] = {"Mary", "Jos\xc3\xa9", "Wei", "Fatima", "Olu", "Mar\xc3\xad" "a"};
+    static const char* last[] = {"Kowalski", "Rossi", "Nguyen", "O'Brien", "Schmidt", "Garc\xc3\xad" "a"};
+    static const char* src[] = {"import", "api", "web", "batch"};
+    static const char* notes[] = {"", "", "", "Customer asked for an invoice copy", "", "call back, after 5pm"};
+    lcg r;
+    std::vector<std::string> v;
+    for (std::size_t i = 0; i < 20000; ++i) {
+        const char* f = first[r.below(6)];
+        const char* l = last[r.below(6)];
+        v.push_back(std::to_string(i + 1));
+        v.push_back(std::to_string(r.below(5000)));
+        v.push_back("2023-0" + std::to_string(1 + r.below(9)) + "-1" + std::to_string(r.below(10)) +
+                    " 19:34:45." + std::to_string(100000 + r.below(900000)) + "+00");
+        v.push_back(std::string(f) + "." + l + std::to_string(i) + "@example.io");
+        v.push_back(std::string(f) + " " + l);
+        v.push_back(std::to_string(r.below(20000)) + "." + std::to_string(10 + r.below(90)));
+        v.push_back(r.below(2) ? "t" : "f");
+        v.push_back(r.below(3) ? "{vip}" : "{us,eu}");
+        v.push_back("{\"ref\": \"c4ca4238a0\", \"src\": \"" + std::string(src[r.below(4)]) +
+                    "\", \"items\": " + std::to_string(r.below(10)) + ", \"score\": 0." +
+                    std::to_string(100 + r.below(900)) + "}");
+        v.push_back(notes[r.below(6)]);
+    }
+    return v;
+}
+
 void bytewise_escape(std::string_view s, sluice::chunk& out) {
     static const char* hex = "0123456789abcdef";
     out.push_back('"');
@@ -213,9 +243,9 @@ void bytewise_escape(std::string_view s, sluice::chunk& out) {
     out.push_back('"');
 }
 
-template <bool Fast>
+template <bool Fast, bool Events = false>
 void BM_escape(benchmark::State& state) {
-    auto corpus = escape_corpus();
+    auto corpus = Events ? events_corpus() : escape_corpus();
     sluice::chunk a, b;
     for (const auto& s : corpus) {
         json::write_string(s, a);
@@ -239,6 +269,8 @@ void BM_escape(benchmark::State& state) {
 }
 BENCHMARK(BM_escape<true>)->Name("BM_escape_block_scan");
 BENCHMARK(BM_escape<false>)->Name("BM_escape_bytewise");
+BENCHMARK(BM_escape<true, true>)->Name("BM_escape_block_scan_events");
+BENCHMARK(BM_escape<false, true>)->Name("BM_escape_bytewise_events");
 
 }  // namespace
 
