@@ -98,26 +98,26 @@ if want csv2jsonl; then
     log "== CSV -> JSONL"
     warm "$CSV"
     if ((HAVE_SLUICE)); then
-        measure "csv2jsonl sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl"
+        measure "csv2jsonl sluice" --fresh "$W/sluice.jsonl" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl"
         table_add "sluice" "$W/sluice.jsonl" "default: blocks of records parsed+encoded on a worker per core; atomic file (fsync + rename)"
-        measure "csv2jsonl sluice stdout" -- bash -c '"$1" convert --to jsonl "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl"
+        measure "csv2jsonl sluice stdout" --fresh "$W/sluice-stdout.jsonl" -- bash -c '"$1" convert --to jsonl "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl"
         table_add "sluice - > file" "$W/sluice-stdout.jsonl" "stdout redirected: no fsync, as the peers"
         if ((${#SLUICE_T1[@]})); then
-            measure "csv2jsonl sluice threads1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl"
+            measure "csv2jsonl sluice threads1" --fresh "$W/sluice-t1.jsonl" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl"
             table_add "sluice --threads 1" "$W/sluice-t1.jsonl" "one thread; atomic file"
         fi
     fi
     if ((HAVE_NODE)); then
-        measure "csv2jsonl duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV')) TO '$W/duckdb.jsonl' (FORMAT json)"
+        measure "csv2jsonl duckdb" --fresh "$W/duckdb.jsonl" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV')) TO '$W/duckdb.jsonl' (FORMAT json)"
         table_add "duckdb 1 thread" "$W/duckdb.jsonl" "types sniffed"
-        measure "csv2jsonl duckdb all_varchar" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV', all_varchar=true)) TO '$W/duckdb-varchar.jsonl' (FORMAT json)"
+        measure "csv2jsonl duckdb all_varchar" --fresh "$W/duckdb-varchar.jsonl" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV', all_varchar=true)) TO '$W/duckdb-varchar.jsonl' (FORMAT json)"
         table_add "duckdb 1 thread, all_varchar" "$W/duckdb-varchar.jsonl" "strings, as sluice"
     fi
     if ((HAVE_MLR)); then
-        measure "csv2jsonl mlr" -- bash -c 'mlr --icsv --ojsonl cat "$1" >"$2"' _ "$CSV" "$W/mlr.jsonl"
+        measure "csv2jsonl mlr" --fresh "$W/mlr.jsonl" -- bash -c 'mlr --icsv --ojsonl cat "$1" >"$2"' _ "$CSV" "$W/mlr.jsonl"
         table_add "mlr --icsv --ojsonl cat" "$W/mlr.jsonl"
     fi
-    measure "csv2jsonl python" -- "$PYTHON" "$PEERS_DIR/csv_to_jsonl.py" "$CSV" "$W/python.jsonl"
+    measure "csv2jsonl python" --fresh "$W/python.jsonl" -- "$PYTHON" "$PEERS_DIR/csv_to_jsonl.py" "$CSV" "$W/python.jsonl"
     table_add "python csv+json" "$W/python.jsonl"
     table_print "CSV -> JSONL" "duckdb 1 thread" "$CSV_BYTES"
     for f in "$W"/*.jsonl; do expect_lines "$f" "$ROWS"; done
@@ -130,17 +130,17 @@ if want jsonl2csv; then
     log "== JSONL -> CSV"
     warm "$JSONL"
     if ((HAVE_SLUICE)); then
-        measure "jsonl2csv sluice" -- "$SLUICE" convert "$JSONL" "$W/sluice.csv"
+        measure "jsonl2csv sluice" --fresh "$W/sluice.csv" -- "$SLUICE" convert "$JSONL" "$W/sluice.csv"
         table_add "sluice" "$W/sluice.csv" "default: blocks of records parsed+encoded on a worker per core; atomic file (fsync + rename)"
-        measure "jsonl2csv sluice stdout" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$JSONL" "$W/sluice-stdout.csv"
+        measure "jsonl2csv sluice stdout" --fresh "$W/sluice-stdout.csv" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$JSONL" "$W/sluice-stdout.csv"
         table_add "sluice - > file" "$W/sluice-stdout.csv" "stdout redirected: no fsync, as the peers"
         if ((${#SLUICE_T1[@]})); then
-            measure "jsonl2csv sluice threads1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$JSONL" "$W/sluice-t1.csv"
+            measure "jsonl2csv sluice threads1" --fresh "$W/sluice-t1.csv" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$JSONL" "$W/sluice-t1.csv"
             table_add "sluice --threads 1" "$W/sluice-t1.csv" "one thread; atomic file"
         fi
     fi
     if ((HAVE_NODE)); then
-        measure "jsonl2csv duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_json('$JSONL', format='newline_delimited')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
+        measure "jsonl2csv duckdb" --fresh "$W/duckdb.csv" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_json('$JSONL', format='newline_delimited')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
         table_add "duckdb 1 thread" "$W/duckdb.csv" "types inferred; structs not JSON"
     fi
     if ((HAVE_JQ)); then
@@ -148,7 +148,7 @@ if want jsonl2csv; then
         # rejects them); null -> empty.
         # shellcheck disable=SC2016
         jq_filter='input as $first | ($first | keys_unsorted) as $k | ($k | @csv), ($first, inputs | [.[$k[]] | if type == "object" or type == "array" then tojson else . end] | @csv)'
-        measure "jsonl2csv jq" -- bash -c 'jq -r -n "$1" "$2" >"$3"' _ "$jq_filter" "$JSONL" "$W/jq.csv"
+        measure "jsonl2csv jq" --fresh "$W/jq.csv" -- bash -c 'jq -r -n "$1" "$2" >"$3"' _ "$jq_filter" "$JSONL" "$W/jq.csv"
         table_add "jq -r @csv" "$W/jq.csv" "all strings quoted"
     fi
     table_print "JSONL -> CSV" "duckdb 1 thread" "$JSONL_BYTES"
@@ -164,10 +164,10 @@ if want csv2parquet && ((HAVE_NODE)); then
     log "== CSV -> Parquet"
     warm "$CSV"
     if ((HAVE_SLUICE)); then
-        measure "csv2parquet sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.parquet"
+        measure "csv2parquet sluice" --fresh "$W/sluice.parquet" -- "$SLUICE" convert "$CSV" "$W/sluice.parquet"
         table_add "sluice" "$W/sluice.parquet" "all strings, zstd; atomic file (fsync + rename)"
     fi
-    measure "csv2parquet duckdb all_varchar" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV', all_varchar=true)) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION zstd)"
+    measure "csv2parquet duckdb all_varchar" --fresh "$W/duckdb.parquet" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV', all_varchar=true)) TO '$W/duckdb.parquet' (FORMAT parquet, COMPRESSION zstd)"
     table_add "duckdb 1 thread, all_varchar" "$W/duckdb.parquet" "strings, as sluice; zstd"
     table_print "CSV -> Parquet" "duckdb 1 thread, all_varchar" "$CSV_BYTES"
     # duck_count SQL: the `n` of a one-row DuckDB query (tests/cli/parquet_duckdb.mjs prints JSON).
@@ -194,12 +194,12 @@ if want parquet2csv && ((HAVE_NODE)); then
     "${DUCKDB[@]}" "COPY (SELECT * FROM read_csv('$CSV')) TO '$PARQUET' (FORMAT parquet, COMPRESSION zstd)"
     warm "$PARQUET"
     if ((HAVE_SLUICE)); then
-        measure "parquet2csv sluice" -- "$SLUICE" convert "$PARQUET" "$W/sluice.csv"
+        measure "parquet2csv sluice" --fresh "$W/sluice.csv" -- "$SLUICE" convert "$PARQUET" "$W/sluice.csv"
         table_add "sluice" "$W/sluice.csv" "1 thread; typed text (ISO timestamps); atomic file (fsync + rename)"
-        measure "parquet2csv sluice stdout" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$PARQUET" "$W/sluice-stdout.csv"
+        measure "parquet2csv sluice stdout" --fresh "$W/sluice-stdout.csv" -- bash -c '"$1" convert --to csv "$2" - >"$3"' _ "$SLUICE" "$PARQUET" "$W/sluice-stdout.csv"
         table_add "sluice - > file" "$W/sluice-stdout.csv" "stdout redirected: no fsync, as the peers"
     fi
-    measure "parquet2csv duckdb" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_parquet('$PARQUET')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
+    measure "parquet2csv duckdb" --fresh "$W/duckdb.csv" -- "${DUCKDB[@]}" "COPY (SELECT * FROM read_parquet('$PARQUET')) TO '$W/duckdb.csv' (FORMAT csv, HEADER)"
     table_add "duckdb 1 thread" "$W/duckdb.csv"
     table_print "Parquet -> CSV" "duckdb 1 thread" "$(bytes_of "$PARQUET")"
     for f in "$W"/*.csv; do expect_csv_records "$f" "$ROWS"; done
@@ -211,33 +211,33 @@ if want csv2jsonlgz; then
     log "== CSV -> JSONL.gz"
     warm "$CSV"
     if ((HAVE_SLUICE)); then
-        measure "csv2jsonlgz sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl.gz"
+        measure "csv2jsonlgz sluice" --fresh "$W/sluice.jsonl.gz" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl.gz"
         table_add "sluice" "$W/sluice.jsonl.gz" "default level and threads; atomic file (fsync + rename)"
-        measure "csv2jsonlgz sluice stdout" -- bash -c '"$1" convert --to jsonl --compress gzip "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl.gz"
+        measure "csv2jsonlgz sluice stdout" --fresh "$W/sluice-stdout.jsonl.gz" -- bash -c '"$1" convert --to jsonl --compress gzip "$2" - >"$3"' _ "$SLUICE" "$CSV" "$W/sluice-stdout.jsonl.gz"
         table_add "sluice - > file" "$W/sluice-stdout.jsonl.gz" "defaults; stdout: no fsync"
-        measure "csv2jsonlgz sluice --level 6" -- "$SLUICE" convert --level 6 "$CSV" "$W/sluice-l6.jsonl.gz"
+        measure "csv2jsonlgz sluice --level 6" --fresh "$W/sluice-l6.jsonl.gz" -- "$SLUICE" convert --level 6 "$CSV" "$W/sluice-l6.jsonl.gz"
         table_add "sluice --level 6" "$W/sluice-l6.jsonl.gz" "default threads"
         if ((${#SLUICE_T2[@]})); then
-            measure "csv2jsonlgz sluice --threads 1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl.gz"
+            measure "csv2jsonlgz sluice --threads 1" --fresh "$W/sluice-t1.jsonl.gz" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl.gz"
             table_add "sluice --threads 1" "$W/sluice-t1.jsonl.gz" "default level"
-            measure "csv2jsonlgz sluice --threads 2" -- "$SLUICE" convert "${SLUICE_T2[@]}" "$CSV" "$W/sluice-t2.jsonl.gz"
+            measure "csv2jsonlgz sluice --threads 2" --fresh "$W/sluice-t2.jsonl.gz" -- "$SLUICE" convert "${SLUICE_T2[@]}" "$CSV" "$W/sluice-t2.jsonl.gz"
             table_add "sluice --threads 2" "$W/sluice-t2.jsonl.gz" "default level"
         fi
         if ((HAVE_ZSTD)); then
-            measure "csv2jsonlzst sluice" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl.zst"
+            measure "csv2jsonlzst sluice" --fresh "$W/sluice.jsonl.zst" -- "$SLUICE" convert "$CSV" "$W/sluice.jsonl.zst"
             table_add "sluice (.jsonl.zst)" "$W/sluice.jsonl.zst" "zstd, default level and threads"
             if ((${#SLUICE_T1[@]})); then
-                measure "csv2jsonlzst sluice --threads 1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl.zst"
+                measure "csv2jsonlzst sluice --threads 1" --fresh "$W/sluice-t1.jsonl.zst" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.jsonl.zst"
                 table_add "sluice (.jsonl.zst) --threads 1" "$W/sluice-t1.jsonl.zst" "zstd, default level"
             fi
         fi
     fi
     if ((HAVE_MLR && HAVE_PIGZ)); then
-        measure "csv2jsonlgz mlr|pigz" -- bash -c 'mlr --icsv --ojsonl cat "$1" | pigz -p2 -6 >"$2"' _ "$CSV" "$W/mlr-pigz.jsonl.gz"
+        measure "csv2jsonlgz mlr|pigz" --fresh "$W/mlr-pigz.jsonl.gz" -- bash -c 'mlr --icsv --ojsonl cat "$1" | pigz -p2 -6 >"$2"' _ "$CSV" "$W/mlr-pigz.jsonl.gz"
         table_add "mlr \| pigz -p2 -6" "$W/mlr-pigz.jsonl.gz"
     fi
     if ((HAVE_MLR)); then
-        measure "csv2jsonlgz mlr|gzip" -- bash -c 'mlr --icsv --ojsonl cat "$1" | gzip -6 >"$2"' _ "$CSV" "$W/mlr-gzip.jsonl.gz"
+        measure "csv2jsonlgz mlr|gzip" --fresh "$W/mlr-gzip.jsonl.gz" -- bash -c 'mlr --icsv --ojsonl cat "$1" | gzip -6 >"$2"' _ "$CSV" "$W/mlr-gzip.jsonl.gz"
         table_add "mlr \| gzip -6" "$W/mlr-gzip.jsonl.gz"
     fi
     table_print "CSV -> JSONL.gz" "mlr \| pigz -p2 -6" "$CSV_BYTES"
@@ -256,28 +256,28 @@ fi
 if want compressors; then
     log "== compressors on events.csv"
     warm "$CSV"
-    measure "compress gzip -6" -- bash -c 'gzip -6 -c "$1" >"$2"' _ "$CSV" "$W/gzip.csv.gz"
+    measure "compress gzip -6" --fresh "$W/gzip.csv.gz" -- bash -c 'gzip -6 -c "$1" >"$2"' _ "$CSV" "$W/gzip.csv.gz"
     table_add "gzip -6" "$W/gzip.csv.gz"
     if ((HAVE_PIGZ)); then
-        measure "compress pigz -p2 -6" -- bash -c 'pigz -p2 -6 -c "$1" >"$2"' _ "$CSV" "$W/pigz.csv.gz"
+        measure "compress pigz -p2 -6" --fresh "$W/pigz.csv.gz" -- bash -c 'pigz -p2 -6 -c "$1" >"$2"' _ "$CSV" "$W/pigz.csv.gz"
         table_add "pigz -p2 -6" "$W/pigz.csv.gz"
     fi
     if ((HAVE_ZSTD)); then
-        measure "compress zstd -3" -- bash -c 'zstd -q -3 -c "$1" >"$2"' _ "$CSV" "$W/zstd.csv.zst"
+        measure "compress zstd -3" --fresh "$W/zstd.csv.zst" -- bash -c 'zstd -q -3 -c "$1" >"$2"' _ "$CSV" "$W/zstd.csv.zst"
         table_add "zstd -3" "$W/zstd.csv.zst"
     fi
     if ((HAVE_SLUICE)); then
         # CSV -> CSV.gz re-encodes the CSV (parse + write) before compressing.
-        measure "compress sluice csv->csv.gz" -- "$SLUICE" convert "$CSV" "$W/sluice.csv.gz"
+        measure "compress sluice csv->csv.gz" --fresh "$W/sluice.csv.gz" -- "$SLUICE" convert "$CSV" "$W/sluice.csv.gz"
         table_add "sluice convert csv -> csv.gz" "$W/sluice.csv.gz" "re-encodes CSV, default level and threads"
         if ((${#SLUICE_T2[@]})); then
-            measure "compress sluice csv->csv.gz --threads 1" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.csv.gz"
+            measure "compress sluice csv->csv.gz --threads 1" --fresh "$W/sluice-t1.csv.gz" -- "$SLUICE" convert "${SLUICE_T1[@]}" "$CSV" "$W/sluice-t1.csv.gz"
             table_add "sluice convert csv -> csv.gz --threads 1" "$W/sluice-t1.csv.gz" "re-encodes CSV, default level"
-            measure "compress sluice csv->csv.gz --threads 2" -- "$SLUICE" convert "${SLUICE_T2[@]}" "$CSV" "$W/sluice-t2.csv.gz"
+            measure "compress sluice csv->csv.gz --threads 2" --fresh "$W/sluice-t2.csv.gz" -- "$SLUICE" convert "${SLUICE_T2[@]}" "$CSV" "$W/sluice-t2.csv.gz"
             table_add "sluice convert csv -> csv.gz --threads 2" "$W/sluice-t2.csv.gz" "re-encodes CSV, default level"
         fi
         if ((HAVE_ZSTD)); then
-            measure "compress sluice csv->csv.zst" -- "$SLUICE" convert "$CSV" "$W/sluice.csv.zst"
+            measure "compress sluice csv->csv.zst" --fresh "$W/sluice.csv.zst" -- "$SLUICE" convert "$CSV" "$W/sluice.csv.zst"
             table_add "sluice convert csv -> csv.zst" "$W/sluice.csv.zst" "re-encodes CSV, default level and threads"
         fi
     fi
