@@ -92,14 +92,21 @@ public:
                    std::initializer_list<int> signals = {SIGINT, SIGTERM})
         : sd_(&sd), action_(first) {
         sigemptyset(&set_);
-        for (int s : signals) sigaddset(&set_, s);
+        for (int s : signals) {
+            sigaddset(&set_, s);
+            if (wake_ == 0) wake_ = s;
+        }
         pthread_sigmask(SIG_BLOCK, &set_, &old_);
         thread_ = std::jthread([this](std::stop_token st) { watch(st); });
     }
     signal_watcher(const signal_watcher&) = delete;
     signal_watcher& operator=(const signal_watcher&) = delete;
     ~signal_watcher() {
+        // Wake the watcher now rather than at its next tick: waiting out the tick added
+        // 25 ms on average (up to 50) to the end of every run. The watcher takes the
+        // signal sent to its own thread, sees the stop request and ignores it.
         thread_.request_stop();
+        if (wake_ != 0) pthread_kill(thread_.native_handle(), wake_);
         thread_.join();
         pthread_sigmask(SIG_SETMASK, &old_, nullptr);
     }
@@ -109,11 +116,11 @@ public:
 
 private:
     void watch(std::stop_token st) {
-        // A short timeout lets the destructor stop the watcher without sending a signal.
+        // The timeout is only a fallback: the destructor wakes the watcher with a signal.
         const timespec tick{0, 50'000'000};
         while (!st.stop_requested()) {
             const int s = sigtimedwait(&set_, nullptr, &tick);
-            if (s <= 0) continue;  // timeout or EINTR
+            if (s <= 0 || st.stop_requested()) continue;  // timeout, EINTR, or the wake-up
             int none = 0;
             if (first_.compare_exchange_strong(none, s) && action_ == signal_action::drain)
                 sd_->drain();
@@ -126,6 +133,7 @@ private:
     signal_action action_;
     sigset_t set_{};
     sigset_t old_{};
+    int wake_ = 0;  ///< the signal the destructor sends to the watcher thread
     std::atomic<int> first_{0};
     std::jthread thread_;
 };
