@@ -214,3 +214,45 @@ TEST_CASE("doubled quotes and line feeds in quoted fields at every offset", "[cs
         }
     }
 }
+
+TEST_CASE("doubled_quotes: the fields with doubled quotes, as they stand in the input", "[csv][reader]") {
+    std::vector<std::string> src{"a,b,c\n\"x\"\"y\",plain,\"q\"\"\"\"\"\n\"no pairs\",,\"\"\"\"\n1,2,3\n"};
+    std::vector<std::vector<std::pair<std::size_t, std::string>>> seen;
+    for (const csv::row& r : sluice::from_range(src) | csv::read()) {
+        auto& s = seen.emplace_back();
+        for (const auto& d : r.doubled_quotes()) {
+            s.emplace_back(d.column, std::string(d.text));
+            // The field is the text undoubled.
+            std::string undoubled;
+            for (std::size_t i = 0; i < d.text.size(); ++i) {
+                undoubled += d.text[i];
+                if (d.text[i] == '"') ++i;
+            }
+            CHECK(r[d.column] == undoubled);
+        }
+    }
+    using entries = std::vector<std::pair<std::size_t, std::string>>;
+    REQUIRE(seen.size() == 3);
+    CHECK(seen[0] == entries{{0, "x\"\"y"}, {2, "q\"\"\"\""}});
+    CHECK(seen[1] == entries{{2, "\"\""}});
+    CHECK(seen[2].empty());
+    // An owned copy, another quote character, a truncated record and replaced UTF-8 keep
+    // none for the fields they changed or do not double.
+    for (const csv::row& r : sluice::from_range(std::vector<std::string>{"k\n'it''s'\n"}) |
+                                 csv::read({.quote = '\''}))
+        CHECK(r.doubled_quotes().empty());
+    csv::read_options fit;
+    fit.ragged = csv::ragged::fit;
+    for (const csv::row& r :
+         sluice::from_range(std::vector<std::string>{"a,b\n\"1\"\"\",2,\"3\"\"\"\n"}) | csv::read(fit)) {
+        REQUIRE(r.doubled_quotes().size() == 1);
+        CHECK(r.doubled_quotes()[0].column == 0);
+    }
+    csv::read_options replace;
+    replace.utf8 = csv::utf8_mode::replace;
+    for (const csv::row& r :
+         sluice::from_range(std::vector<std::string>{"a\n\"\xff\"\"\"\n"}) | csv::read(replace)) {
+        CHECK(r.doubled_quotes().empty());
+        CHECK(r[0] == "\xEF\xBF\xBD\"");
+    }
+}

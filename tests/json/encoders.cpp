@@ -1,6 +1,7 @@
 // jsonl_encoder and array_encoder through sluice::encode, and their output read back.
 #include <catch2/catch.hpp>
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,8 @@
 #include <sluice/json/jsonl_encoder.hpp>
 #include <sluice/json/jsonl_reader.hpp>
 #include <sluice/sluice.hpp>
+
+#include "../csv/random_csv.hpp"
 
 namespace json = sluice::json;
 using row = std::vector<std::pair<std::string, std::string>>;
@@ -118,4 +121,37 @@ TEST_CASE("jsonl_encoder: CSV rows with long and escaped column names", "[json][
         want += '\n';
     }
     CHECK(out == want);
+}
+
+TEST_CASE("jsonl_encoder: CSV rows with doubled quotes equal the generic writer's output",
+          "[json][encoder][csv]") {
+    // Fields with doubled quotes are written from their text in the input
+    // (write_undoubled_string); an owned copy has no such text and takes write_string.
+    // Random CSV with doubled quotes, line feeds, CRLF and UTF-8 in quoted fields.
+    std::mt19937 rng(20261207);
+    std::size_t doubled = 0;
+    for (int round = 0; round < 40; ++round) {
+        csv_gen::shape s;
+        s.records = 50;
+        s.columns = 1 + round % 6;
+        s.long_percent = 10;
+        const std::string in = csv_gen::make(rng, s);
+        std::string fused = concat(sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read() |
+                                   sluice::encode(json::jsonl_encoder{}, {.chunk_size = 100}));
+        std::vector<sluice::csv::owned_row> owned;
+        for (const auto& r : sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read()) {
+            owned.push_back(r.to_owned());
+            doubled += r.doubled_quotes().size();
+        }
+        std::string plain;
+        json::jsonl_encoder enc;
+        for (const auto& r : owned) {
+            sluice::chunk c;
+            enc.encode(r, c);
+            plain += c.view();
+        }
+        INFO("round " << round << " input " << in);
+        CHECK(fused == plain);
+    }
+    CHECK(doubled > 100);  // the fused path ran
 }

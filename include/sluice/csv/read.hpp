@@ -306,6 +306,7 @@ private:
         std::size_t i = ipos_;
         std::uint32_t s = static_cast<std::uint32_t>(rec_start_);
         fields_.clear();
+        doubled_.clear();
         first_quoted_ = false;
         scratch_ready_ = false;
         nl_ = 0;
@@ -353,7 +354,11 @@ private:
                 std::string_view content(b + s + 1, last - s - 1);
                 // Line feeds inside quotes are rare: stage one noted the last block with one.
                 if (s < quoted_lf_end_) count_newlines(content);
-                fields_.push_back(escaped ? unescape(content) : content);
+                if (escaped) {
+                    if (q == '"') doubled_.push_back({fields_.size(), content});
+                    content = unescape(content);
+                }
+                fields_.push_back(content);
                 s = r + 1;
                 if (c2 == '\n') return complete(r + 1, i);
                 break;
@@ -476,6 +481,7 @@ private:
         const bool eof = input_exhausted();
         if (scalar_waits_for_line_end(end, eof)) return step::more;
         fields_.clear();
+        doubled_.clear();
         first_quoted_ = false;
         nl_ = 0;
         scratch_.clear();
@@ -650,6 +656,7 @@ private:
                 fields_.resize(expected_);
             } else if (longer && (rg == ragged::truncate || rg == ragged::fit)) {
                 fields_.resize(expected_);
+                while (!doubled_.empty() && doubled_.back().column >= expected_) doubled_.pop_back();
             } else {
                 std::string msg = "record has " + std::to_string(fields_.size()) + " fields, expected " +
                                   std::to_string(expected_) +
@@ -659,7 +666,8 @@ private:
             }
         }
         row_ = row(std::span<const std::string_view>(fields_.data(), fields_.size()), &header_, line,
-                   base_ + rec_start_, index_++, raw_text(end));
+                   base_ + rec_start_, index_++, raw_text(end),
+                   std::span<const doubled_quote_field>(doubled_.data(), doubled_.size()));
         advance(end, next_index);
         return step::record;
     }
@@ -674,6 +682,7 @@ private:
 
     /// Rewrites the record's fields that hold invalid UTF-8 with U+FFFD replacements.
     void replace_invalid_utf8(std::size_t end) {
+        doubled_.clear();  // the replaced text is only in fields_
         fixed_.clear();
         fixed_.reserve(3 * (end - rec_start_) + 3 * fields_.size() + 1);  // never moves below
         for (auto& f : fields_) {
@@ -820,6 +829,7 @@ private:
     std::vector<std::uint32_t> bad_;  // offsets of invalid UTF-8 sequences, ascending
     std::size_t bad_pos_ = 0;
     std::vector<std::string_view> fields_;
+    std::vector<doubled_quote_field> doubled_;  // fields_ read from quotes with "" inside
     chunk scratch_;  // unescaped quoted fields of the current record
     chunk fixed_;    // fields with U+FFFD replacements
     std::shared_ptr<const csv::header> header_;

@@ -147,16 +147,26 @@ class owned_row;
 /// One record from `csv::read`: a view of its fields, valid until the next pull.
 /// Unquoted fields point into the reader's buffer, unescaped quoted ones into its scratch
 /// buffer; keep a record with `to_owned()`.
+/// A field read from quotes that held doubled quotes (`"say ""hi"""`): its column and its
+/// text as it stands in the input between the outer quotes (`say ""hi""`), each `""` one
+/// quote. An encoder can write that text without undoubling it first:
+/// json::write_undoubled_string turns `""` into `\"`, the same length.
+struct doubled_quote_field {
+    std::size_t column;
+    std::string_view text;
+};
+
 class row : public detail::row_access<row> {
 public:
     row() = default;
     /// A view of `fields`; `h` points at the reader's header holder (may be null or empty).
-    /// `raw` is the record's text in the input (see `raw()`).
+    /// `raw` is the record's text in the input (see `raw()`); `doubled` the fields read from
+    /// quotes with doubled `"` inside, by column (see `doubled_quotes()`).
     row(std::span<const std::string_view> fields, const std::shared_ptr<const csv::header>* h,
         std::uint64_t line, std::uint64_t byte_offset, std::uint64_t index,
-        std::string_view raw = {}) noexcept
-        : fields_(fields), header_(h), raw_(raw), line_(line), offset_(byte_offset),
-          index_(index) {}
+        std::string_view raw = {}, std::span<const doubled_quote_field> doubled = {}) noexcept
+        : fields_(fields), doubled_(doubled), header_(h), raw_(raw), line_(line),
+          offset_(byte_offset), index_(index) {}
 
     /// The number of fields.
     std::size_t size() const noexcept { return fields_.size(); }
@@ -180,11 +190,18 @@ public:
     /// record with invalid UTF-8 under `utf8_mode::replace`, the bytes before replacement.
     std::string_view raw() const noexcept { return raw_; }
 
+    /// The fields that were read from quotes with doubled `"` inside (quote character `"`),
+    /// in column order, with their text as it stands in the input: `field(c)` is that text
+    /// with each `""` undoubled. Empty for a row not made by the reader, and for fields the
+    /// reader rewrote (invalid UTF-8 replaced), which are then only in `field()`.
+    std::span<const doubled_quote_field> doubled_quotes() const noexcept { return doubled_; }
+
     /// An owning copy (defined below; it shares the header and copies the raw text).
     owned_row to_owned() const;
 
 private:
     std::span<const std::string_view> fields_;
+    std::span<const doubled_quote_field> doubled_;
     const std::shared_ptr<const csv::header>* header_ = nullptr;
     std::string_view raw_;
     std::uint64_t line_ = 0;

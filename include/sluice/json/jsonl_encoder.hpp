@@ -9,12 +9,14 @@
 
 #include <cstddef>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "../core/chunk.hpp"
 #include "../core/json_escape.hpp"
+#include "undoubled_string.hpp"
 #include "write_value.hpp"
 #include "writer.hpp"
 
@@ -52,6 +54,22 @@ private:
             render_keys(h, n);
         }
         out.push_back('{');
+        // Fields the CSV reader read from quotes with doubled quotes inside
+        // (csv::row::doubled_quotes()): written from their text in the input by
+        // write_undoubled_string, not undoubled by the reader and escaped again here.
+        if constexpr (requires { r.doubled_quotes(); })
+            write_fields(r, n, r.doubled_quotes(), out);
+        else
+            write_fields(r, n, std::span<const no_doubled_field>{}, out);
+        out.append("}\n");
+    }
+    struct no_doubled_field {
+        std::size_t column;
+        std::string_view text;
+    };
+    template <class R, class Doubled>
+    void write_fields(const R& r, std::size_t n, Doubled doubled, chunk& out) const {
+        std::size_t next_doubled = doubled.empty() ? n : doubled.front().column;
         std::size_t from = 0;
         for (std::size_t i = 0; i < n; ++i) {
             // `,"key":` in 16-byte steps: keys_ ends with key_padding spare bytes, so the
@@ -63,9 +81,14 @@ private:
             for (std::size_t k = 0; k < len; k += key_padding) std::memcpy(dst + k, src + k, key_padding);
             out.commit(len);
             from = key_ends_[i];
-            write_string(std::string_view(r[i]), out);
+            if (i != next_doubled) [[likely]] {
+                write_string(std::string_view(r[i]), out);
+                continue;
+            }
+            write_undoubled_string(doubled.front().text, out);
+            doubled = doubled.subspan(1);
+            next_doubled = doubled.empty() ? n : doubled.front().column;
         }
-        out.append("}\n");
     }
     template <class H>
     void render_keys(const H& h, std::size_t n) const {
