@@ -10,7 +10,8 @@
 ///   - a log that depends on how the input was split (chunk-boundary bug);
 ///   - an input the strict reader accepts but a relaxed option set reads differently
 ///     (the relaxations must not change valid input);
-///   - an error that is not `errc::bad_input`, or an owned row that differs from its view.
+///   - an error that is not `errc::bad_input`, or an owned row that differs from its view;
+///   - a field listed in `doubled_quotes()` whose text, undoubled, is not the field.
 
 #include <algorithm>
 #include <cstddef>
@@ -60,6 +61,19 @@ std::string run(std::vector<std::string_view> pieces, csv::read_options o, mode 
             for (std::string_view f : row) put(log, f);
             log += '\n';
             if (m == mode::relaxed && o.header && row.size() != reader.header().size()) __builtin_trap();
+            // A field listed with doubled quotes is its listed text undoubled.
+            std::size_t last_column = 0;
+            for (std::size_t k = 0; k < row.doubled_quotes().size(); ++k) {
+                const auto& d = row.doubled_quotes()[k];
+                if (d.column >= row.size() || (k && d.column <= last_column)) __builtin_trap();
+                last_column = d.column;
+                std::string undoubled;
+                for (std::size_t i = 0; i < d.text.size(); ++i) {
+                    if (d.text[i] == '"' && (i + 1 == d.text.size() || d.text[++i] != '"')) __builtin_trap();
+                    undoubled += d.text[i];
+                }
+                if (undoubled != row[d.column]) __builtin_trap();
+            }
             // Every 8th row: the owning copy must hold the same fields.
             if ((row.index() & 7) == 0) {
                 auto owned = row.to_owned();
