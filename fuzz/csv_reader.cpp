@@ -53,15 +53,8 @@ std::string run(std::vector<std::string_view> pieces, csv::read_options o, mode 
         auto reader = sluice::from_range(std::move(pieces)) | csv::read(o);
         while (auto r = reader.next()) {
             const csv::row& row = *r;
-            log += "R ";
-            put(log, row.line());
-            put(log, row.byte_offset());
-            put(log, row.index());
-            put(log, static_cast<std::uint64_t>(row.size()));
-            for (std::string_view f : row) put(log, f);
-            log += '\n';
-            if (m == mode::relaxed && o.header && row.size() != reader.header().size()) __builtin_trap();
-            // A field listed with doubled quotes is its listed text undoubled.
+            // A field listed with doubled quotes is its listed text undoubled (asked for
+            // first by column: undoubled on access, before the loop below takes them all).
             std::size_t last_column = 0;
             for (std::size_t k = 0; k < row.doubled_quotes().size(); ++k) {
                 const auto& d = row.doubled_quotes()[k];
@@ -74,6 +67,14 @@ std::string run(std::vector<std::string_view> pieces, csv::read_options o, mode 
                 }
                 if (undoubled != row[d.column]) __builtin_trap();
             }
+            log += "R ";
+            put(log, row.line());
+            put(log, row.byte_offset());
+            put(log, row.index());
+            put(log, static_cast<std::uint64_t>(row.size()));
+            for (std::string_view f : row) put(log, f);
+            log += '\n';
+            if (m == mode::relaxed && o.header && row.size() != reader.header().size()) __builtin_trap();
             // Every 8th row: the owning copy must hold the same fields.
             if ((row.index() & 7) == 0) {
                 auto owned = row.to_owned();

@@ -355,8 +355,14 @@ private:
                 // Line feeds inside quotes are rare: stage one noted the last block with one.
                 if (s < quoted_lf_end_) count_newlines(content);
                 if (escaped) {
-                    if (q == '"') doubled_.push_back({fields_.size(), content});
-                    content = unescape(content);
+                    if (q == '"') {
+                        // Undoubled on first access (csv::detail::lazy_undoubling), into
+                        // room reserved now.
+                        reserve_scratch();
+                        doubled_.push_back({fields_.size(), content});
+                    } else {
+                        content = unescape(content);
+                    }
                 }
                 fields_.push_back(content);
                 s = r + 1;
@@ -433,6 +439,10 @@ private:
     /// it scans, 16 bytes per step (a memchr and a memcpy per pair showed in profiles of
     /// JSON-in-CSV payloads); the stores stay within the field's length of room.
     std::string_view unescape(std::string_view in) {
+        reserve_scratch();
+        return undouble_into_scratch(in);
+    }
+    void reserve_scratch() {
         if (!scratch_ready_) {
             // Once per record, before any view into scratch exists: reserving room for the
             // whole scanned remainder means the buffer never moves while views point into it.
@@ -440,6 +450,9 @@ private:
             scratch_.reserve(scan_ - rec_start_ + 1);
             scratch_ready_ = true;
         }
+    }
+    /// `unescape` into room reserve_scratch() made (no allocation).
+    std::string_view undouble_into_scratch(std::string_view in) noexcept {
         char* out = scratch_.tail();
         char* o = out;
         const char q = opt_.quote;
@@ -626,6 +639,7 @@ private:
             advance(end, next_index);  // a blank line
             return step::skipped;
         }
+        if (!doubled_.empty()) undoubling_ = {fields_.data(), doubled_, doubled_.size(), this, &undouble_lazily};
         if (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) {
             std::size_t at = bad_[bad_pos_];
             while (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) ++bad_pos_;
@@ -638,6 +652,7 @@ private:
         if (fields_.size() > opt_.max_columns) [[unlikely]]
             too_many_columns();
         if (opt_.header && !header_) {
+            if (!doubled_.empty()) undoubling_.resolve_all();
             if (opt_.unique_header) check_unique_names(line);
             std::vector<std::string> names;
             names.reserve(fields_.size());
@@ -657,6 +672,8 @@ private:
             } else if (longer && (rg == ragged::truncate || rg == ragged::fit)) {
                 fields_.resize(expected_);
                 while (!doubled_.empty() && doubled_.back().column >= expected_) doubled_.pop_back();
+                undoubling_.doubled = doubled_;
+                undoubling_.pending = doubled_.size();
             } else {
                 std::string msg = "record has " + std::to_string(fields_.size()) + " fields, expected " +
                                   std::to_string(expected_) +
@@ -667,7 +684,8 @@ private:
         }
         row_ = row(std::span<const std::string_view>(fields_.data(), fields_.size()), &header_, line,
                    base_ + rec_start_, index_++, raw_text(end),
-                   std::span<const doubled_quote_field>(doubled_.data(), doubled_.size()));
+                   std::span<const doubled_quote_field>(doubled_.data(), doubled_.size()),
+                   doubled_.empty() ? nullptr : &undoubling_);
         advance(end, next_index);
         return step::record;
     }
@@ -682,6 +700,7 @@ private:
 
     /// Rewrites the record's fields that hold invalid UTF-8 with U+FFFD replacements.
     void replace_invalid_utf8(std::size_t end) {
+        if (!doubled_.empty()) undoubling_.resolve_all();
         doubled_.clear();  // the replaced text is only in fields_
         fixed_.clear();
         fixed_.reserve(3 * (end - rec_start_) + 3 * fields_.size() + 1);  // never moves below
@@ -830,6 +849,10 @@ private:
     std::size_t bad_pos_ = 0;
     std::vector<std::string_view> fields_;
     std::vector<doubled_quote_field> doubled_;  // fields_ read from quotes with "" inside
+    detail::lazy_undoubling undoubling_;          // those of the current row not undoubled yet
+    static std::string_view undouble_lazily(void* self, std::string_view text) noexcept {
+        return static_cast<read_stage*>(self)->undouble_into_scratch(text);
+    }
     chunk scratch_;  // unescaped quoted fields of the current record
     chunk fixed_;    // fields with U+FFFD replacements
     std::shared_ptr<const csv::header> header_;
