@@ -322,7 +322,7 @@ TEST_CASE("a quoted field over max_record_size: bounded blocks, line feeds insid
 
 TEST_CASE("count_byte equals std::count", "[core][text_block][count_byte]") {
     std::mt19937 rng(5);
-    std::string buf(16 * 255 * 3 + 64, '\0');
+    std::string buf(32 * 255 * 3 + 64, '\0');
     for (char& c : buf) c = static_cast<char>(pick(rng, 0, 3) == 0 ? '\n' : pick(rng, 0, 255));
     for (char needle : {'\n', '"', '\0', '\xFF', '\x80'}) {
         for (std::size_t start = 0; start < 16; ++start)
@@ -331,15 +331,16 @@ TEST_CASE("count_byte equals std::count", "[core][text_block][count_byte]") {
                 REQUIRE(sluice::count_byte(v, needle) ==
                         static_cast<std::size_t>(std::count(v.begin(), v.end(), needle)));
             }
-        // Long runs: the per-lane sums fold every 255 steps.
-        for (std::size_t len : {16u * 255, 16u * 255 + 1, 16u * 256, 16u * 255 * 3 + 17}) {
+        // Long runs: the per-lane sums fold every 255 steps (16 bytes each, 32 with AVX2).
+        for (std::size_t len : {16u * 255, 16u * 255 + 1, 16u * 256, 16u * 255 * 3 + 17, 32u * 255,
+                                32u * 255 + 1, 32u * 256, 32u * 255 * 3 + 17}) {
             std::string_view v(buf.data() + 3, len);
             REQUIRE(sluice::count_byte(v, needle) ==
                     static_cast<std::size_t>(std::count(v.begin(), v.end(), needle)));
         }
     }
     // Every byte a match, past the fold (each lane at 255 just before it).
-    const std::string all(16 * 255 * 2 + 33, 'x');
+    const std::string all(32 * 255 * 2 + 33, 'x');
     for (std::size_t start : {0u, 1u, 15u})
         CHECK(sluice::count_byte(std::string_view(all).substr(start), 'x') == all.size() - start);
     CHECK(sluice::count_byte({}, 'x') == 0);
