@@ -633,9 +633,13 @@ int run_convert(const convert_options& o, const io_options& io, const run_contro
     try {
         // The input's name is a claim: data.csv.gz must hold gzip (magic bytes decide only
         // when the name says nothing: `-`, data.csv).
-        auto decoded = src.bytes | sluice::meter("read") | sluice::auto_decompress(o.input)
+        // Plain input goes on in the reader's 256 KiB chunks (no copy) where the block
+        // splitter takes it at once; a pipeline queue holds chunks of the codec's 64 KiB.
+        const bool blocks = block_parallel(c, o, env);
+        auto decoded = src.bytes | sluice::meter("read")
+                       | sluice::auto_decompress(o.input, {.pass_through = blocks})
                        | sluice::meter("decompress");
-        if (block_parallel(c, o, env)) {
+        if (blocks) {
             written = convert_blocks(sluice::any_byte_source(std::move(decoded)), c, env,
                                      bad ? sluice::any_error_policy(bad->policy())
                                          : sluice::any_error_policy());

@@ -22,6 +22,11 @@ namespace sluice {
 struct codec_options {
     /// Size of the chunks handed downstream (the stage's whole output buffer).
     std::size_t chunk_size = default_chunk_size;
+    /// An identity codec (or auto_decompress finding no compression) hands the upstream's
+    /// chunks on as they are instead of copying them into chunks of `chunk_size`: a copy
+    /// of the input fewer, and chunks as large as the upstream's (turn it off where memory
+    /// downstream is planned in chunks of `chunk_size`, e.g. a queue of them).
+    bool pass_through = true;
 };
 
 namespace detail {
@@ -51,6 +56,24 @@ public:
         if (done_) return {};
         prepare();
         for (;;) {
+            if constexpr (may_pass_through) {
+                if (can_pass_through()) {
+                    // An identity codec: the upstream's chunks go on as they are, after
+                    // what it copied before it knew (the bytes before detection).
+                    if (!out_.empty()) return out_;
+                    auto r = this->up_.next();
+                    if (!r) {
+                        up_done_ = true;
+                        done_ = codec_.finish(out_);
+                        if (!out_.empty()) return out_;
+                        if (done_) return {};
+                        continue;
+                    }
+                    in_bytes_ += r->size();
+                    if (r->empty()) continue;
+                    return *r;
+                }
+            }
             if (!pending_.empty()) {
                 feed();
                 if (out_.spare() == 0) return out_;
@@ -95,6 +118,16 @@ public:
         if (!drain()) return false;
         if (!up_done_) {
             this->up_.for_each_while([&](auto&& bytes) -> bool {
+                if constexpr (may_pass_through) {
+                    if (can_pass_through()) {
+                        in_bytes_ += bytes.size();
+                        if (!out_.empty()) {  // what the codec produced before deciding
+                            if (!out(out_)) return false;
+                            prepare();
+                        }
+                        return bytes.empty() || out(bytes);
+                    }
+                }
                 pending_ = bytes_of(bytes);
                 in_bytes_ += pending_.size();
                 return drain();
@@ -119,6 +152,18 @@ public:
     std::uint64_t bytes_in() const noexcept { return in_bytes_; }
 
 private:
+    /// Whether the codec copies bytes unchanged now (identity, or auto-detection that found
+    /// no compression) and nothing of its own is pending, so the upstream's chunks can be
+    /// handed on as they are: a copy of the whole input fewer when reading plain text
+    /// through auto_decompress (the CLI's every input).
+    static constexpr bool may_pass_through =
+        std::is_same_v<reference_t<Up>, chunk&> && requires(const C& c) { c.passes_through(); };
+    bool can_pass_through() const noexcept {
+        if constexpr (may_pass_through)
+            return opt_.pass_through && pending_.empty() && codec_.passes_through();
+        else
+            return false;
+    }
     void prepare() {
         out_.clear();
         out_.reserve(opt_.chunk_size);

@@ -64,6 +64,11 @@ public:
     format detected() const noexcept { return format_; }
     /// True once the first bytes have been seen (or the stream ended).
     bool decided() const noexcept { return !std::holds_alternative<std::monostate>(codec_); }
+    /// True once the input is known to be uncompressed and the held-back bytes are out:
+    /// the codec stage then hands the input's chunks on as they are (no copy).
+    bool passes_through() const noexcept {
+        return std::holds_alternative<identity_codec>(codec_) && replayed_ == held_;
+    }
 
     /// Consumes a prefix of `in`; decoded bytes go into `out`'s spare capacity.
     std::size_t process(std::string_view in, chunk& out) {
@@ -230,7 +235,8 @@ struct auto_decompress_fn : adaptor<auto_decompress_fn, codec_options> {
 // The object's type depends on the backend selection too, hence the same inline namespace.
 inline namespace SLUICE_GZIP_SELECTION_NS {
 /// `bytes | sluice::auto_decompress()`: gzip or zstd input (by magic number) is decoded,
-/// anything else passes through unchanged. Chunks are at most `codec_options::chunk_size`.
+/// anything else passes through unchanged. Decoded chunks are at most `codec_options::chunk_size`;
+/// uncompressed input is handed on in the upstream's own chunks once detected (no copy).
 inline constexpr compression::auto_decompress_fn auto_decompress{};
 }  // namespace SLUICE_GZIP_SELECTION_NS
 

@@ -20,6 +20,8 @@ struct identity_codec {
         return n;
     }
     bool finish(chunk&) const noexcept { return true; }
+    /// The codec stage may hand the input's chunks on as they are (no copy).
+    bool passes_through() const noexcept { return true; }
 };
 
 }  // namespace sluice
