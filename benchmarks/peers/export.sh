@@ -92,10 +92,10 @@ if want csv; then
     log "== Postgres -> CSV"
     measure "csv psql>/dev/null" -- bash -c 'psql -X -c "$1" >/dev/null' _ "$(copy_csv events)"
     table_add 'psql \copy > /dev/null'
-    measure "csv psql>file" -- bash -c 'psql -X -c "$1" >"$2"' _ "$(copy_csv events)" "$W/psql.csv"
+    measure "csv psql>file" --fresh "$W/psql.csv" -- bash -c 'psql -X -c "$1" >"$2"' _ "$(copy_csv events)" "$W/psql.csv"
     table_add 'psql \copy > file' "$W/psql.csv"
     if ((HAVE_SLUICE)); then
-        measure "csv sluice>file" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.csv"
+        measure "csv sluice>file" --fresh "$W/sluice.csv" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.csv"
         table_add "sluice export > file" "$W/sluice.csv" "atomic file: fsync + rename"
         remember "sluice csv"
         measure "csv sluice>/dev/null" -- bash -c '"$1" export --dsn "$2" --table events --format csv --to - >/dev/null' _ "$SLUICE" "$DSN"
@@ -109,21 +109,21 @@ fi
 if want csvgz; then
     log "== Postgres -> CSV.gz"
     [[ -f $W/psql.csv ]] || psql -X -c "$(copy_csv events)" >"$W/psql.csv"
-    measure "csvgz psql|gzip" -- bash -c 'psql -X -c "$1" | gzip -6 >"$2"' _ "$(copy_csv events)" "$W/psql-gzip.csv.gz"
+    measure "csvgz psql|gzip" --fresh "$W/psql-gzip.csv.gz" -- bash -c 'psql -X -c "$1" | gzip -6 >"$2"' _ "$(copy_csv events)" "$W/psql-gzip.csv.gz"
     table_add 'psql \copy \| gzip -6' "$W/psql-gzip.csv.gz"
     if ((HAVE_PIGZ)); then
-        measure "csvgz psql|pigz" -- bash -c 'psql -X -c "$1" | pigz -p2 -6 >"$2"' _ "$(copy_csv events)" "$W/psql-pigz.csv.gz"
+        measure "csvgz psql|pigz" --fresh "$W/psql-pigz.csv.gz" -- bash -c 'psql -X -c "$1" | pigz -p2 -6 >"$2"' _ "$(copy_csv events)" "$W/psql-pigz.csv.gz"
         table_add 'psql \copy \| pigz -p2 -6' "$W/psql-pigz.csv.gz"
     fi
     if ((HAVE_SLUICE)); then
-        measure "csvgz sluice" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.csv.gz"
+        measure "csvgz sluice" --fresh "$W/sluice.csv.gz" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.csv.gz"
         table_add "sluice export" "$W/sluice.csv.gz" "default level and threads"
         remember "sluice csv.gz"
-        measure "csvgz sluice --threads 1" -- "$SLUICE" export --dsn "$DSN" --table events --threads 1 --to "$W/sluice-t1.csv.gz"
+        measure "csvgz sluice --threads 1" --fresh "$W/sluice-t1.csv.gz" -- "$SLUICE" export --dsn "$DSN" --table events --threads 1 --to "$W/sluice-t1.csv.gz"
         table_add "sluice export --threads 1" "$W/sluice-t1.csv.gz" "default level"
-        measure "csvgz sluice --threads 2" -- "$SLUICE" export --dsn "$DSN" --table events --threads 2 --to "$W/sluice-t2.csv.gz"
+        measure "csvgz sluice --threads 2" --fresh "$W/sluice-t2.csv.gz" -- "$SLUICE" export --dsn "$DSN" --table events --threads 2 --to "$W/sluice-t2.csv.gz"
         table_add "sluice export --threads 2" "$W/sluice-t2.csv.gz" "default level"
-        measure "csvgz sluice --level 6" -- "$SLUICE" export --dsn "$DSN" --table events --level 6 --to "$W/sluice-l6.csv.gz"
+        measure "csvgz sluice --level 6" --fresh "$W/sluice-l6.csv.gz" -- "$SLUICE" export --dsn "$DSN" --table events --level 6 --to "$W/sluice-l6.csv.gz"
         table_add "sluice export --level 6" "$W/sluice-l6.csv.gz" "default threads"
     fi
     table_print "Postgres -> CSV.gz" 'psql \copy \| gzip -6' "$CSV_BYTES"
@@ -140,19 +140,19 @@ rm -f "$W"/*.csv
 # ---------------------------------------------------------------------------------------
 if want jsonl; then
     log "== Postgres -> JSONL"
-    measure "jsonl row_to_json>file" -- bash -c 'psql -X -c "$1" >"$2"' _ "$(copy_json events)" "$W/rowjson.jsonl"
+    measure "jsonl row_to_json>file" --fresh "$W/rowjson.jsonl" -- bash -c 'psql -X -c "$1" >"$2"' _ "$(copy_json events)" "$W/rowjson.jsonl"
     table_add 'psql \copy row_to_json > file' "$W/rowjson.jsonl" "server-side JSON"
     if ((HAVE_SLUICE)); then
-        measure "jsonl sluice>file" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.jsonl"
+        measure "jsonl sluice>file" --fresh "$W/sluice.jsonl" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.jsonl"
         table_add "sluice export > file" "$W/sluice.jsonl"
         remember "sluice jsonl"
     fi
     if ((HAVE_NODE)); then
-        measure "jsonl node" -- node "$NODE_DIR/export.js" "select * from events" "$W/node.jsonl"
+        measure "jsonl node" --fresh "$W/node.jsonl" -- node "$NODE_DIR/export.js" "select * from events" "$W/node.jsonl"
         table_add "node pg-query-stream" "$W/node.jsonl" "JSON.stringify of pg's JS values"
     fi
     if ((HAVE_PSYCOPG2)); then
-        measure "jsonl psycopg2" -- "$PYTHON" "$PEERS_DIR/export_psycopg2.py" "select * from events" "$W/psycopg2.jsonl"
+        measure "jsonl psycopg2" --fresh "$W/psycopg2.jsonl" -- "$PYTHON" "$PEERS_DIR/export_psycopg2.py" "select * from events" "$W/psycopg2.jsonl"
         table_add "psycopg2 named cursor" "$W/psycopg2.jsonl" "json.dumps of Python values"
     fi
     table_print "Postgres -> JSONL" 'psql \copy row_to_json > file' "$CSV_BYTES"
@@ -165,28 +165,28 @@ fi
 if want jsonlgz; then
     log "== Postgres -> JSONL.gz"
     [[ -f $W/rowjson.jsonl ]] || psql -X -c "$(copy_json events)" >"$W/rowjson.jsonl"
-    measure "jsonlgz row_to_json|gzip" -- bash -c 'psql -X -c "$1" | gzip -6 >"$2"' _ "$(copy_json events)" "$W/rowjson-gzip.jsonl.gz"
+    measure "jsonlgz row_to_json|gzip" --fresh "$W/rowjson-gzip.jsonl.gz" -- bash -c 'psql -X -c "$1" | gzip -6 >"$2"' _ "$(copy_json events)" "$W/rowjson-gzip.jsonl.gz"
     table_add 'row_to_json COPY \| gzip -6' "$W/rowjson-gzip.jsonl.gz"
     if ((HAVE_PIGZ)); then
-        measure "jsonlgz row_to_json|pigz" -- bash -c 'psql -X -c "$1" | pigz -p2 -6 >"$2"' _ "$(copy_json events)" "$W/rowjson-pigz.jsonl.gz"
+        measure "jsonlgz row_to_json|pigz" --fresh "$W/rowjson-pigz.jsonl.gz" -- bash -c 'psql -X -c "$1" | pigz -p2 -6 >"$2"' _ "$(copy_json events)" "$W/rowjson-pigz.jsonl.gz"
         table_add 'row_to_json COPY \| pigz -p2 -6' "$W/rowjson-pigz.jsonl.gz"
     fi
     if ((HAVE_SLUICE)); then
-        measure "jsonlgz sluice" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.jsonl.gz"
+        measure "jsonlgz sluice" --fresh "$W/sluice.jsonl.gz" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.jsonl.gz"
         table_add "sluice export" "$W/sluice.jsonl.gz" "default level and threads"
         remember "sluice jsonl.gz"
-        measure "jsonlgz sluice --threads 1" -- "$SLUICE" export --dsn "$DSN" --table events --threads 1 --to "$W/sluice-t1.jsonl.gz"
+        measure "jsonlgz sluice --threads 1" --fresh "$W/sluice-t1.jsonl.gz" -- "$SLUICE" export --dsn "$DSN" --table events --threads 1 --to "$W/sluice-t1.jsonl.gz"
         table_add "sluice export --threads 1" "$W/sluice-t1.jsonl.gz" "default level"
-        measure "jsonlgz sluice --threads 2" -- "$SLUICE" export --dsn "$DSN" --table events --threads 2 --to "$W/sluice-t2.jsonl.gz"
+        measure "jsonlgz sluice --threads 2" --fresh "$W/sluice-t2.jsonl.gz" -- "$SLUICE" export --dsn "$DSN" --table events --threads 2 --to "$W/sluice-t2.jsonl.gz"
         table_add "sluice export --threads 2" "$W/sluice-t2.jsonl.gz" "default level"
     fi
     if ((HAVE_NODE)); then
-        measure "jsonlgz node" -- node "$NODE_DIR/export.js" "select * from events" "$W/node.jsonl.gz"
+        measure "jsonlgz node" --fresh "$W/node.jsonl.gz" -- node "$NODE_DIR/export.js" "select * from events" "$W/node.jsonl.gz"
         table_add "node pg-query-stream + zlib" "$W/node.jsonl.gz" "batchSize 1000, level 6"
         remember "node jsonl.gz"
     fi
     if ((HAVE_PSYCOPG2)); then
-        measure "jsonlgz psycopg2" -- "$PYTHON" "$PEERS_DIR/export_psycopg2.py" "select * from events" "$W/psycopg2.jsonl.gz"
+        measure "jsonlgz psycopg2" --fresh "$W/psycopg2.jsonl.gz" -- "$PYTHON" "$PEERS_DIR/export_psycopg2.py" "select * from events" "$W/psycopg2.jsonl.gz"
         table_add "psycopg2 named cursor + gzip" "$W/psycopg2.jsonl.gz" "itersize 1000, level 6"
         remember "psycopg2 jsonl.gz"
     fi
@@ -208,7 +208,7 @@ rm -f "$W"/*.jsonl
 if want parquet; then
     log "== Postgres -> Parquet"
     if ((HAVE_SLUICE)); then
-        measure "parquet sluice" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.parquet"
+        measure "parquet sluice" --fresh "$W/sluice.parquet" -- "$SLUICE" export --dsn "$DSN" --table events --to "$W/sluice.parquet"
         table_add "sluice export" "$W/sluice.parquet" "typed from Postgres, zstd; atomic file (fsync + rename)"
         remember "sluice parquet"
     fi
