@@ -248,6 +248,15 @@ TEST_CASE("doubled_quotes: the fields with doubled quotes, as they stand in the 
         REQUIRE(r.doubled_quotes().size() == 1);
         CHECK(r.doubled_quotes()[0].column == 0);
     }
+    csv::read_options pad;
+    pad.ragged = csv::ragged::pad;
+    for (const csv::row& r :
+         sluice::from_range(std::vector<std::string>{"a,b,c,d,e,f,g,h\n\"1\"\"\"\n"}) | csv::read(pad)) {
+        REQUIRE(r.size() == 8);
+        CHECK(r.doubled_quotes().size() == 1);
+        CHECK(r[0] == "1\"");
+        CHECK(r[7].empty());
+    }
     csv::read_options replace;
     replace.utf8 = csv::utf8_mode::replace;
     for (const csv::row& r :

@@ -639,7 +639,7 @@ private:
             advance(end, next_index);  // a blank line
             return step::skipped;
         }
-        if (!doubled_.empty()) undoubling_ = {fields_.data(), doubled_, doubled_.size(), this, &undouble_lazily};
+        arm_undoubling();
         if (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) {
             std::size_t at = bad_[bad_pos_];
             while (bad_pos_ < bad_.size() && bad_[bad_pos_] < end) ++bad_pos_;
@@ -672,8 +672,6 @@ private:
             } else if (longer && (rg == ragged::truncate || rg == ragged::fit)) {
                 fields_.resize(expected_);
                 while (!doubled_.empty() && doubled_.back().column >= expected_) doubled_.pop_back();
-                undoubling_.doubled = doubled_;
-                undoubling_.pending = doubled_.size();
             } else {
                 std::string msg = "record has " + std::to_string(fields_.size()) + " fields, expected " +
                                   std::to_string(expected_) +
@@ -682,6 +680,7 @@ private:
                 return report(error(errc::bad_input, "csv", std::move(msg), p), end, next_index);
             }
         }
+        arm_undoubling();  // again: padding may have moved fields_, truncation cut doubled_
         row_ = row(std::span<const std::string_view>(fields_.data(), fields_.size()), &header_, line,
                    base_ + rec_start_, index_++, raw_text(end),
                    std::span<const doubled_quote_field>(doubled_.data(), doubled_.size()),
@@ -850,6 +849,12 @@ private:
     std::vector<std::string_view> fields_;
     std::vector<doubled_quote_field> doubled_;  // fields_ read from quotes with "" inside
     detail::lazy_undoubling undoubling_;          // those of the current row not undoubled yet
+    /// Points undoubling_ at the current record's fields (those of doubled_ still pending:
+    /// the record's fields are only undoubled through it).
+    void arm_undoubling() noexcept {
+        if (!doubled_.empty())
+            undoubling_ = {fields_.data(), doubled_, doubled_.size(), this, &undouble_lazily};
+    }
     static std::string_view undouble_lazily(void* self, std::string_view text) noexcept {
         return static_cast<read_stage*>(self)->undouble_into_scratch(text);
     }
