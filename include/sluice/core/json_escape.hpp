@@ -156,6 +156,18 @@ SLUICE_ALWAYS_INLINE bool copy_short(const char* p, std::size_t n, char* dst) no
     return (escape_mask8(a) | escape_mask8(b)) != 0;
 }
 
+/// For writers that store through a raw pointer `d` into `out`'s spare room (which ends at
+/// `room`): makes sure `need` more bytes fit, committing what is written before the chunk
+/// grows. Escapes call it; a clean byte writes no more than it reads, so needs no check.
+SLUICE_ALWAYS_INLINE void ensure_room(chunk& out, char*& d, char*& room, std::size_t need) {
+    if (static_cast<std::size_t>(room - d) >= need) [[likely]]
+        return;
+    out.commit(static_cast<std::size_t>(d - out.tail()));
+    out.reserve_spare(need + 64);
+    d = out.tail();
+    room = d + out.spare();
+}
+
 /// Appends the escaped bytes `p[0..n)` to `out`: the general case, out of line. One
 /// pass: 16 bytes per step (SSE2), stored as they are scanned, then 8 (SWAR); at an escape
 /// the step stops there, the escape is written and the next step starts after it. The
@@ -167,13 +179,7 @@ inline void write_escaped_slow(const char* p, std::size_t n, chunk& out) {
     char* d = out.tail();
     char* room = d + out.spare();
     const auto escape = [&](unsigned char c) {  // `p` is past `c`
-        const std::size_t need = 6 + static_cast<std::size_t>(end - p);
-        if (static_cast<std::size_t>(room - d) < need) [[unlikely]] {
-            out.commit(static_cast<std::size_t>(d - out.tail()));
-            out.reserve_spare(need + 64);
-            d = out.tail();
-            room = d + out.spare();
-        }
+        ensure_room(out, d, room, 6 + static_cast<std::size_t>(end - p));
         if (c == '"' || c == '\\') {
             d[0] = '\\';
             d[1] = static_cast<char>(c);

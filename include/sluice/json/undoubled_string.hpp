@@ -69,13 +69,7 @@ inline void write_undoubled_string(std::string_view text, chunk& out) {
             *d++ = static_cast<char>(c);
             return;
         }
-        const std::size_t need = 7 + static_cast<std::size_t>(end - p);
-        if (static_cast<std::size_t>(room - d) < need) [[unlikely]] {
-            out.commit(static_cast<std::size_t>(d - out.tail()));
-            out.reserve_spare(need + 64);
-            d = out.tail();
-            room = d + out.spare();
-        }
+        detail::ensure_room(out, d, room, 7 + static_cast<std::size_t>(end - p));  // + the closing quote
         d += detail::write_escape(c, d);
     };
 #ifdef SLUICE_JSON_ESCAPE_SSE2
