@@ -245,8 +245,10 @@ public:
     /// The fields that were read from quotes with doubled `"` inside (quote character `"`),
     /// in column order, with their text as it stands in the input: `field(c)` is that text
     /// with each `""` undoubled - on first access, so a consumer that writes the text
-    /// itself never pays for undoubling it. Empty for a row not made by the reader, and for
-    /// fields the reader rewrote (invalid UTF-8 replaced), which are then only in `field()`.
+    /// itself never pays for undoubling it (that first access writes into the reader's
+    /// buffer: a row, a view valid until the next pull, is read by one thread at a time).
+    /// Empty for a row not made by the reader, and for fields the reader rewrote (invalid
+    /// UTF-8 replaced), which are then only in `field()`.
     std::span<const doubled_quote_field> doubled_quotes() const noexcept { return doubled_; }
 
     /// An owning copy (defined below; it shares the header and copies the raw text).
