@@ -144,7 +144,16 @@ public:
             write_value(v, out);
         };
         if constexpr (detail::csv_row_like<V>) {
-            for (std::string_view f : r) one(f);
+            if constexpr (requires { r.doubled_quotes(); }) {
+                if (opt_.quote == '"' && !r.doubled_quotes().empty()) {
+                    write_row_with_doubled(r, out);
+                    count = r.size();
+                } else {
+                    for (std::string_view f : r) one(f);
+                }
+            } else {
+                for (std::string_view f : r) one(f);
+            }
         } else if constexpr (has_fields<V>) {
             for_each_field(r, [&](std::string_view, const auto& m) { one(m); });
         } else if constexpr (detail::tuple_like<V>) {
@@ -236,6 +245,29 @@ public:
     }
 
 private:
+    /// A CSV reader's row with fields read from quotes with doubled quotes inside
+    /// (`row::doubled_quotes()`): with `"` as the quote here too, such a field's text as read
+    /// is already its quoted form's inside, so it is copied between quotes - not undoubled
+    /// by the row and doubled again here.
+    template <class R>
+    void write_row_with_doubled(const R& r, chunk& out) const {
+        auto doubled = r.doubled_quotes();
+        const std::size_t n = r.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i) out.push_back(opt_.delimiter);
+            if (doubled.empty() || doubled.front().column != i) {
+                write_string(std::string_view(r[i]), out);
+                continue;
+            }
+            const std::string_view t = doubled.front().text;
+            doubled = doubled.subspan(1);
+            char* p = out.extend(t.size() + 2);
+            p[0] = '"';
+            detail::copy_bytes(p + 1, t.data(), t.size());
+            p[t.size() + 1] = '"';
+        }
+    }
+
     std::string_view empty_quoted() const noexcept {
         return std::string_view(quote2_, 2);
     }
