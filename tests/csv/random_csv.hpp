@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include <sluice/core/range_source.hpp>
+#include <sluice/csv/read.hpp>
+
 namespace csv_gen {
 
 /// The shape of a random input.
@@ -144,6 +147,18 @@ inline std::vector<std::string> random_pieces(std::mt19937& rng, std::string_vie
         at += n;
     }
     return out;
+}
+
+/// The records of `in` (read with the default options) as owned rows, which carry no
+/// `doubled_quotes()`: the reference the encoders' doubled-quote paths are compared with.
+/// `doubled` counts the fields the reader listed there.
+inline std::vector<sluice::csv::owned_row> read_owned(const std::string& in, std::size_t& doubled) {
+    std::vector<sluice::csv::owned_row> owned;
+    for (const sluice::csv::row& r : sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read()) {
+        owned.push_back(r.to_owned());
+        doubled += r.doubled_quotes().size();
+    }
+    return owned;
 }
 
 }  // namespace csv_gen

@@ -138,14 +138,9 @@ TEST_CASE("jsonl_encoder: CSV rows with doubled quotes equal the generic writer'
         const std::string in = csv_gen::make(rng, s);
         std::string fused = concat(sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read() |
                                    sluice::encode(json::jsonl_encoder{}, {.chunk_size = 100}));
-        std::vector<sluice::csv::owned_row> owned;
-        for (const auto& r : sluice::from_range(std::vector<std::string>{in}) | sluice::csv::read()) {
-            owned.push_back(r.to_owned());
-            doubled += r.doubled_quotes().size();
-        }
         std::string plain;
         json::jsonl_encoder enc;
-        for (const auto& r : owned) {
+        for (const auto& r : csv_gen::read_owned(in, doubled)) {
             sluice::chunk c;
             enc.encode(r, c);
             plain += c.view();
